@@ -1,0 +1,27 @@
+//! The address engine: validates and standardizes a delivery address for any country in Google's
+//! libaddressinput metadata, with deeper rules for the US (USPS Publication 28) and postcode data for US, GB,
+//! CA, DE, AT, FR and AU. `docs/address.md` is the contract.
+
+mod format;
+pub mod hints;
+mod intl;
+pub mod model;
+pub mod postcode;
+pub mod refdata;
+pub mod remote;
+mod residential;
+pub mod us;
+mod validate;
+
+pub use model::*;
+pub use validate::validate;
+
+/// Parses every reference table now rather than on the first request, so a server's first answer is as fast
+/// as the others and its memory use is known at start-up.
+pub fn preload() -> usize {
+    let formats = refdata::formats().len();
+    let usps = refdata::usps().suffixes.len();
+    let postcodes: usize = ["US", "DE", "AT", "AU", "CA", "GB", "FR"].iter().filter_map(|c| refdata::postcodes(c)).map(|t| t.len()).sum();
+    let _ = hints::extract("");
+    formats + usps + postcodes + remote::rule_count()
+}

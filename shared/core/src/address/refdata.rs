@@ -1,0 +1,345 @@
+//! Reference data for the address engine, compiled into the binary (see `build.rs`) and parsed once per
+//! process on first use. Nothing here reads files at run time.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex_lite::Regex;
+use serde::Deserialize;
+
+use crate::text::fold;
+
+/// One country's postal format, from Google's libaddressinput metadata.
+#[derive(Debug)]
+pub struct CountryFormat {
+    pub code: String,
+    pub name: String,
+    /// Format string: `%N` name, `%O` organisation, `%A` street, `%C` locality, `%S` region, `%Z` postcode,
+    /// `%D` dependent locality, `%X` sorting code, `%n` new line.
+    pub fmt: String,
+    /// Latin-script format where the local one uses another script (JP, CN, KR …).
+    pub lfmt: Option<String>,
+    pub require: String,
+    pub upper: String,
+    /// Anchored postcode pattern.
+    pub postcode: Option<Regex>,
+    pub postcode_examples: Vec<String>,
+    pub regions: Vec<Region>,
+}
+
+#[derive(Debug)]
+pub struct Region {
+    /// The form the postal format uses: `CA`, `NSW`, `東京都`.
+    pub key: String,
+    pub name: Option<String>,
+    pub latin_name: Option<String>,
+    /// ISO 3166-2 suffix: `CA`, `13`.
+    pub iso: Option<String>,
+    /// Postcode prefixes of this region, anchored at the start.
+    pub postcode_prefix: Option<Regex>,
+    /// Every folded spelling that names this region.
+    pub spellings: Vec<String>,
+}
+
+impl CountryFormat {
+    pub fn requires(&self, field: char) -> bool {
+        self.require.contains(field)
+    }
+
+    pub fn uppercases(&self, field: char) -> bool {
+        self.upper.contains(field)
+    }
+
+    pub fn uses(&self, field: char) -> bool {
+        let placeholder = format!("%{field}");
+        self.fmt.contains(&placeholder)
+    }
+
+    /// The region named by `text` (code, name, Latin name, ISO code or known variant), if any.
+    pub fn region(&self, text: &str) -> Option<&Region> {
+        let folded = fold(text);
+        if folded.is_empty() {
+            return None;
+        }
+        let bare = folded.strip_prefix(&format!("{} ", self.code)).unwrap_or(&folded);
+        self.regions.iter().find(|r| r.spellings.iter().any(|s| s == &folded || s == bare))
+    }
+
+    /// Regions whose postcode prefixes cover `postcode`.
+    pub fn regions_for_postcode(&self, postcode: &str) -> Vec<&Region> {
+        self.regions.iter().filter(|r| r.postcode_prefix.as_ref().is_some_and(|re| re.is_match(postcode))).collect()
+    }
+}
+
+impl Region {
+    pub fn iso_code(&self, country: &str) -> Option<String> {
+        self.iso.as_ref().map(|iso| format!("{country}-{iso}"))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawFormat {
+    name: Option<String>,
+    fmt: Option<String>,
+    lfmt: Option<String>,
+    require: Option<String>,
+    upper: Option<String>,
+    zip: Option<String>,
+    zipex: Option<String>,
+    #[serde(default)]
+    sub_keys: Vec<String>,
+    #[serde(default)]
+    sub_names: Vec<String>,
+    #[serde(default)]
+    sub_lnames: Vec<String>,
+    #[serde(default)]
+    sub_isoids: Vec<String>,
+    #[serde(default)]
+    sub_zips: Vec<String>,
+    #[serde(default)]
+    sub_aliases: Vec<Vec<String>>,
+}
+
+fn non_empty(v: Option<&String>) -> Option<String> {
+    v.filter(|s| !s.is_empty()).cloned()
+}
+
+fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Vec<String>>) -> CountryFormat {
+    let regions = raw
+        .sub_keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let name = non_empty(raw.sub_names.get(i));
+            let latin_name = non_empty(raw.sub_lnames.get(i));
+            let iso = non_empty(raw.sub_isoids.get(i));
+            let postcode_prefix = raw.sub_zips.get(i).filter(|z| !z.is_empty()).and_then(|z| Regex::new(&format!("^(?:{z})")).ok());
+            let mut spellings: Vec<String> = [Some(key.clone()), name.clone(), latin_name.clone(), iso.clone()]
+                .into_iter()
+                .flatten()
+                .chain(raw.sub_aliases.get(i).into_iter().flatten().cloned())
+                .chain(extra_spellings.get(key).into_iter().flatten().cloned())
+                .map(|s| fold(&s))
+                .filter(|s| !s.is_empty())
+                .collect();
+            spellings.sort();
+            spellings.dedup();
+            Region { key: key.clone(), name, latin_name, iso, postcode_prefix, spellings }
+        })
+        .collect();
+    CountryFormat {
+        code: code.to_owned(),
+        name: raw.name.unwrap_or_else(|| code.to_owned()),
+        fmt: raw.fmt.unwrap_or_else(|| "%N%n%O%n%A%n%C".to_owned()),
+        lfmt: raw.lfmt,
+        require: raw.require.unwrap_or_else(|| "AC".to_owned()),
+        upper: raw.upper.unwrap_or_else(|| "C".to_owned()),
+        postcode: raw.zip.and_then(|z| Regex::new(&format!("^(?:{z})$")).ok()),
+        postcode_examples: raw.zipex.map(|z| z.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+        regions,
+    }
+}
+
+/// Country formats keyed by ISO alpha-2 code.
+pub fn formats() -> &'static HashMap<String, CountryFormat> {
+    static FORMATS: OnceLock<HashMap<String, CountryFormat>> = OnceLock::new();
+    FORMATS.get_or_init(|| {
+        let raw: HashMap<String, RawFormat> =
+            serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/formats.json"))).unwrap_or_default();
+        let us_variants = usps().state_variants_by_code();
+        raw.into_iter()
+            .map(|(code, raw)| {
+                let empty = HashMap::new();
+                let extra = if code == "US" { &us_variants } else { &empty };
+                let format = build_format(&code, raw, extra);
+                (code, format)
+            })
+            .collect()
+    })
+}
+
+pub fn country(code: &str) -> Option<&'static CountryFormat> {
+    formats().get(code)
+}
+
+/// ISO 3166-1 alpha-2 code for a code or an English country name (Shopify sends names in `country`).
+pub fn country_code(text: &str) -> Option<&'static str> {
+    static NAMES: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut names = HashMap::new();
+        for row in csv_rows(include_str!("../../../data/countries/iso3166.csv")) {
+            let code: &'static str = Box::leak(row[0].clone().into_boxed_str());
+            for spelling in [&row[0], &row[1], &row[3], &row[4]] {
+                if !spelling.is_empty() {
+                    names.insert(fold(spelling), code);
+                }
+            }
+        }
+        for (alias, code) in [("UK", "GB"), ("GREAT BRITAIN", "GB"), ("ENGLAND", "GB"), ("USA", "US"), ("UNITED STATES OF AMERICA", "US")] {
+            names.insert(alias.to_owned(), code);
+        }
+        names
+    });
+    names.get(&fold(text)).copied()
+}
+
+pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .map(|r| r.iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// A postcode's places and centroid.
+#[derive(Debug, Clone)]
+pub struct PostcodeInfo {
+    /// First-level subdivision from the data (US state, AU state, DE Land, FR département).
+    pub admin: String,
+    pub places: Vec<String>,
+    pub centroid: Option<(f64, f64)>,
+}
+
+/// Postcode table of a country with data; `None` elsewhere.
+pub fn postcodes(country: &str) -> Option<&'static PostcodeTable> {
+    macro_rules! table {
+        ($cc:literal) => {{
+            static TABLE: OnceLock<PostcodeTable> = OnceLock::new();
+            Some(TABLE.get_or_init(|| PostcodeTable::parse(include_str!(concat!(env!("OUT_DIR"), "/postcodes_", $cc, ".tsv")))))
+        }};
+    }
+    match country {
+        "US" => table!("US"),
+        "DE" => table!("DE"),
+        "AT" => table!("AT"),
+        "AU" => table!("AU"),
+        "CA" => table!("CA"),
+        "GB" => table!("GB"),
+        "FR" => table!("FR"),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct PostcodeTable {
+    by_code: HashMap<String, PostcodeInfo>,
+    /// Folded place name → postcodes, for locality checks and postcode inference.
+    by_place: HashMap<String, Vec<String>>,
+}
+
+impl PostcodeTable {
+    fn parse(text: &str) -> Self {
+        let mut table = PostcodeTable::default();
+        for line in text.lines() {
+            let mut cols = line.split('\t');
+            let (Some(code), Some(admin), Some(places), Some(lat), Some(lon)) =
+                (cols.next(), cols.next(), cols.next(), cols.next(), cols.next())
+            else {
+                continue;
+            };
+            let centroid = lat.parse().ok().zip(lon.parse().ok());
+            let places: Vec<String> = places.split('|').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+            for place in &places {
+                for key in place_keys(place) {
+                    table.by_place.entry(key).or_default().push(code.to_owned());
+                }
+            }
+            table.by_code.insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, centroid });
+        }
+        table
+    }
+
+    pub fn get(&self, postcode: &str) -> Option<&PostcodeInfo> {
+        self.by_code.get(postcode)
+    }
+
+    pub fn postcodes_of_place(&self, folded_place: &str) -> &[String] {
+        self.by_place.get(folded_place).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_code.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &PostcodeInfo)> {
+        self.by_code.iter()
+    }
+}
+
+/// Folded names under which a place is known: "Paris 8e Arrondissement" is also "PARIS",
+/// "Dresden Friedrichstadt" is also "DRESDEN" only through its own row, so only arrondissements are split.
+pub fn place_keys(place: &str) -> Vec<String> {
+    let folded = fold(place);
+    let mut keys = vec![folded.clone()];
+    if let Some(i) = folded.find(" ARRONDISSEMENT") {
+        if let Some(base) = folded[..i].rsplit_once(' ').map(|(b, _)| b) {
+            keys.push(base.to_owned());
+        }
+    }
+    keys
+}
+
+/// USPS Publication 28 tables.
+#[derive(Debug, Default)]
+pub struct Usps {
+    /// Any spelling of a street suffix → its Pub 28 abbreviation (AVENUE, AV, AVEN → AVE).
+    pub suffixes: HashMap<String, String>,
+    /// Directional spellings → abbreviation (NORTHWEST → NW).
+    pub directionals: HashMap<String, String>,
+    /// Secondary unit spellings → (abbreviation, needs a number).
+    pub units: HashMap<String, (String, bool)>,
+    /// Highway pre-types that are not Pub 28 suffixes (COUNTY ROAD → COUNTY RD).
+    pub highway_pretypes: Vec<(Vec<String>, String)>,
+    /// State and territory names and variants → USPS code.
+    pub states: HashMap<String, String>,
+}
+
+impl Usps {
+    fn state_variants_by_code(&self) -> HashMap<String, Vec<String>> {
+        let mut by_code: HashMap<String, Vec<String>> = HashMap::new();
+        for (variant, code) in &self.states {
+            by_code.entry(code.clone()).or_default().push(variant.clone());
+        }
+        by_code
+    }
+}
+
+pub fn usps() -> &'static Usps {
+    static USPS: OnceLock<Usps> = OnceLock::new();
+    USPS.get_or_init(|| {
+        let mut usps = Usps::default();
+        for row in csv_rows(include_str!("../../../data/usps-pub28/street_suffixes.csv")) {
+            usps.suffixes.insert(fold(&row[1]), row[2].clone());
+            usps.suffixes.insert(fold(&row[0]), row[2].clone());
+            usps.suffixes.insert(fold(&row[2]), row[2].clone());
+        }
+        for row in csv_rows(include_str!("../../../data/usps-pub28/directionals.csv")) {
+            usps.directionals.insert(fold(&row[0]), row[1].clone());
+            usps.directionals.insert(row[0].clone(), row[1].clone());
+            usps.directionals.insert(row[1].clone(), row[1].clone());
+        }
+        for row in csv_rows(include_str!("../../../data/usps-pub28/secondary_units.csv")) {
+            let needs_number = row[2] == "Y";
+            usps.units.insert(row[0].clone(), (row[1].clone(), needs_number));
+            usps.units.insert(row[1].clone(), (row[1].clone(), needs_number));
+        }
+        for row in csv_rows(include_str!("../../../data/usps-pub28/highway_pretypes_non_pub28.csv")) {
+            usps.highway_pretypes.push((row[0].split(' ').map(str::to_owned).collect(), row[1].clone()));
+        }
+        // Longest variants first so COUNTY HIGHWAY wins over a shorter prefix.
+        usps.highway_pretypes.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
+        for row in csv_rows(include_str!("../../../data/usps-pub28/states.csv")) {
+            usps.states.insert(fold(&row[0]), row[1].clone());
+            usps.states.insert(row[1].clone(), row[1].clone());
+        }
+        for row in csv_rows(include_str!("../../../data/usps-pub28/state_name_variants.csv")) {
+            usps.states.insert(fold(&row[0]), row[1].clone());
+        }
+        usps
+    })
+}

@@ -1,0 +1,606 @@
+//! The validation pipeline: resolve the country, move hints out, split free text, standardize street lines,
+//! check postcode, region and locality against each other and the reference data, then flag and decide.
+
+use super::hints::{self, HintKind};
+use super::model::*;
+use super::postcode::{self, Normalized};
+use super::refdata::{self, place_keys, postcodes, CountryFormat};
+use super::{format, intl, remote, residential, us};
+use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
+use crate::text::{fold, has_non_latin_letters, is_near_miss, squash_spaces};
+
+/// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
+/// country, oversized fields); everything wrong with the address itself is reported in the result.
+pub fn validate(request: &AddressRequest) -> Result<AddressResult, ApiError> {
+    let country = resolve_country(request)?;
+    check_limits(request)?;
+    let mut work = Work::new(country, request);
+    work.take_hints();
+    work.split_text(request.text.as_deref());
+    if work.is_empty() {
+        work.issue(IssueCode::EmptyAddress, "address", Severity::Error, "the address is empty: give street lines, a locality and a postcode".into());
+        return Ok(work.finish());
+    }
+    if country.code == "US" {
+        work.us_street_lines();
+    } else {
+        work.intl_street_lines();
+    }
+    work.check_postcode();
+    work.check_region();
+    work.check_locality();
+    work.check_required();
+    work.check_carrier();
+    Ok(work.finish())
+}
+
+fn non_empty(value: Option<&String>) -> Option<String> {
+    value.map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+fn first_of(values: &[Option<&String>]) -> Option<String> {
+    values.iter().find_map(|v| non_empty(*v))
+}
+
+fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, ApiError> {
+    let (typed, field) = match (non_empty(request.country_code.as_ref()), non_empty(request.country.as_ref())) {
+        (Some(code), _) => (code, "country_code"),
+        (None, Some(country)) => (country, "country"),
+        (None, None) => {
+            return Err(ApiError::new(422, "missing_country", "country is required: an ISO 3166-1 alpha-2 code such as US, GB or DE").with_field("country"));
+        }
+    };
+    refdata::country_code(&typed)
+        .and_then(refdata::country)
+        .ok_or_else(|| ApiError::new(422, "unknown_country", format!("'{typed}' is not a known country: expected an ISO 3166-1 alpha-2 code such as US, GB or DE")).with_field(field))
+}
+
+fn check_limits(request: &AddressRequest) -> Result<(), ApiError> {
+    let line_count = request.lines.len() + request.text.as_deref().map_or(0, |t| t.lines().count().saturating_sub(1));
+    if line_count > MAX_ADDRESS_LINES {
+        return Err(ApiError::new(422, "too_many_lines", format!("{line_count} address lines given: at most {MAX_ADDRESS_LINES} are accepted")).with_field("lines"));
+    }
+    let fields = [
+        ("text", request.text.as_ref()),
+        ("address1", request.address1.as_ref()),
+        ("address2", request.address2.as_ref()),
+        ("locality", request.locality.as_ref().or(request.city.as_ref())),
+        ("region", request.region.as_ref().or(request.province.as_ref())),
+        ("postcode", request.postcode.as_ref().or(request.zip.as_ref())),
+        ("organization", request.organization.as_ref().or(request.company.as_ref())),
+        ("name", request.name.as_ref()),
+        ("phone", request.phone.as_ref()),
+    ];
+    let too_long = fields
+        .into_iter()
+        .map(|(name, v)| (name.to_owned(), v.map_or(0, |v| v.chars().count())))
+        .chain(request.lines.iter().enumerate().map(|(i, l)| (format!("lines[{i}]"), l.chars().count())))
+        .find(|(name, len)| *len > if name == "text" { 2 * MAX_FIELD_CHARS } else { MAX_FIELD_CHARS });
+    if let Some((field, len)) = too_long {
+        return Err(ApiError::new(422, "field_too_long", format!("{field} has {len} characters: at most {MAX_FIELD_CHARS} are accepted")).with_field(field));
+    }
+    Ok(())
+}
+
+/// The address while it is being validated.
+struct Work<'a> {
+    country: &'static CountryFormat,
+    request: &'a AddressRequest,
+    lines: Vec<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postcode: Option<String>,
+    organization: Option<String>,
+    dependent_locality: Option<String>,
+    region_code: Option<String>,
+    components: Components,
+    issues: Vec<Issue>,
+    changes: Vec<Change>,
+    instructions: Vec<String>,
+    vague: bool,
+    /// A postcode that passed the format check, in canonical form.
+    valid_postcode: Option<String>,
+}
+
+impl<'a> Work<'a> {
+    fn new(country: &'static CountryFormat, request: &'a AddressRequest) -> Self {
+        let lines = request
+            .lines
+            .iter()
+            .chain(request.address1.iter())
+            .chain(request.address2.iter())
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Work {
+            country,
+            request,
+            lines,
+            locality: first_of(&[request.locality.as_ref(), request.city.as_ref()]),
+            region: first_of(&[request.region.as_ref(), request.province_code.as_ref(), request.state.as_ref(), request.province.as_ref()]),
+            postcode: first_of(&[request.postcode.as_ref(), request.zip.as_ref()]),
+            organization: first_of(&[request.organization.as_ref(), request.company.as_ref()]),
+            dependent_locality: non_empty(request.dependent_locality.as_ref()),
+            region_code: None,
+            components: Components::default(),
+            issues: Vec::new(),
+            changes: Vec::new(),
+            instructions: Vec::new(),
+            vague: false,
+            valid_postcode: None,
+        }
+    }
+
+    fn is_us(&self) -> bool {
+        self.country.code == "US"
+    }
+
+    fn issue(&mut self, code: IssueCode, field: &str, severity: Severity, message: String) {
+        self.issues.push(Issue { code, field: field.to_owned(), severity, message });
+    }
+
+    fn change(&mut self, kind: ChangeKind, field: &str, from: Option<&str>, to: Option<&str>) {
+        if from != to {
+            self.changes.push(Change { kind, field: field.to_owned(), from: from.map(str::to_owned), to: to.map(str::to_owned) });
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.locality.is_none() && self.region.is_none() && self.postcode.is_none()
+    }
+
+    fn record_hints(&mut self, field: &str, found: Vec<hints::Hint>) {
+        for hint in found {
+            self.vague |= hint.kind == HintKind::Landmark;
+            self.changes.push(Change { kind: ChangeKind::Move, field: field.to_owned(), from: Some(hint.text.clone()), to: None });
+            self.instructions.push(hint.text);
+        }
+    }
+
+    /// Moves delivery hints out of the street lines and the locality.
+    fn take_hints(&mut self) {
+        let mut kept = Vec::new();
+        for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
+            let (address, found) = hints::extract(&line);
+            self.record_hints(&format!("lines[{i}]"), found);
+            if !address.is_empty() {
+                kept.push(address);
+            }
+        }
+        self.lines = kept;
+        if let Some(locality) = self.locality.take() {
+            let (address, found) = hints::extract(&locality);
+            self.record_hints("locality", found);
+            self.locality = Some(address).filter(|a| !a.is_empty());
+        }
+    }
+
+    /// Splits free text into the fields the structured input left empty.
+    fn split_text(&mut self, text: Option<&str>) {
+        let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return };
+        let (address, found) = hints::extract(&text.replace('\n', ", "));
+        self.record_hints("text", found);
+        let (lines, locality, region, postcode) = if self.is_us() {
+            let parsed = us::split_free_text(&address);
+            (parsed.lines, parsed.locality, parsed.region, parsed.postcode)
+        } else {
+            let parsed = intl::split_free_text(self.country, &address);
+            (parsed.lines, parsed.locality, parsed.region, parsed.postcode)
+        };
+        if self.lines.is_empty() {
+            self.lines = lines;
+        }
+        self.locality = self.locality.take().or(locality);
+        self.region = self.region.take().or(region);
+        self.postcode = self.postcode.take().or(postcode);
+    }
+
+    fn military_context(&self) -> bool {
+        let locality = self.locality.as_deref().map(fold);
+        let region = self.region.as_deref().map(fold);
+        matches!(locality.as_deref(), Some("APO" | "FPO" | "DPO")) || matches!(region.as_deref(), Some("AA" | "AE" | "AP"))
+    }
+
+    /// USPS Pub 28: one delivery line (street, PO box, rural route or military box) with its unit, uppercase,
+    /// abbreviated, unpunctuated.
+    fn us_street_lines(&mut self) {
+        let military = self.military_context();
+        let parsed: Vec<(String, Vec<String>, us::StreetLine)> = self
+            .lines
+            .iter()
+            .map(|l| {
+                let tokens = us::tokens(l);
+                let line = us::parse_line(&tokens, military);
+                (l.clone(), tokens, line)
+            })
+            .collect();
+        let primary = parsed.iter().position(|(_, tokens, line)| line.po_box.is_some() || line.military.is_some() || line.rural_route.is_some() || line.house_number.is_some() && us::unit_only(tokens).is_none());
+        let mut out_lines = Vec::new();
+        let mut main = primary.map(|i| parsed[i].2.clone());
+        for (i, (original, tokens, _)) in parsed.iter().enumerate() {
+            if Some(i) == primary {
+                continue;
+            }
+            if let (Some(main), Some((unit_type, unit_number))) = (main.as_mut(), us::unit_only(tokens)) {
+                if main.unit_type.is_none() && main.street_name.is_some() {
+                    main.unit_missing_number = unit_number.is_none() && unit_type != "#" && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
+                    main.unit_type = Some(unit_type);
+                    main.unit_number = unit_number;
+                    self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(original), None);
+                    continue;
+                }
+            }
+            out_lines.push((i, original.clone(), tokens.join(" ")));
+        }
+        if let (Some(i), Some(main)) = (primary, main.as_ref()) {
+            out_lines.insert(0, (i, parsed[i].0.clone(), main.render()));
+        }
+        if let Some(main) = main {
+            if main.unit_missing_number {
+                let unit = main.unit_type.clone().unwrap_or_default();
+                self.issue(IssueCode::MissingUnitNumber, "lines[0]", Severity::Warning, format!("unit designator {unit} has no number: add the apartment or suite number"));
+            }
+            if main.street_name.is_some() && main.house_number.is_none() {
+                self.issue(IssueCode::MissingHouseNumber, "lines[0]", Severity::Error, "the street line has no house number".into());
+            }
+            let c = &mut self.components;
+            c.house_number = main.house_number;
+            c.pre_directional = main.pre_directional;
+            c.street_name = main.street_name;
+            c.street_suffix = main.street_suffix;
+            c.post_directional = main.post_directional;
+            c.unit_type = main.unit_type;
+            c.unit_number = main.unit_number;
+            c.po_box = main.po_box;
+            c.military = main.military;
+            c.rural_route = main.rural_route;
+        } else if !parsed.is_empty() {
+            self.issue(IssueCode::MissingHouseNumber, "lines[0]", Severity::Error, "no line has a house number, PO box, rural route or military box".into());
+        }
+        self.lines = Vec::new();
+        for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
+            self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), Some(&original), Some(&standardized));
+            self.lines.push(standardized);
+        }
+        if let Some(org) = self.organization.take() {
+            let upper = squash_spaces(&org.to_uppercase());
+            self.change(ChangeKind::Standardize, "organization", Some(&org), Some(&upper));
+            self.organization = Some(upper);
+        }
+    }
+
+    fn intl_street_lines(&mut self) {
+        let upper = self.country.uppercases('A');
+        let mut lines = Vec::new();
+        for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
+            let mut standardized = squash_spaces(line.trim_end_matches([',', ';']));
+            if upper {
+                standardized = standardized.to_uppercase();
+            }
+            self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(&line), Some(&standardized));
+            lines.push(standardized);
+        }
+        self.components = intl::components(&self.country.code, &lines);
+        let checks_number = matches!(self.country.code.as_str(), "CA" | "AU" | "DE" | "AT" | "CH" | "FR" | "NL" | "BE" | "IT" | "ES" | "GB" | "IE" | "NZ" | "LU" | "DK" | "SE" | "NO" | "FI" | "PL");
+        if checks_number && !lines.is_empty() && self.components.po_box.is_none() && !intl::has_house_number(&self.components, &lines) {
+            let severity = if matches!(self.country.code.as_str(), "GB" | "IE") { Severity::Warning } else { Severity::Error };
+            self.issue(IssueCode::MissingHouseNumber, "lines[0]", severity, "no house or building number in the street lines".into());
+        }
+        if let Some(org) = self.organization.take() {
+            let standardized = if self.country.uppercases('O') { squash_spaces(&org.to_uppercase()) } else { squash_spaces(&org) };
+            self.change(ChangeKind::Standardize, "organization", Some(&org), Some(&standardized));
+            self.organization = Some(standardized);
+        }
+        self.lines = lines;
+    }
+
+    fn check_postcode(&mut self) {
+        let Some(typed) = self.postcode.clone() else { return };
+        match postcode::normalize(self.country, &typed) {
+            Normalized::Standard(canonical) => {
+                self.change(ChangeKind::Standardize, "postcode", Some(&typed), Some(&canonical));
+                self.valid_postcode = Some(canonical.clone());
+                self.postcode = Some(canonical);
+            }
+            Normalized::Corrected(corrected) => {
+                self.change(ChangeKind::Correct, "postcode", Some(&typed), Some(&corrected));
+                self.valid_postcode = Some(corrected.clone());
+                self.postcode = Some(corrected);
+            }
+            Normalized::Invalid => {
+                let example = self.country.postcode_examples.first().cloned().unwrap_or_default();
+                self.issue(IssueCode::PostcodeFormat, "postcode", Severity::Error, format!("'{typed}' is not a valid {} postcode (e.g. {example})", self.country.name));
+                self.postcode = Some(typed.to_uppercase());
+            }
+        }
+        if let Some(valid) = self.valid_postcode.clone() {
+            if self.is_us() {
+                if let Some((_, plus4)) = valid.split_once('-') {
+                    self.components.zip4 = Some(plus4.to_owned());
+                }
+            }
+            if let Some(table) = postcodes(&self.country.code) {
+                let key = lookup_key(&self.country.code, &valid);
+                if table.get(&key).is_none() && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") {
+                    self.issue(IssueCode::UnknownPostcode, "postcode", Severity::Warning, format!("postcode {valid} is well formed but not in the reference data"));
+                }
+            }
+        }
+    }
+
+    fn postcode_info(&self) -> Option<&'static refdata::PostcodeInfo> {
+        let valid = self.valid_postcode.as_deref()?;
+        postcodes(&self.country.code)?.get(&lookup_key(&self.country.code, valid))
+    }
+
+    /// The region the postcode belongs to, by the metadata's postcode prefixes or the postcode data.
+    fn region_of_postcode(&self) -> Option<&'static refdata::Region> {
+        let valid = self.valid_postcode.as_deref()?;
+        let compact: String = valid.chars().filter(char::is_ascii_alphanumeric).collect();
+        let by_prefix: Vec<&refdata::Region> = self.country.regions_for_postcode(&compact);
+        if let [only] = by_prefix.as_slice() {
+            return Some(only);
+        }
+        let admin = &self.postcode_info()?.admin;
+        let by_data = self.country.regions.iter().find(|r| &r.key == admin || r.iso.as_deref() == Some(admin.as_str()));
+        by_data.filter(|r| by_prefix.is_empty() || by_prefix.iter().any(|p| p.key == r.key))
+    }
+
+    fn check_region(&mut self) {
+        let has_regions = !self.country.regions.is_empty();
+        match self.region.clone() {
+            Some(typed) if has_regions => {
+                let Some(region) = self.country.region(&typed) else {
+                    self.issue(IssueCode::UnknownRegion, "region", Severity::Error, format!("'{typed}' is not a region of {}", self.country.name));
+                    return;
+                };
+                let shown = self.region_form(region, &typed);
+                self.change(ChangeKind::Standardize, "region", Some(&typed), Some(&shown));
+                self.region = Some(shown);
+                self.region_code = region.iso_code(&self.country.code);
+                if self.is_us() {
+                    self.check_military_region(region);
+                }
+                if let Some(valid) = self.valid_postcode.clone() {
+                    let compact: String = valid.chars().filter(char::is_ascii_alphanumeric).collect();
+                    let matches_prefix = region.postcode_prefix.as_ref().is_none_or(|p| p.is_match(&compact));
+                    if !matches_prefix {
+                        let owner = self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
+                        self.issue(IssueCode::PostcodeRegionMismatch, "postcode", Severity::Error, format!("postcode {valid} belongs to {owner}, not {}", region.key));
+                    }
+                }
+            }
+            Some(typed) => {
+                // This country's addresses carry no region: drop it rather than print it on the label.
+                if !self.country.uses('S') {
+                    self.change(ChangeKind::Standardize, "region", Some(&typed), None);
+                    self.region = None;
+                }
+            }
+            None if has_regions && self.country.uses('S') => match self.region_of_postcode() {
+                Some(region) => {
+                    let shown = self.region_form(region, "");
+                    self.change(ChangeKind::Infer, "region", None, Some(&shown));
+                    self.region = Some(shown);
+                    self.region_code = region.iso_code(&self.country.code);
+                }
+                None if self.country.requires('S') => {
+                    self.issue(IssueCode::MissingRegion, "region", Severity::Error, format!("a {} address needs a region and none could be inferred from the postcode", self.country.name));
+                }
+                None => {}
+            },
+            None => {}
+        }
+    }
+
+    /// The spelling the label uses: the metadata key, or the Latin name for a Latin-script Japanese address.
+    fn region_form(&self, region: &refdata::Region, typed: &str) -> String {
+        let latin_input = !typed.is_empty() && !has_non_latin_letters(typed) || typed.is_empty() && !self.lines.iter().any(|l| has_non_latin_letters(l));
+        match &region.latin_name {
+            Some(latin) if has_non_latin_letters(&region.key) && latin_input => latin.to_uppercase(),
+            _ => region.key.clone(),
+        }
+    }
+
+    fn check_military_region(&mut self, region: &refdata::Region) {
+        let military_region = matches!(region.key.as_str(), "AA" | "AE" | "AP");
+        let military_city = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
+        if military_city && !military_region {
+            self.issue(IssueCode::MilitaryRegionMismatch, "region", Severity::Error, format!("APO/FPO/DPO addresses use AA, AE or AP as the state, not {}", region.key));
+        }
+    }
+
+    fn check_locality(&mut self) {
+        let military = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
+        let info = self.postcode_info();
+        // GB outward and CA FSA rows name areas, not post towns: too coarse to judge a locality by.
+        let checkable = matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") && !military;
+        match self.locality.clone() {
+            Some(typed) => {
+                let folded = fold(&typed);
+                let mut shown = typed.clone();
+                let mut kind = ChangeKind::Standardize;
+                if let (true, Some(info)) = (checkable, info) {
+                    let known = info.places.iter().find(|p| place_keys(p).contains(&folded));
+                    let cedex = folded.contains(" CEDEX");
+                    if let Some(place) = known {
+                        if !self.uppercases_locality() && !folded.contains(' ') || !self.uppercases_locality() && fold(place) == folded {
+                            shown = place.clone();
+                        }
+                    } else if let Some(place) = info.places.iter().find(|p| place_keys(p).iter().any(|k| is_near_miss(&folded, k))) {
+                        shown = if self.uppercases_locality() { place.to_uppercase() } else { place.clone() };
+                        kind = ChangeKind::Correct;
+                    } else if !cedex && !self.is_nearby_place(&folded, info) {
+                        let places = info.places.join(", ");
+                        let pc = self.valid_postcode.clone().unwrap_or_default();
+                        self.issue(IssueCode::PostcodeLocalityMismatch, "locality", Severity::Warning, format!("'{typed}' is not a place known for postcode {pc} ({places})"));
+                    }
+                }
+                if self.uppercases_locality() {
+                    shown = squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase());
+                } else {
+                    shown = squash_spaces(&shown);
+                }
+                self.change(kind, "locality", Some(&typed), Some(&shown));
+                self.locality = Some(shown);
+            }
+            None => {
+                let inferred = info.filter(|_| checkable || matches!(self.country.code.as_str(), "US")).and_then(|i| i.places.first().cloned());
+                match inferred {
+                    Some(place) => {
+                        let shown = if self.uppercases_locality() { place.to_uppercase() } else { place };
+                        self.change(ChangeKind::Infer, "locality", None, Some(&shown));
+                        self.locality = Some(shown);
+                    }
+                    None if self.country.requires('C') => {
+                        self.issue(IssueCode::MissingLocality, "locality", Severity::Error, "the locality (city or town) is missing".into());
+                    }
+                    None => {}
+                }
+            }
+        }
+        self.components.locality = self.locality.clone();
+    }
+
+    fn uppercases_locality(&self) -> bool {
+        self.is_us() || self.country.uppercases('C')
+    }
+
+    /// A place of the same region within 30 km of the postcode's centroid: an acceptable alternative name
+    /// (Hollywood for a Los Angeles ZIP).
+    fn is_nearby_place(&self, folded: &str, info: &refdata::PostcodeInfo) -> bool {
+        let (Some(table), Some((lat, lon))) = (postcodes(&self.country.code), info.centroid) else { return false };
+        table.postcodes_of_place(folded).iter().filter_map(|p| table.get(p)).any(|other| {
+            other.admin == info.admin && other.centroid.is_some_and(|(olat, olon)| distance_km(lat, lon, olat, olon) <= 30.0)
+        })
+    }
+
+    fn check_required(&mut self) {
+        if self.country.requires('A') && self.lines.is_empty() {
+            self.issue(IssueCode::MissingStreet, "lines", Severity::Error, "no street line, PO box or military box".into());
+        }
+        if self.country.requires('Z') && self.postcode.is_none() {
+            if let Some(inferred) = self.infer_postcode() {
+                self.change(ChangeKind::Infer, "postcode", None, Some(&inferred));
+                self.valid_postcode = Some(inferred.clone());
+                self.postcode = Some(inferred);
+            } else {
+                self.issue(IssueCode::MissingPostcode, "postcode", Severity::Error, format!("a {} address needs a postcode", self.country.name));
+            }
+        }
+        self.components.region = self.region.clone();
+        self.components.postcode = self.postcode.clone();
+    }
+
+    /// The postcode of a locality that has exactly one in its region.
+    fn infer_postcode(&self) -> Option<String> {
+        let table = postcodes(&self.country.code)?;
+        let locality = fold(self.locality.as_deref()?);
+        let region = self.region.as_deref();
+        let candidates: Vec<&String> = table
+            .postcodes_of_place(&locality)
+            .iter()
+            .filter(|p| region.is_none_or(|r| table.get(p).is_some_and(|i| i.admin == r)))
+            .collect();
+        match candidates.as_slice() {
+            [only] if region.is_some() || !self.country.uses('S') => Some((*only).clone()),
+            _ => None,
+        }
+    }
+
+    fn check_carrier(&mut self) {
+        if self.request.carrier_kind != Some(CarrierKind::Courier) {
+            return;
+        }
+        if self.components.po_box.is_some() {
+            self.issue(IssueCode::PoBoxNotAllowedForCourier, "lines[0]", Severity::Error, "couriers cannot deliver to a PO box: give a street address".into());
+        }
+        if self.components.military.is_some() || self.military_context() {
+            self.issue(IssueCode::MilitaryNotAllowedForCourier, "lines[0]", Severity::Error, "APO/FPO/DPO mail travels only by the postal service".into());
+        }
+    }
+
+    fn finish(mut self) -> AddressResult {
+        if self.vague {
+            self.issue(IssueCode::VagueLocation, "lines", Severity::Warning, "the address relied on a landmark; it was moved to the delivery instructions".into());
+        }
+        let geocode = self.geocode();
+        let remote_area = self.valid_postcode.as_deref().and_then(|p| remote::lookup(&self.country.code, p));
+        let military = self.components.military.is_some() || self.military_context() && self.components.po_box.is_none() && !self.lines.is_empty();
+        let po_box = self.components.po_box.is_some();
+        let residential = residential::classify(self.organization.as_deref(), &self.lines, self.components.unit_type.as_deref(), po_box, military);
+        let mut standardized = Standardized {
+            lines: self.lines,
+            locality: self.locality,
+            dependent_locality: self.dependent_locality,
+            region: self.region,
+            region_code: self.region_code,
+            postcode: self.postcode,
+            organization: self.organization,
+            formatted: Vec::new(),
+        };
+        let latin = !standardized.lines.iter().chain(standardized.locality.iter()).any(|l| has_non_latin_letters(l));
+        let template = match &self.country.lfmt {
+            Some(lfmt) if latin => lfmt,
+            _ => &self.country.fmt,
+        };
+        standardized.formatted = format::render(template, &standardized);
+        if self.country.code == "US" {
+            // Pub 28: no punctuation on the last line.
+            standardized.formatted = standardized.formatted.iter().map(|l| l.replace(',', "")).collect();
+        }
+        let verdict = if self.issues.iter().any(|i| i.severity == Severity::Error) {
+            Verdict::Invalid
+        } else if self.changes.iter().any(|c| c.kind != ChangeKind::Standardize) {
+            Verdict::Fixable
+        } else {
+            Verdict::Valid
+        };
+        AddressResult {
+            verdict,
+            country: self.country.code.clone(),
+            standardized,
+            components: self.components,
+            issues: self.issues,
+            changes: self.changes,
+            flags: Flags { po_box, military, residential, remote_area, vague_location: self.vague },
+            delivery_instructions: (!self.instructions.is_empty()).then(|| self.instructions.join("; ")),
+            geocode,
+        }
+    }
+
+    fn geocode(&self) -> Option<Geocode> {
+        let (lat, lon) = self.postcode_info()?.centroid?;
+        let precision = match self.country.code.as_str() {
+            "GB" => GeoPrecision::OutwardCode,
+            "CA" => GeoPrecision::Fsa,
+            _ => GeoPrecision::Postcode,
+        };
+        Some(Geocode { lat, lon, precision })
+    }
+}
+
+/// The key of a postcode in the country's table: ZIP5 for US, the outward code for GB, the FSA for CA.
+fn lookup_key(country: &str, postcode: &str) -> String {
+    match country {
+        "US" => postcode.chars().take(5).collect(),
+        "GB" => postcode.split(' ').next().unwrap_or(postcode).to_owned(),
+        "CA" => postcode.chars().take(3).collect(),
+        _ => postcode.to_owned(),
+    }
+}
+
+fn strip_us_punctuation(s: &str, us: bool) -> String {
+    if us { s.replace(['.', ','], " ") } else { s.to_owned() }
+}
+
+/// Great-circle distance (haversine), exact enough for a 30 km plausibility check. Written here rather than
+/// taken from `geo` so the edge worker's bundle does not carry that crate for one formula.
+fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0 * a.sqrt().asin()
+}

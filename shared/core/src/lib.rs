@@ -1,0 +1,7 @@
+//! lastmile-core: the pure domain of lastmile. No I/O, no clock, no async runtime: it builds for
+//! `wasm32-unknown-unknown` as well as native targets, so the edge worker, the Lambda functions and
+//! `lastmile dev` all run the same code.
+
+pub mod address;
+pub mod contract;
+pub mod text;

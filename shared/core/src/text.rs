@@ -1,0 +1,89 @@
+//! Text helpers shared by the engines: case and accent folding, whitespace, fuzzy comparison.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Uppercase, accents removed, punctuation turned into spaces, whitespace collapsed: the form two spellings
+/// of the same name share ("Saint-Étienne" and "SAINT ETIENNE" both give `SAINT ETIENNE`).
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        let c = match c {
+            'ß' => {
+                push_word_char(&mut out, &mut pending_space, 'S');
+                'S'
+            }
+            'ø' | 'Ø' => 'O',
+            'æ' | 'Æ' => 'A',
+            'ł' | 'Ł' => 'L',
+            _ => c,
+        };
+        if c.is_alphanumeric() {
+            for u in c.to_uppercase() {
+                push_word_char(&mut out, &mut pending_space, u);
+            }
+        } else if c == '\'' || c == '’' {
+            // O'Brien and OBRIEN are the same name.
+        } else {
+            pending_space = !out.is_empty();
+        }
+    }
+    out
+}
+
+fn push_word_char(out: &mut String, pending_space: &mut bool, c: char) {
+    if *pending_space {
+        out.push(' ');
+        *pending_space = false;
+    }
+    out.push(c);
+}
+
+/// Trims and collapses runs of whitespace into one space.
+pub fn squash_spaces(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether two folded names are one typo apart: edit distance within 1 for short names, 2 for longer ones.
+pub fn is_near_miss(typed: &str, known: &str) -> bool {
+    if typed == known {
+        return false;
+    }
+    let longest = typed.chars().count().max(known.chars().count());
+    let budget = match longest {
+        0..=5 => 0,
+        6..=9 => 1,
+        _ => 2,
+    };
+    budget > 0 && strsim::damerau_levenshtein(typed, known) <= budget
+}
+
+/// True when the text has letters from a non-Latin script (CJK, Cyrillic …).
+pub fn has_non_latin_letters(s: &str) -> bool {
+    s.chars().any(|c| c.is_alphabetic() && !c.is_ascii() && (c as u32) > 0x024F)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_removes_accents_case_and_punctuation() {
+        assert_eq!(fold("Saint-Étienne"), "SAINT ETIENNE");
+        assert_eq!(fold("  münchen,  "), "MUNCHEN");
+        assert_eq!(fold("Straße"), "STRASSE");
+        assert_eq!(fold("O'Brien St."), "OBRIEN ST");
+    }
+
+    #[test]
+    fn near_miss_allows_one_typo_in_short_names() {
+        assert!(is_near_miss("SPRNGFIELD", "SPRINGFIELD"));
+        assert!(is_near_miss("BERLN", "BERLIN"));
+        assert!(!is_near_miss("BATH", "BATHS"));
+        assert!(!is_near_miss("SPRINGFIELD", "SPRINGFIELD"));
+        assert!(!is_near_miss("CHICAGO", "HOUSTON"));
+    }
+}
