@@ -54,16 +54,23 @@ fn formats(path: &Path) -> BuildResult<String> {
             }
         }
         let keys = split(value.get("sub_keys"));
+        let isoids = split(value.get("sub_isoids"));
         let mut aliases: Vec<Vec<String>> = keys.iter().map(|_| Vec::new()).collect();
-        for (variant, variant_value) in all.range(format!("{key}--")..format!("{key}-~")) {
-            if !variant.starts_with(&format!("{key}--")) {
+        let prefix = format!("{key}--");
+        for (variant, variant_value) in all.range(prefix.clone()..format!("{key}-~")) {
+            if !variant.starts_with(&prefix) {
                 continue;
             }
-            for name_field in ["sub_names", "sub_keys"] {
-                for (i, name) in split(variant_value.get(name_field)).into_iter().enumerate() {
-                    if let Some(list) = aliases.get_mut(i) {
-                        list.push(name);
-                    }
+            // Language variants list their regions in their own order: align them by ISO id, else by key.
+            let variant_keys = split(variant_value.get("sub_keys"));
+            let variant_isoids = split(variant_value.get("sub_isoids"));
+            let variant_names = split(variant_value.get("sub_names"));
+            for (j, variant_key) in variant_keys.iter().enumerate() {
+                let by_iso = variant_isoids.get(j).filter(|id| !id.is_empty()).and_then(|id| isoids.iter().position(|x| x == id));
+                let Some(i) = by_iso.or_else(|| keys.iter().position(|k| k == variant_key)) else { continue };
+                aliases[i].push(variant_key.clone());
+                if let Some(name) = variant_names.get(j) {
+                    aliases[i].push(name.clone());
                 }
             }
         }

@@ -1,1 +1,8 @@
+//! lastmile-platform: everything with I/O that the functions share. Configuration files, tenants and their
+//! API keys, tracing with redaction, and the HTTP plumbing (error bodies, body limits, correlation ids,
+//! tenant resolution) that every router uses.
 
+pub mod config;
+pub mod http;
+pub mod telemetry;
+pub mod tenants;

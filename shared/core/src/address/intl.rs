@@ -15,8 +15,15 @@ pub struct FreeText {
     pub postcode: Option<String>,
 }
 
-fn is_postcode(country: &CountryFormat, text: &str) -> bool {
-    country.postcode.is_some() && matches!(normalize(country, text), Normalized::Standard(_))
+/// Whether `text` reads as a postcode: well formed on the first pass, or repairable (a lost leading zero,
+/// O for 0) on the second, when no well-formed one was found.
+fn is_postcode(country: &CountryFormat, text: &str, accept_repairs: bool) -> bool {
+    country.postcode.is_some()
+        && match normalize(country, text) {
+            Normalized::Standard(_) => true,
+            Normalized::Corrected(_) => accept_repairs && text.chars().filter(char::is_ascii_digit).count() >= 3,
+            Normalized::Invalid => false,
+        }
 }
 
 /// Splits free text: the postcode is the last span matching the country's pattern, a region name next to it,
@@ -32,7 +39,7 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
         .collect();
     let mut out = FreeText::default();
     // The postcode: one token or two adjacent ones ("SW1A 1AA"), the last such span in the text.
-    'search: for s in (0..segments.len()).rev() {
+    'search: for (s, accept_repairs) in [false, true].into_iter().flat_map(|r| (0..segments.len()).rev().map(move |s| (s, r))) {
         let seg = &segments[s];
         for i in (0..seg.len()).rev() {
             for width in [2usize, 1] {
@@ -40,7 +47,7 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
                     continue;
                 }
                 let candidate = seg[i..i + width].join(" ");
-                if is_postcode(country, &candidate) {
+                if is_postcode(country, &candidate, accept_repairs) {
                     out.postcode = Some(candidate);
                     let after: Vec<String> = seg[i + width..].to_vec();
                     let before: Vec<String> = seg[..i].to_vec();

@@ -1,6 +1,8 @@
 //! Postcode normalization by the country's pattern: `sw1a1aa` → `SW1A 1AA`, `k1a0b1` → `K1A 0B1`,
 //! `1000001` → `100-0001`, and repair of common damage (a leading zero lost in a spreadsheet, O for 0).
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::refdata::CountryFormat;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +17,8 @@ pub enum Normalized {
 
 /// Normalizes `typed` for `country`. Countries without a pattern keep the text, uppercased and squashed.
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
-    let upper: String = typed.trim().trim_start_matches('〒').to_uppercase();
+    // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
+    let upper: String = typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase();
     let Some(pattern) = &country.postcode else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
     };

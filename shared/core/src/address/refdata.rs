@@ -133,7 +133,9 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
         fmt: raw.fmt.unwrap_or_else(|| "%N%n%O%n%A%n%C".to_owned()),
         lfmt: raw.lfmt,
         require: raw.require.unwrap_or_else(|| "AC".to_owned()),
-        upper: raw.upper.unwrap_or_else(|| "C".to_owned()),
+        // libaddressinput's ZZ default uppercases the locality; national practice in DE, AT, NL … writes it as
+        // the place is spelt, so only countries that state `upper` get uppercase fields.
+        upper: raw.upper.unwrap_or_default(),
         postcode: raw.zip.and_then(|z| Regex::new(&format!("^(?:{z})$")).ok()),
         postcode_examples: raw.zipex.map(|z| z.split(',').map(str::to_owned).collect()).unwrap_or_default(),
         regions,
@@ -226,6 +228,9 @@ pub struct PostcodeTable {
     by_code: HashMap<String, PostcodeInfo>,
     /// Folded place name → postcodes, for locality checks and postcode inference.
     by_place: HashMap<String, Vec<String>>,
+    /// Postcode area (the leading letters: GB `EH`, `SW`) → its places, most frequent first. The most
+    /// frequent is the area's post town.
+    by_area: HashMap<String, Vec<String>>,
 }
 
 impl PostcodeTable {
@@ -245,9 +250,27 @@ impl PostcodeTable {
                     table.by_place.entry(key).or_default().push(code.to_owned());
                 }
             }
+            let area: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
+            if !area.is_empty() {
+                table.by_area.entry(area).or_default().extend(places.iter().cloned());
+            }
             table.by_code.insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, centroid });
         }
+        for places in table.by_area.values_mut() {
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for p in places.iter() {
+                *counts.entry(p.as_str()).or_default() += 1;
+            }
+            let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
+            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            *places = ranked.into_iter().map(|(p, _)| p.to_owned()).collect();
+        }
         table
+    }
+
+    /// Places of a postcode area, most frequent first (GB `EH` → Edinburgh, …).
+    pub fn area_places(&self, area: &str) -> &[String] {
+        self.by_area.get(area).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn get(&self, postcode: &str) -> Option<&PostcodeInfo> {

@@ -326,6 +326,13 @@ fn is_zip(token: &str) -> bool {
     digits.chars().all(|c| c.is_ascii_digit()) && matches!(digits.len(), 5 | 9) && (token.len() == 5 || token.len() == 9 || token.len() == 10)
 }
 
+/// A last token after a state that was meant as a ZIP: digits with a lost leading zero, O for 0, I for 1, or
+/// a digit too many. The postcode check then repairs or rejects it.
+fn is_damaged_zip(token: &str) -> bool {
+    let digits = token.chars().filter(char::is_ascii_digit).count();
+    (4..=10).contains(&token.len()) && digits >= 1 && token.chars().all(|c| c.is_ascii_digit() || matches!(c, 'O' | 'I' | 'L' | '-'))
+}
+
 /// Splits US free text: ZIP and state from the end, the city before them (by comma, by a known place name of
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
@@ -334,7 +341,8 @@ pub fn split_free_text(text: &str) -> FreeText {
     let mut out = FreeText::default();
 
     if let Some((_, last)) = flat.last() {
-        if is_zip(last) {
+        let before_is_state = flat.len() >= 2 && usps().states.contains_key(&flat[flat.len() - 2].1);
+        if is_zip(last) || before_is_state && is_damaged_zip(last) {
             out.postcode = flat.pop().map(|(_, t)| t);
         } else if flat.len() >= 2 && last.len() == 4 && last.chars().all(|c| c.is_ascii_digit()) && is_zip(&flat[flat.len() - 2].1) {
             let plus4 = flat.pop().map(|(_, t)| t).unwrap_or_default();

@@ -367,7 +367,8 @@ impl<'a> Work<'a> {
                     let matches_prefix = region.postcode_prefix.as_ref().is_none_or(|p| p.is_match(&compact));
                     if !matches_prefix {
                         let owner = self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
-                        self.issue(IssueCode::PostcodeRegionMismatch, "postcode", Severity::Error, format!("postcode {valid} belongs to {owner}, not {}", region.key));
+                        let code = if self.is_us() && self.military_context() { IssueCode::MilitaryRegionMismatch } else { IssueCode::PostcodeRegionMismatch };
+                        self.issue(code, "postcode", Severity::Error, format!("postcode {valid} belongs to {owner}, not {}", region.key));
                     }
                 }
             }
@@ -411,54 +412,79 @@ impl<'a> Work<'a> {
         }
     }
 
+    /// What the reference data knows about the localities of the postcode, by how reliable its place names are.
+    fn locality_reference(&self) -> Option<LocalityReference> {
+        let info = self.postcode_info()?;
+        let table = postcodes(&self.country.code)?;
+        match self.country.code.as_str() {
+            // Places of the ZIP; USPS also accepts other names of nearby places (Hollywood in Los Angeles).
+            "US" => Some(LocalityReference { known: info.places.clone(), warn: true, nearby: true, infer: info.places.first().cloned() }),
+            "DE" | "AT" | "AU" | "FR" => Some(LocalityReference { known: info.places.clone(), warn: true, nearby: false, infer: info.places.first().cloned() }),
+            // GB rows are per outward code and name districts; the post town is the area's most frequent place.
+            "GB" => {
+                let valid = self.valid_postcode.as_deref()?;
+                let area: String = valid.chars().take_while(char::is_ascii_alphabetic).collect();
+                let area_places = table.area_places(&area);
+                let mut known = info.places.clone();
+                known.extend(area_places.iter().cloned());
+                Some(LocalityReference { known, warn: true, nearby: false, infer: area_places.first().cloned() })
+            }
+            // CA rows name forward sortation areas ("Downtown Toronto (Harbourfront)"): good for spotting a typo
+            // of the town they contain, too coarse to call any locality wrong.
+            "CA" => {
+                let known = info
+                    .places
+                    .iter()
+                    .flat_map(|p| p.split(['(', ')', '/', ',']).map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+                    .collect();
+                Some(LocalityReference { known, warn: false, nearby: false, infer: None })
+            }
+            _ => None,
+        }
+    }
+
     fn check_locality(&mut self) {
         let military = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
-        let info = self.postcode_info();
-        // GB outward and CA FSA rows name areas, not post towns: too coarse to judge a locality by.
-        let checkable = matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") && !military;
+        let reference = if military { None } else { self.locality_reference() };
+        let upper = self.uppercases_locality();
+        let spelled = |place: &str| if upper { place.to_uppercase() } else { place.to_owned() };
         match self.locality.clone() {
             Some(typed) => {
                 let folded = fold(&typed);
                 let mut shown = typed.clone();
                 let mut kind = ChangeKind::Standardize;
-                if let (true, Some(info)) = (checkable, info) {
-                    let known = info.places.iter().find(|p| place_keys(p).contains(&folded));
+                if let Some(reference) = &reference {
+                    let known = reference.known.iter().find(|p| place_keys(p).contains(&folded));
                     let cedex = folded.contains(" CEDEX");
                     if let Some(place) = known {
-                        if !self.uppercases_locality() && !folded.contains(' ') || !self.uppercases_locality() && fold(place) == folded {
+                        // The data's spelling when it differs only by case or accents ("koln" → "Köln").
+                        if fold(place) == folded {
                             shown = place.clone();
                         }
-                    } else if let Some(place) = info.places.iter().find(|p| place_keys(p).iter().any(|k| is_near_miss(&folded, k))) {
-                        shown = if self.uppercases_locality() { place.to_uppercase() } else { place.clone() };
-                        kind = ChangeKind::Correct;
-                    } else if !cedex && !self.is_nearby_place(&folded, info) {
-                        let places = info.places.join(", ");
+                    } else if let Some(place) = reference.known.iter().find(|p| place_keys(p).iter().any(|k| is_near_miss(&folded, k) || is_transliteration(&typed, p))) {
+                        shown = place.clone();
+                        kind = if fold(place) == fold(&typed.replace("ue", "u").replace("oe", "o").replace("ae", "a")) { ChangeKind::Standardize } else { ChangeKind::Correct };
+                    } else if reference.warn && !cedex && !(reference.nearby && self.is_nearby_place(&folded)) {
+                        let places = reference.known.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
                         let pc = self.valid_postcode.clone().unwrap_or_default();
                         self.issue(IssueCode::PostcodeLocalityMismatch, "locality", Severity::Warning, format!("'{typed}' is not a place known for postcode {pc} ({places})"));
                     }
                 }
-                if self.uppercases_locality() {
-                    shown = squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase());
-                } else {
-                    shown = squash_spaces(&shown);
-                }
+                shown = if upper { squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase()) } else { squash_spaces(&shown) };
                 self.change(kind, "locality", Some(&typed), Some(&shown));
                 self.locality = Some(shown);
             }
-            None => {
-                let inferred = info.filter(|_| checkable || matches!(self.country.code.as_str(), "US")).and_then(|i| i.places.first().cloned());
-                match inferred {
-                    Some(place) => {
-                        let shown = if self.uppercases_locality() { place.to_uppercase() } else { place };
-                        self.change(ChangeKind::Infer, "locality", None, Some(&shown));
-                        self.locality = Some(shown);
-                    }
-                    None if self.country.requires('C') => {
-                        self.issue(IssueCode::MissingLocality, "locality", Severity::Error, "the locality (city or town) is missing".into());
-                    }
-                    None => {}
+            None => match reference.and_then(|r| r.infer) {
+                Some(place) => {
+                    let shown = spelled(&place);
+                    self.change(ChangeKind::Infer, "locality", None, Some(&shown));
+                    self.locality = Some(shown);
                 }
-            }
+                None if self.country.requires('C') => {
+                    self.issue(IssueCode::MissingLocality, "locality", Severity::Error, "the locality (city or town) is missing".into());
+                }
+                None => {}
+            },
         }
         self.components.locality = self.locality.clone();
     }
@@ -469,7 +495,8 @@ impl<'a> Work<'a> {
 
     /// A place of the same region within 30 km of the postcode's centroid: an acceptable alternative name
     /// (Hollywood for a Los Angeles ZIP).
-    fn is_nearby_place(&self, folded: &str, info: &refdata::PostcodeInfo) -> bool {
+    fn is_nearby_place(&self, folded: &str) -> bool {
+        let Some(info) = self.postcode_info() else { return false };
         let (Some(table), Some((lat, lon))) = (postcodes(&self.country.code), info.centroid) else { return false };
         table.postcodes_of_place(folded).iter().filter_map(|p| table.get(p)).any(|other| {
             other.admin == info.admin && other.centroid.is_some_and(|(olat, olon)| distance_km(lat, lon, olat, olon) <= 30.0)
@@ -493,8 +520,12 @@ impl<'a> Work<'a> {
         self.components.postcode = self.postcode.clone();
     }
 
-    /// The postcode of a locality that has exactly one in its region.
+    /// The postcode of a locality that has exactly one in its region (from full-postcode tables only: a GB
+    /// outward code or a CA FSA is not a postcode).
     fn infer_postcode(&self) -> Option<String> {
+        if matches!(self.country.code.as_str(), "GB" | "CA") {
+            return None;
+        }
         let table = postcodes(&self.country.code)?;
         let locality = fold(self.locality.as_deref()?);
         let region = self.region.as_deref();
@@ -579,6 +610,23 @@ impl<'a> Work<'a> {
         };
         Some(Geocode { lat, lon, precision })
     }
+}
+
+/// Places the reference data knows for a postcode, and how far to trust them.
+struct LocalityReference {
+    known: Vec<String>,
+    /// A locality that is none of them gets a warning.
+    warn: bool,
+    /// Nearby places of the same region are acceptable names too.
+    nearby: bool,
+    /// The locality to fill in when none was given.
+    infer: Option<String>,
+}
+
+/// "Muenchen" for "München": German umlauts written as two letters.
+fn is_transliteration(typed: &str, place: &str) -> bool {
+    let expand = |s: &str| fold(&s.replace(['ä', 'Ä'], "ae").replace(['ö', 'Ö'], "oe").replace(['ü', 'Ü'], "ue"));
+    place.chars().any(|c| "äöüÄÖÜ".contains(c)) && expand(place) == fold(typed)
 }
 
 /// The key of a postcode in the country's table: ZIP5 for US, the outward code for GB, the FSA for CA.

@@ -1,0 +1,74 @@
+//! The application router of `lastmile dev`: open routes (health, OpenAPI, dashboard) and the per-tenant
+//! API behind API-key resolution, with correlation ids on everything.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Json;
+use lastmile_platform::http::{self, RouteDoc};
+use lastmile_platform::tenants::TenantRegistry;
+use serde_json::json;
+
+/// Every documented route of the application: the OpenAPI document is generated from this table.
+pub fn route_docs() -> Vec<RouteDoc> {
+    let mut routes = vec![
+        RouteDoc {
+            method: "get",
+            path: "/health",
+            authenticated: false,
+            operation: json!({
+                "operationId": "health",
+                "summary": "Liveness and loaded reference data",
+                "responses": {"200": {"description": "The server is up", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}
+            }),
+        },
+        RouteDoc {
+            method: "get",
+            path: "/openapi.json",
+            authenticated: false,
+            operation: json!({
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }),
+        },
+        RouteDoc {
+            method: "get",
+            path: "/",
+            authenticated: false,
+            operation: json!({
+                "operationId": "dashboard",
+                "summary": "Dashboard (HTML)",
+                "responses": {"200": {"description": "The dashboard page", "content": {"text/html": {"schema": {"type": "string"}}}}}
+            }),
+        },
+    ];
+    routes.extend(lastmile_fn_address::routes());
+    routes
+}
+
+/// The whole application over a tenant registry.
+pub fn router(registry: Arc<TenantRegistry>) -> Router {
+    let tenant_api = Router::new()
+        .merge(lastmile_fn_address::router())
+        .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
+        .route("/", get(|| async { Html(crate::dashboard::PAGE) }))
+        .merge(tenant_api)
+        .fallback(http::not_found)
+        .method_not_allowed_fallback(http::method_not_allowed)
+        .layer(middleware::from_fn(http::trace_requests))
+}
+
+async fn health() -> impl IntoResponse {
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "reference_rows": lastmile_core::address::preload(),
+    }))
+}

@@ -1,0 +1,128 @@
+//! `lastmile bench address`: single-thread throughput of validate+standardize over generated US addresses,
+//! the Python `usaddress` parser and `usaddress-scourgify` normalizer on the same addresses in the same run
+//! (as ratios), and the peak RSS of `lastmile dev` with all reference data loaded.
+
+mod generator;
+mod rss;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use clap::Args;
+use lastmile_core::address::{self, AddressRequest};
+
+pub use generator::generate;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Number of generated addresses.
+    #[arg(long, default_value_t = 10_000)]
+    pub count: usize,
+    /// Seed of the address generator: the same seed gives the same addresses.
+    #[arg(long, default_value_t = 20_261_125)]
+    pub seed: u64,
+    /// Python interpreter with usaddress and usaddress-scourgify installed (scripts/python-env makes one).
+    #[arg(long, default_value = ".venv/bin/python")]
+    pub python: PathBuf,
+    /// The peer benchmark script.
+    #[arg(long, default_value = "scripts/bench/peer_bench.py")]
+    pub peer_script: PathBuf,
+    /// Time budget per Python peer, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub peer_seconds: f64,
+    /// Skip the peak-RSS measurement of `lastmile dev`.
+    #[arg(long)]
+    pub no_rss: bool,
+}
+
+/// Throughput of one contender.
+#[derive(Debug, Clone, Copy)]
+struct Figure {
+    n: usize,
+    seconds: f64,
+}
+
+impl Figure {
+    fn per_sec(self) -> f64 {
+        self.n as f64 / self.seconds.max(1e-9)
+    }
+}
+
+pub fn run(args: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let preload = Instant::now();
+    let rows = address::preload();
+    println!("reference data: {rows} rows parsed in {:.0} ms", preload.elapsed().as_secs_f64() * 1e3);
+    let addresses = generate(args.count, args.seed);
+    println!("generated {} US addresses (seed {})", addresses.len(), args.seed);
+
+    let ours = measure_engine(&addresses);
+    println!("lastmile   validate+standardize: {:>10.0} addresses/s  ({} in {:.3} s, 1 thread)", ours.per_sec(), ours.n, ours.seconds);
+
+    match run_peers(args, &addresses) {
+        Ok(peers) => {
+            for (name, figure) in peers {
+                println!(
+                    "{name:<10} {:>31.0} addresses/s  ({} in {:.3} s)   lastmile/{name} = {:.1}x",
+                    figure.per_sec(),
+                    figure.n,
+                    figure.seconds,
+                    ours.per_sec() / figure.per_sec()
+                );
+            }
+        }
+        Err(e) => println!("peers not measured: {e}"),
+    }
+    if !args.no_rss {
+        match rss::peak_rss_of_dev() {
+            Ok(kib) => println!("lastmile dev peak RSS with reference data loaded: {:.1} MB (target < 100 MB)", kib as f64 / 1024.0),
+            Err(e) => println!("peak RSS not measured: {e}"),
+        }
+    }
+    println!("bench took {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Runs the whole set repeatedly for at least a second after one warm-up pass.
+fn measure_engine(addresses: &[String]) -> Figure {
+    let requests: Vec<AddressRequest> = addresses
+        .iter()
+        .map(|text| AddressRequest { country: Some("US".into()), text: Some(text.clone()), ..AddressRequest::default() })
+        .collect();
+    let mut sink = 0usize;
+    for r in &requests {
+        sink += address::validate(r).map(|v| v.standardized.lines.len()).unwrap_or(0);
+    }
+    let start = Instant::now();
+    let mut n = 0;
+    while n == 0 || start.elapsed().as_secs_f64() < 1.0 {
+        for r in &requests {
+            sink += address::validate(r).map(|v| v.standardized.lines.len()).unwrap_or(0);
+        }
+        n += requests.len();
+    }
+    std::hint::black_box(sink);
+    Figure { n, seconds: start.elapsed().as_secs_f64() }
+}
+
+fn run_peers(args: &BenchArgs, addresses: &[String]) -> Result<Vec<(&'static str, Figure)>, Box<dyn std::error::Error>> {
+    if !args.python.exists() {
+        return Err(format!("{} not found: run scripts/python-env first", args.python.display()).into());
+    }
+    let file = std::env::temp_dir().join(format!("lastmile-bench-{}.txt", std::process::id()));
+    std::fs::write(&file, addresses.join("\n") + "\n")?;
+    let output = Command::new(&args.python).arg(&args.peer_script).arg(&file).arg(args.peer_seconds.to_string()).output();
+    let _ = std::fs::remove_file(&file);
+    let output = output?;
+    if !output.status.success() {
+        return Err(format!("peer script failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    let report: serde_json::Value = serde_json::from_slice(output.stdout.trim_ascii())?;
+    let figure = |name: &str| -> Result<Figure, Box<dyn std::error::Error>> {
+        let n = report[name]["n"].as_u64().ok_or_else(|| format!("peer report has no {name}.n"))?;
+        let seconds = report[name]["seconds"].as_f64().ok_or_else(|| format!("peer report has no {name}.seconds"))?;
+        Ok(Figure { n: n as usize, seconds })
+    };
+    Ok(vec![("usaddress", figure("usaddress")?), ("scourgify", figure("scourgify")?)])
+}

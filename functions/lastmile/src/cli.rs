@@ -1,0 +1,121 @@
+//! Command-line interface: `lastmile dev`, `lastmile address validate`, `lastmile bench address`,
+//! `lastmile openapi`.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use lastmile_core::address::{self, AddressRequest};
+use lastmile_core::contract::{self, ApiError, MAX_ADDRESS_BODY_BYTES};
+
+#[derive(Debug, Parser)]
+#[command(name = "lastmile", version, about = "Last-mile logistics engine for cross-border sellers")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every function in one local process: API and dashboard over an embedded store.
+    Dev {
+        /// Address to listen on (default from lastmile.toml: 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Where configuration, tenants, keys and data live.
+        #[arg(long, default_value = ".lastmile")]
+        data_dir: PathBuf,
+    },
+    /// Address tools.
+    Address {
+        #[command(subcommand)]
+        command: AddressCommand,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddressCommand {
+    /// Validate and standardize an address given as free text, or a JSON-lines batch on standard input.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Destination country (ISO 3166-1 alpha-2) for free text, and the default for JSON lines without one.
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Read one JSON request (or a plain text line, with --country) per input line; write one JSON result per line.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// The address as free text.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Throughput of validate+standardize over generated US addresses, against usaddress and scourgify.
+    Address(crate::bench::BenchArgs),
+}
+
+/// Validates one line of a JSON-lines batch: a JSON object, or plain text when a default country is given.
+pub fn validate_jsonl_line(line: &str, default_country: Option<&str>) -> serde_json::Value {
+    let trimmed = line.trim();
+    let request: Result<AddressRequest, ApiError> = if trimmed.starts_with('{') {
+        contract::parse_json_body::<AddressRequest>(trimmed.as_bytes(), MAX_ADDRESS_BODY_BYTES).map(|mut r| {
+            if r.country.is_none() && r.country_code.is_none() {
+                r.country = default_country.map(str::to_owned);
+            }
+            r
+        })
+    } else {
+        Ok(AddressRequest { country: default_country.map(str::to_owned), text: Some(trimmed.to_owned()), ..AddressRequest::default() })
+    };
+    match request.and_then(|r| address::validate(&r)) {
+        Ok(result) => serde_json::to_value(result).unwrap_or_default(),
+        Err(e) => serde_json::to_value(e.body()).unwrap_or_default(),
+    }
+}
+
+/// `lastmile address validate`: exit code 0 when every address could be read, 2 when a request was bad.
+pub fn address_validate(args: &ValidateArgs) -> Result<i32, Box<dyn std::error::Error>> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.jsonl {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            serde_json::to_writer(&mut out, &validate_jsonl_line(&line, args.country.as_deref()))?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(0);
+    }
+    let Some(text) = &args.text else {
+        return Err("give the address as text, or --jsonl to read JSON lines from standard input".into());
+    };
+    let request = AddressRequest { country: args.country.clone(), text: Some(text.clone()), ..AddressRequest::default() };
+    match address::validate(&request) {
+        Ok(result) => {
+            serde_json::to_writer_pretty(&mut out, &result)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(0)
+        }
+        Err(e) => {
+            serde_json::to_writer_pretty(&mut out, &e.body())?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(2)
+        }
+    }
+}

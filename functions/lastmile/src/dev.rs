@@ -1,0 +1,105 @@
+//! `lastmile dev`: every function in one process over the data directory. On first start it writes the
+//! server configuration, the `default` tenant with a sample configuration, and a local API key, which it
+//! prints once.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lastmile_platform::config::{self, ServerConfig, TenantConfig};
+use lastmile_platform::tenants::TenantRegistry;
+
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug)]
+pub struct DevOptions {
+    pub listen: Option<String>,
+    pub data_dir: PathBuf,
+}
+
+/// What the first start created, to tell the user once.
+pub struct Prepared {
+    pub server: ServerConfig,
+    pub registry: Arc<TenantRegistry>,
+    /// The local API key, when this start created it.
+    pub new_key: Option<String>,
+}
+
+/// Opens the data directory, creating the configuration, the default tenant and its key on first use.
+pub fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + Send + Sync>> {
+    std::fs::create_dir_all(data_dir)?;
+    let server = config::load_or_init_server(data_dir)?;
+    let registry = Arc::new(TenantRegistry::open(data_dir)?);
+    let mut new_key = None;
+    if registry.tenant(DEFAULT_TENANT).is_none() {
+        registry.put_tenant(TenantConfig::sample(DEFAULT_TENANT))?;
+    }
+    if registry.keys(DEFAULT_TENANT).iter().all(|k| k.revoked) {
+        let (_, secret) = registry.create_key(DEFAULT_TENANT, "local", &now_rfc3339())?;
+        new_key = Some(secret);
+    }
+    Ok(Prepared { server, registry, new_key })
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let prepared = prepare(&options.data_dir)?;
+    lastmile_platform::telemetry::init(&prepared.server.log);
+    let rows = lastmile_core::address::preload();
+    tracing::info!(reference_rows = rows, "reference data loaded");
+    let listen = options.listen.unwrap_or_else(|| prepared.server.listen.clone());
+    let addr: SocketAddr = listen.parse().map_err(|e| format!("--listen '{listen}' is not an address such as 127.0.0.1:8080: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
+    println!("lastmile dev listening on http://{local} (data in {})", options.data_dir.display());
+    if let Some(key) = &prepared.new_key {
+        println!("created tenant '{DEFAULT_TENANT}' with a local API key (shown once, stored hashed):\n  {key}");
+        println!("try: curl -s http://{local}/v1/address/validate -H 'Authorization: Bearer {key}' \\\n       -H 'content-type: application/json' -d '{{\"country\":\"US\",\"text\":\"1600 pennsylvania ave nw, washington dc 20500\"}}'");
+    }
+    let app = crate::app::router(prepared.registry);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_start_creates_a_key_and_a_second_start_does_not() {
+        let dir = std::env::temp_dir().join(format!("lastmile-dev-prepare-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = prepare(&dir).expect("first start");
+        let key = first.new_key.expect("a key on first start");
+        assert!(first.registry.resolve(&key).is_some());
+        let second = prepare(&dir).expect("second start");
+        assert!(second.new_key.is_none());
+        assert!(second.registry.resolve(&key).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

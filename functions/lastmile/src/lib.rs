@@ -1,0 +1,9 @@
+//! The `lastmile` binary's library: the merged application router that `lastmile dev` serves, the data
+//! directory set-up, the OpenAPI document, and the CLI commands.
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod dashboard;
+pub mod dev;
+pub mod openapi;

@@ -1,0 +1,116 @@
+//! The OpenAPI 3.1 document, generated from the routers' route tables so that every served route is
+//! documented (a test checks the other direction: every documented route is served).
+
+use lastmile_core::contract::{MAX_ADDRESS_LINES, MAX_BATCH_ADDRESSES};
+use serde_json::{Map, Value, json};
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in crate::app::route_docs() {
+        let mut operation = route.operation.clone();
+        if route.authenticated {
+            if let Some(op) = operation.as_object_mut() {
+                op.insert("security".into(), json!([{"apiKey": []}]));
+            }
+        }
+        let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        if let Some(entry) = entry.as_object_mut() {
+            entry.insert(route.method.to_owned(), operation);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "lastmile",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Last-mile logistics engine for cross-border sellers. Errors are `{\"error\":{\"code\",\"message\",\"field\"}}` with a 4xx status.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "Per-tenant API key (lmk_…)"}},
+            "responses": {
+                "BadRequest": error_response("The body is empty, not UTF-8 or not JSON"),
+                "Unauthorized": error_response("No API key, or an unknown or revoked one"),
+                "PayloadTooLarge": error_response("The body is over the route's limit"),
+                "Unprocessable": error_response("The JSON has a wrong type, an unknown country or too many lines or addresses")
+            },
+            "schemas": schemas()
+        }
+    })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
+fn schemas() -> Value {
+    let s = || json!({"type": "string"});
+    let box_unit = json!({"type": ["object", "null"], "properties": {"kind": s(), "number": s(), "box": nullable_string()}});
+    json!({
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": s(), "message": s(), "field": nullable_string()}}}
+        },
+        "Health": {"type": "object", "properties": {"status": s(), "version": s(), "reference_rows": {"type": "integer"}}},
+        "AddressRequest": {
+            "type": "object",
+            "description": "Country plus free text, or lines + locality/region/postcode, or Shopify's address object.",
+            "properties": {
+                "country": s(), "country_code": s(), "text": s(),
+                "lines": {"type": "array", "items": s(), "maxItems": MAX_ADDRESS_LINES},
+                "address1": s(), "address2": s(), "locality": s(), "city": s(), "dependent_locality": s(),
+                "region": s(), "province_code": s(), "province": s(), "state": s(),
+                "postcode": s(), "zip": s(), "organization": s(), "company": s(), "name": s(), "phone": s(),
+                "carrier_kind": {"type": "string", "enum": ["courier", "postal"]}
+            }
+        },
+        "AddressResult": {
+            "type": "object",
+            "required": ["verdict", "country", "standardized", "components", "issues", "changes", "flags", "delivery_instructions", "geocode"],
+            "properties": {
+                "verdict": {"type": "string", "enum": ["valid", "fixable", "invalid"]},
+                "country": s(),
+                "standardized": {"type": "object", "properties": {
+                    "lines": {"type": "array", "items": s()}, "locality": nullable_string(), "dependent_locality": nullable_string(),
+                    "region": nullable_string(), "region_code": nullable_string(), "postcode": nullable_string(),
+                    "organization": nullable_string(), "formatted": {"type": "array", "items": s()}
+                }},
+                "components": {"type": "object", "properties": {
+                    "house_number": nullable_string(), "pre_directional": nullable_string(), "street_name": nullable_string(),
+                    "street_suffix": nullable_string(), "post_directional": nullable_string(), "unit_type": nullable_string(),
+                    "unit_number": nullable_string(), "po_box": nullable_string(), "military": box_unit.clone(), "rural_route": box_unit,
+                    "locality": nullable_string(), "region": nullable_string(), "postcode": nullable_string(), "zip4": nullable_string()
+                }},
+                "issues": {"type": "array", "items": {"type": "object", "properties": {
+                    "code": s(), "field": s(), "severity": {"type": "string", "enum": ["info", "warning", "error"]}, "message": s()
+                }}},
+                "changes": {"type": "array", "items": {"type": "object", "properties": {
+                    "kind": {"type": "string", "enum": ["standardize", "infer", "correct", "move"]}, "field": s(), "from": nullable_string(), "to": nullable_string()
+                }}},
+                "flags": {"type": "object", "properties": {
+                    "po_box": {"type": "boolean"}, "military": {"type": "boolean"},
+                    "residential": {"type": "object", "properties": {"value": {"type": "string", "enum": ["yes", "no", "unknown"]}, "reason": s()}},
+                    "remote_area": {"type": ["object", "null"], "properties": {"list": s(), "name": s(), "source": s()}},
+                    "vague_location": {"type": "boolean"}
+                }},
+                "delivery_instructions": nullable_string(),
+                "geocode": {"type": ["object", "null"], "properties": {
+                    "lat": {"type": "number"}, "lon": {"type": "number"}, "precision": {"type": "string", "enum": ["postcode", "outward_code", "fsa"]}
+                }}
+            }
+        },
+        "BatchRequest": {
+            "type": "object", "required": ["addresses"],
+            "properties": {"addresses": {"type": "array", "maxItems": MAX_BATCH_ADDRESSES, "items": {"$ref": "#/components/schemas/AddressRequest"}}}
+        },
+        "BatchResponse": {
+            "type": "object",
+            "properties": {"results": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/AddressResult"}, {"$ref": "#/components/schemas/Error"}]}}}
+        }
+    })
+}

@@ -1,0 +1,188 @@
+//! Typed configuration. The server's own settings live in `lastmile.toml` in the data directory; each
+//! tenant's configuration (warehouses, address defaults) in `tenants/<id>.toml`. A file that does not parse
+//! is a start-up error naming the file and what was wrong.
+
+use std::path::{Path, PathBuf};
+
+use lastmile_core::address::CarrierKind;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid configuration: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+/// `lastmile.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".to_owned()
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { listen: default_listen(), log: LogConfig::default() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `pretty` for a terminal, `json` for log collectors (Lambda uses JSON).
+    #[serde(default = "default_log_format")]
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `lastmile=debug,info`; `RUST_LOG` overrides it.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+fn default_log_format() -> LogFormat {
+    LogFormat::Pretty
+}
+
+fn default_log_level() -> String {
+    "info".to_owned()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: default_log_format(), level: default_log_level() }
+    }
+}
+
+/// A tenant's configuration: what a seller sets up once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub address: AddressSettings,
+    #[serde(default)]
+    pub warehouses: Vec<Warehouse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressSettings {
+    /// Carrier kind assumed when a request does not say: `courier` makes PO boxes an error.
+    #[serde(default)]
+    pub default_carrier_kind: Option<CarrierKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Warehouse {
+    pub id: String,
+    pub country: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub postcode: String,
+    pub time_zone: String,
+    /// Local order cut-off time, `HH:MM`.
+    pub cutoff: String,
+    pub working_days: Vec<String>,
+    #[serde(default)]
+    pub shopify_location_ids: Vec<String>,
+}
+
+impl TenantConfig {
+    /// The sample configuration `lastmile dev` writes for the `default` tenant on first start.
+    pub fn sample(id: &str) -> Self {
+        let weekdays = ["mon", "tue", "wed", "thu", "fri"].map(str::to_owned).to_vec();
+        TenantConfig {
+            id: id.to_owned(),
+            name: "Sample seller".to_owned(),
+            address: AddressSettings { default_carrier_kind: None },
+            warehouses: vec![
+                Warehouse {
+                    id: "us-nj".into(),
+                    country: "US".into(),
+                    region: Some("NJ".into()),
+                    postcode: "07001".into(),
+                    time_zone: "America/New_York".into(),
+                    cutoff: "15:00".into(),
+                    working_days: weekdays.clone(),
+                    shopify_location_ids: Vec::new(),
+                },
+                Warehouse {
+                    id: "de-hh".into(),
+                    country: "DE".into(),
+                    region: None,
+                    postcode: "21079".into(),
+                    time_zone: "Europe/Berlin".into(),
+                    cutoff: "14:00".into(),
+                    working_days: weekdays,
+                    shopify_location_ids: Vec::new(),
+                },
+            ],
+        }
+    }
+}
+
+pub fn load<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+}
+
+pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ConfigError> {
+    let text = toml::to_string_pretty(value).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+    write_atomically(path, text.as_bytes()).map_err(|source| ConfigError::Write { path: path.to_owned(), source })
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a file behind.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Loads `lastmile.toml` from `data_dir`, writing the defaults there first when it does not exist.
+pub fn load_or_init_server(data_dir: &Path) -> Result<ServerConfig, ConfigError> {
+    let path = data_dir.join("lastmile.toml");
+    if !path.exists() {
+        save(&path, &ServerConfig::default())?;
+    }
+    load(&path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_tenant_round_trips_through_toml() {
+        let sample = TenantConfig::sample("default");
+        let text = toml::to_string_pretty(&sample).expect("serializes");
+        let back: TenantConfig = toml::from_str(&text).expect("parses");
+        assert_eq!(back, sample);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = toml::from_str::<ServerConfig>("listen = \"127.0.0.1:1\"\nlisten_port = 3").expect_err("unknown key");
+        assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+}
