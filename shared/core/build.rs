@@ -38,9 +38,7 @@ fn main() -> BuildResult<()> {
 fn formats(path: &Path) -> BuildResult<String> {
     let all: BTreeMap<String, serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(path)?)?;
     let split = |v: Option<&serde_json::Value>| -> Vec<String> {
-        v.and_then(|s| s.as_str())
-            .map(|s| s.split('~').map(str::to_owned).collect())
-            .unwrap_or_default()
+        v.and_then(|s| s.as_str()).map(|s| s.split('~').map(str::to_owned).collect()).unwrap_or_default()
     };
     let mut countries = serde_json::Map::new();
     for (key, value) in &all {
@@ -66,7 +64,10 @@ fn formats(path: &Path) -> BuildResult<String> {
             let variant_isoids = split(variant_value.get("sub_isoids"));
             let variant_names = split(variant_value.get("sub_names"));
             for (j, variant_key) in variant_keys.iter().enumerate() {
-                let by_iso = variant_isoids.get(j).filter(|id| !id.is_empty()).and_then(|id| isoids.iter().position(|x| x == id));
+                let by_iso = variant_isoids
+                    .get(j)
+                    .filter(|id| !id.is_empty())
+                    .and_then(|id| isoids.iter().position(|x| x == id));
                 let Some(i) = by_iso.or_else(|| keys.iter().position(|k| k == variant_key)) else { continue };
                 aliases[i].push(variant_key.clone());
                 if let Some(name) = variant_names.get(j) {

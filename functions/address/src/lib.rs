@@ -15,7 +15,9 @@ use serde_json::json;
 
 /// The address routes. They expect a [`TenantContext`] extension, put there by the caller's auth layer.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/v1/address/validate", post(validate_one)).route("/v1/address/validate/batch", post(validate_batch))
+    Router::new()
+        .route("/v1/address/validate", post(validate_one))
+        .route("/v1/address/validate/batch", post(validate_batch))
 }
 
 /// Validates with the tenant's defaults applied to what the request leaves open.
@@ -49,7 +51,12 @@ async fn validate_batch(Extension(tenant): Extension<TenantContext>, request: Re
         let bytes = read_body(&parts.headers, body, MAX_BATCH_BODY_BYTES).await?;
         let batch: BatchRequest = contract::parse_json_body(&bytes, MAX_BATCH_BODY_BYTES)?;
         if batch.addresses.len() > MAX_BATCH_ADDRESSES {
-            return Err(ApiError::new(422, "too_many_addresses", format!("{} addresses given: at most {MAX_BATCH_ADDRESSES} per batch", batch.addresses.len())).with_field("addresses"));
+            return Err(ApiError::new(
+                422,
+                "too_many_addresses",
+                format!("{} addresses given: at most {MAX_BATCH_ADDRESSES} per batch", batch.addresses.len()),
+            )
+            .with_field("addresses"));
         }
         let results = batch
             .addresses
@@ -62,7 +69,8 @@ async fn validate_batch(Extension(tenant): Extension<TenantContext>, request: Re
                 match item {
                     Ok(result) => BatchItem::Ok(Box::new(result)),
                     Err(mut e) => {
-                        e.field = Some(format!("addresses[{i}]{}", e.field.map(|f| format!(".{f}")).unwrap_or_default()));
+                        e.field =
+                            Some(format!("addresses[{i}]{}", e.field.map(|f| format!(".{f}")).unwrap_or_default()));
                         BatchItem::Err(e.body())
                     }
                 }

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::Router;
 use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::Json;
 use lastmile_platform::http::{self, RouteDoc};
 use lastmile_platform::tenants::TenantRegistry;
 use serde_json::json;

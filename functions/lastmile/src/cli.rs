@@ -62,6 +62,8 @@ pub struct ValidateArgs {
 pub enum BenchCommand {
     /// Throughput of validate+standardize over generated US addresses, against usaddress and scourgify.
     Address(crate::bench::BenchArgs),
+    /// Component accuracy of the US parser on the labelled corpora in tests/accuracy.
+    Accuracy(crate::bench::accuracy::AccuracyArgs),
 }
 
 /// Validates one line of a JSON-lines batch: a JSON object, or plain text when a default country is given.
@@ -75,7 +77,11 @@ pub fn validate_jsonl_line(line: &str, default_country: Option<&str>) -> serde_j
             r
         })
     } else {
-        Ok(AddressRequest { country: default_country.map(str::to_owned), text: Some(trimmed.to_owned()), ..AddressRequest::default() })
+        Ok(AddressRequest {
+            country: default_country.map(str::to_owned),
+            text: Some(trimmed.to_owned()),
+            ..AddressRequest::default()
+        })
     };
     match request.and_then(|r| address::validate(&r)) {
         Ok(result) => serde_json::to_value(result).unwrap_or_default(),
@@ -103,7 +109,8 @@ pub fn address_validate(args: &ValidateArgs) -> Result<i32, Box<dyn std::error::
     let Some(text) = &args.text else {
         return Err("give the address as text, or --jsonl to read JSON lines from standard input".into());
     };
-    let request = AddressRequest { country: args.country.clone(), text: Some(text.clone()), ..AddressRequest::default() };
+    let request =
+        AddressRequest { country: args.country.clone(), text: Some(text.clone()), ..AddressRequest::default() };
     match address::validate(&request) {
         Ok(result) => {
             serde_json::to_writer_pretty(&mut out, &result)?;

@@ -52,13 +52,16 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
     let rows = lastmile_core::address::preload();
     tracing::info!(reference_rows = rows, "reference data loaded");
     let listen = options.listen.unwrap_or_else(|| prepared.server.listen.clone());
-    let addr: SocketAddr = listen.parse().map_err(|e| format!("--listen '{listen}' is not an address such as 127.0.0.1:8080: {e}"))?;
+    let addr: SocketAddr =
+        listen.parse().map_err(|e| format!("--listen '{listen}' is not an address such as 127.0.0.1:8080: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     println!("lastmile dev listening on http://{local} (data in {})", options.data_dir.display());
     if let Some(key) = &prepared.new_key {
         println!("created tenant '{DEFAULT_TENANT}' with a local API key (shown once, stored hashed):\n  {key}");
-        println!("try: curl -s http://{local}/v1/address/validate -H 'Authorization: Bearer {key}' \\\n       -H 'content-type: application/json' -d '{{\"country\":\"US\",\"text\":\"1600 pennsylvania ave nw, washington dc 20500\"}}'");
+        println!(
+            "try: curl -s http://{local}/v1/address/validate -H 'Authorization: Bearer {key}' \\\n       -H 'content-type: application/json' -d '{{\"country\":\"US\",\"text\":\"1600 pennsylvania ave nw, washington dc 20500\"}}'"
+        );
     }
     let app = crate::app::router(prepared.registry);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;

@@ -6,11 +6,18 @@ fn main() -> std::process::ExitCode {
     let outcome: Result<i32, Box<dyn std::error::Error>> = match cli.command {
         Command::Dev { listen, data_dir } => tokio::runtime::Runtime::new()
             .map_err(Into::into)
-            .and_then(|rt| rt.block_on(lastmile::dev::run(lastmile::dev::DevOptions { listen, data_dir })).map_err(|e| e.to_string().into()))
+            .and_then(|rt| {
+                rt.block_on(lastmile::dev::run(lastmile::dev::DevOptions { listen, data_dir }))
+                    .map_err(|e| e.to_string().into())
+            })
             .map(|()| 0),
         Command::Address { command: AddressCommand::Validate(args) } => lastmile::cli::address_validate(&args),
         Command::Bench { command: BenchCommand::Address(args) } => lastmile::bench::run(&args).map(|()| 0),
-        Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document()).map(|s| println!("{s}")).map(|()| 0).map_err(Into::into),
+        Command::Bench { command: BenchCommand::Accuracy(args) } => lastmile::bench::accuracy::run(&args).map(|()| 0),
+        Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document())
+            .map(|s| println!("{s}"))
+            .map(|()| 0)
+            .map_err(Into::into),
     };
     match outcome {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

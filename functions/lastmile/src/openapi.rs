@@ -8,10 +8,8 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for route in crate::app::route_docs() {
         let mut operation = route.operation.clone();
-        if route.authenticated {
-            if let Some(op) = operation.as_object_mut() {
-                op.insert("security".into(), json!([{"apiKey": []}]));
-            }
+        if let (true, Some(op)) = (route.authenticated, operation.as_object_mut()) {
+            op.insert("security".into(), json!([{"apiKey": []}]));
         }
         let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
         if let Some(entry) = entry.as_object_mut() {
@@ -50,7 +48,8 @@ fn nullable_string() -> Value {
 
 fn schemas() -> Value {
     let s = || json!({"type": "string"});
-    let box_unit = json!({"type": ["object", "null"], "properties": {"kind": s(), "number": s(), "box": nullable_string()}});
+    let box_unit =
+        json!({"type": ["object", "null"], "properties": {"kind": s(), "number": s(), "box": nullable_string()}});
     json!({
         "Error": {
             "type": "object", "required": ["error"],

@@ -67,8 +67,9 @@ pub fn parse_json_body<T: serde::de::DeserializeOwned>(bytes: &[u8], limit: usiz
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(400, "empty_body", "request body is empty: expected a JSON object"));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ApiError::new(400, "invalid_utf8", format!("request body is not valid UTF-8 (byte {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::new(400, "invalid_utf8", format!("request body is not valid UTF-8 (byte {})", e.valid_up_to()))
+    })?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         use serde_json::error::Category;

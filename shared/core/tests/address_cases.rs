@@ -2,6 +2,8 @@
 //! the response it must contain, and issue codes that must or must not be present. The expected values are
 //! written from the postal rules and the reference data, each case citing its rule.
 
+#![allow(clippy::expect_used)] // a case file that cannot be read is a failed test
+
 use std::path::PathBuf;
 
 use lastmile_core::address::{AddressRequest, validate};
@@ -38,7 +40,8 @@ fn contains(actual: &Value, expected: &Value, path: &str) -> Result<(), String> 
 }
 
 fn check_case(case: &Value) -> Result<(), String> {
-    let request: AddressRequest = serde_json::from_value(case["input"].clone()).map_err(|e| format!("bad input: {e}"))?;
+    let request: AddressRequest =
+        serde_json::from_value(case["input"].clone()).map_err(|e| format!("bad input: {e}"))?;
     let result = validate(&request).map_err(|e| format!("request rejected: {} {}", e.code, e.message))?;
     let actual = serde_json::to_value(&result).map_err(|e| e.to_string())?;
     contains(&actual, &case["expect"], "")?;
@@ -74,7 +77,8 @@ fn every_address_case_holds() {
         let text = std::fs::read_to_string(file).expect("readable case file");
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             total += 1;
-            let case: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{}:{}: {e}", file.display(), n + 1));
+            let case: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{}:{}: {e}", file.display(), n + 1));
             if let Err(why) = check_case(&case) {
                 failures.push(format!("{} ({}): {why}", case["id"].as_str().unwrap_or("?"), case["input"]));
             }

@@ -145,7 +145,8 @@ pub fn load<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigErro
 }
 
 pub fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ConfigError> {
-    let text = toml::to_string_pretty(value).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+    let text = toml::to_string_pretty(value)
+        .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
     write_atomically(path, text.as_bytes()).map_err(|source| ConfigError::Write { path: path.to_owned(), source })
 }
 

@@ -40,7 +40,8 @@ impl IntoResponse for ErrorResponse {
 /// Reads a request body of at most `limit` bytes; a declared or actual larger body is a 413 with the JSON
 /// error body (axum's own limit answers in plain text).
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(ApiError::payload_too_large(limit));
     }
@@ -66,7 +67,10 @@ pub fn new_correlation_id() -> String {
     let mut bytes = [0u8; 12];
     if getrandom::fill(&mut bytes).is_err() {
         // Correlation ids only need to be distinct enough to follow a request in the logs.
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
         bytes[..12].copy_from_slice(&nanos.to_le_bytes()[..12]);
     }
     hex::encode(bytes)
@@ -81,7 +85,8 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let span = tracing::info_span!("request", correlation_id = %id, %method, route = %route, tenant = tracing::field::Empty);
+    let span =
+        tracing::info_span!("request", correlation_id = %id, %method, route = %route, tenant = tracing::field::Empty);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
@@ -102,10 +107,16 @@ pub async fn require_tenant(State(registry): State<Arc<TenantRegistry>>, mut req
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .map(str::trim);
     let Some(key) = key.filter(|k| !k.is_empty()) else {
-        return ErrorResponse(ApiError::new(401, "missing_api_key", "this route needs an API key: send 'Authorization: Bearer <key>'")).into_response();
+        return ErrorResponse(ApiError::new(
+            401,
+            "missing_api_key",
+            "this route needs an API key: send 'Authorization: Bearer <key>'",
+        ))
+        .into_response();
     };
     let Some(context) = registry.resolve(key) else {
-        return ErrorResponse(ApiError::new(401, "invalid_api_key", "the API key is unknown or revoked")).into_response();
+        return ErrorResponse(ApiError::new(401, "invalid_api_key", "the API key is unknown or revoked"))
+            .into_response();
     };
     tracing::Span::current().record("tenant", context.tenant.id.as_str());
     request.extensions_mut().insert::<TenantContext>(context);

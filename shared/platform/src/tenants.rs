@@ -61,7 +61,8 @@ pub struct TenantRegistry {
 }
 
 fn valid_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 pub fn hash_key(secret: &str) -> String {
@@ -81,7 +82,8 @@ impl TenantRegistry {
         let mut state = State::default();
         let tenants_dir = dir.join("tenants");
         if tenants_dir.exists() {
-            let entries = std::fs::read_dir(&tenants_dir).map_err(|e| TenantError::Store { path: tenants_dir.clone(), message: e.to_string() })?;
+            let entries = std::fs::read_dir(&tenants_dir)
+                .map_err(|e| TenantError::Store { path: tenants_dir.clone(), message: e.to_string() })?;
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "toml") {
@@ -92,8 +94,10 @@ impl TenantRegistry {
         }
         let keys_path = dir.join("keys.json");
         if keys_path.exists() {
-            let text = std::fs::read_to_string(&keys_path).map_err(|e| TenantError::Store { path: keys_path.clone(), message: e.to_string() })?;
-            state.keys = serde_json::from_str(&text).map_err(|e| TenantError::Store { path: keys_path.clone(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(&keys_path)
+                .map_err(|e| TenantError::Store { path: keys_path.clone(), message: e.to_string() })?;
+            state.keys = serde_json::from_str(&text)
+                .map_err(|e| TenantError::Store { path: keys_path.clone(), message: e.to_string() })?;
         }
         Ok(Self { dir, state: RwLock::new(state) })
     }
@@ -152,7 +156,8 @@ impl TenantRegistry {
 
     fn persist_keys(&self, keys: &[KeyRecord]) -> Result<(), TenantError> {
         let path = self.dir.join("keys.json");
-        let json = serde_json::to_vec_pretty(keys).map_err(|e| TenantError::Store { path: path.clone(), message: e.to_string() })?;
+        let json = serde_json::to_vec_pretty(keys)
+            .map_err(|e| TenantError::Store { path: path.clone(), message: e.to_string() })?;
         config::write_atomically(&path, &json).map_err(|e| TenantError::Store { path, message: e.to_string() })
     }
 

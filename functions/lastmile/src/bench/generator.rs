@@ -5,17 +5,87 @@
 use lastmile_core::address::refdata::postcodes;
 
 const STREETS: &[&str] = &[
-    "Main", "Oak", "Pine", "Maple", "Cedar", "Elm", "Washington", "Lake", "Hill", "Park", "Walnut", "Sunset",
-    "Lincoln", "Jackson", "Church", "River", "Highland", "Mill", "Madison", "Franklin", "Jefferson", "Center",
-    "Spring", "Ridge", "Meadow", "Forest", "Willow", "Chestnut", "Broad", "Market", "Union", "Front", "Prospect",
-    "Martin Luther King Jr", "5th", "Second", "Third", "42nd", "Harbor View", "Old Mill", "Country Club",
-    "Pennsylvania", "Dogwood", "Magnolia", "Cherry", "Valley", "Summit", "Grand", "College", "Railroad",
+    "Main",
+    "Oak",
+    "Pine",
+    "Maple",
+    "Cedar",
+    "Elm",
+    "Washington",
+    "Lake",
+    "Hill",
+    "Park",
+    "Walnut",
+    "Sunset",
+    "Lincoln",
+    "Jackson",
+    "Church",
+    "River",
+    "Highland",
+    "Mill",
+    "Madison",
+    "Franklin",
+    "Jefferson",
+    "Center",
+    "Spring",
+    "Ridge",
+    "Meadow",
+    "Forest",
+    "Willow",
+    "Chestnut",
+    "Broad",
+    "Market",
+    "Union",
+    "Front",
+    "Prospect",
+    "Martin Luther King Jr",
+    "5th",
+    "Second",
+    "Third",
+    "42nd",
+    "Harbor View",
+    "Old Mill",
+    "Country Club",
+    "Pennsylvania",
+    "Dogwood",
+    "Magnolia",
+    "Cherry",
+    "Valley",
+    "Summit",
+    "Grand",
+    "College",
+    "Railroad",
 ];
 const SUFFIXES: &[&str] = &[
-    "Street", "St", "St.", "Avenue", "Ave", "Av", "Road", "Rd", "Boulevard", "Blvd", "Drive", "Dr", "Lane", "Ln",
-    "Court", "Ct", "Place", "Pl", "Terrace", "Circle", "Way", "Parkway", "Pkwy", "Highway", "Trail", "Square",
+    "Street",
+    "St",
+    "St.",
+    "Avenue",
+    "Ave",
+    "Av",
+    "Road",
+    "Rd",
+    "Boulevard",
+    "Blvd",
+    "Drive",
+    "Dr",
+    "Lane",
+    "Ln",
+    "Court",
+    "Ct",
+    "Place",
+    "Pl",
+    "Terrace",
+    "Circle",
+    "Way",
+    "Parkway",
+    "Pkwy",
+    "Highway",
+    "Trail",
+    "Square",
 ];
-const DIRECTIONALS: &[&str] = &["N", "S", "E", "W", "North", "South", "East", "West", "NE", "NW", "SE", "SW", "N.", "Northwest"];
+const DIRECTIONALS: &[&str] =
+    &["N", "S", "E", "W", "North", "South", "East", "West", "NE", "NW", "SE", "SW", "N.", "Northwest"];
 const UNITS: &[&str] = &["Apt", "Apartment", "Suite", "Ste", "Unit", "#", "Fl", "Rm", "Bldg"];
 
 /// ZIP, city and state triples from the reference data, sorted so the seed alone decides the addresses.
@@ -51,7 +121,9 @@ pub fn generate(count: usize, seed: u64) -> Vec<String> {
         .map(|_| {
             let (zip, city, state) = &places[rng.usize(..places.len())];
             let street_line = match rng.u8(0..20) {
-                0 => format!("{} {}", ["P.O. Box", "PO Box", "Post Office Box", "POB"][rng.usize(..4)], rng.u32(1..9999)),
+                0 => {
+                    format!("{} {}", ["P.O. Box", "PO Box", "Post Office Box", "POB"][rng.usize(..4)], rng.u32(1..9999))
+                }
                 1 => format!("RR {} Box {}", rng.u8(1..9), rng.u16(1..400)),
                 _ => {
                     let mut parts = vec![rng.u32(1..20_000).to_string()];
@@ -72,7 +144,9 @@ pub fn generate(count: usize, seed: u64) -> Vec<String> {
                 }
             };
             if rng.u8(0..40) == 0 {
-                let (kind, locality, region, zip) = [("PSC", "APO", "AE", "09012"), ("Unit", "FPO", "AP", "96349"), ("CMR", "APO", "AE", "09096")][rng.usize(..3)];
+                let (kind, locality, region, zip) =
+                    [("PSC", "APO", "AE", "09012"), ("Unit", "FPO", "AP", "96349"), ("CMR", "APO", "AE", "09096")]
+                        [rng.usize(..3)];
                 let text = format!("{kind} {} Box {}, {locality} {region} {zip}", rng.u16(100..9999), rng.u16(1..9999));
                 return mixed_case(&mut rng, &text);
             }

@@ -2,6 +2,7 @@
 //! the Python `usaddress` parser and `usaddress-scourgify` normalizer on the same addresses in the same run
 //! (as ratios), and the peak RSS of `lastmile dev` with all reference data loaded.
 
+pub mod accuracy;
 mod generator;
 mod rss;
 
@@ -58,7 +59,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     println!("generated {} US addresses (seed {})", addresses.len(), args.seed);
 
     let ours = measure_engine(&addresses);
-    println!("lastmile   validate+standardize: {:>10.0} addresses/s  ({} in {:.3} s, 1 thread)", ours.per_sec(), ours.n, ours.seconds);
+    println!(
+        "lastmile   validate+standardize: {:>10.0} addresses/s  ({} in {:.3} s, 1 thread)",
+        ours.per_sec(),
+        ours.n,
+        ours.seconds
+    );
 
     match run_peers(args, &addresses) {
         Ok(peers) => {
@@ -76,7 +82,10 @@ pub fn run(args: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     if !args.no_rss {
         match rss::peak_rss_of_dev() {
-            Ok(kib) => println!("lastmile dev peak RSS with reference data loaded: {:.1} MB (target < 100 MB)", kib as f64 / 1024.0),
+            Ok(kib) => println!(
+                "lastmile dev peak RSS with reference data loaded: {:.1} MB (target < 100 MB)",
+                kib as f64 / 1024.0
+            ),
             Err(e) => println!("peak RSS not measured: {e}"),
         }
     }
@@ -88,7 +97,11 @@ pub fn run(args: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
 fn measure_engine(addresses: &[String]) -> Figure {
     let requests: Vec<AddressRequest> = addresses
         .iter()
-        .map(|text| AddressRequest { country: Some("US".into()), text: Some(text.clone()), ..AddressRequest::default() })
+        .map(|text| AddressRequest {
+            country: Some("US".into()),
+            text: Some(text.clone()),
+            ..AddressRequest::default()
+        })
         .collect();
     let mut sink = 0usize;
     for r in &requests {
@@ -106,13 +119,17 @@ fn measure_engine(addresses: &[String]) -> Figure {
     Figure { n, seconds: start.elapsed().as_secs_f64() }
 }
 
-fn run_peers(args: &BenchArgs, addresses: &[String]) -> Result<Vec<(&'static str, Figure)>, Box<dyn std::error::Error>> {
+fn run_peers(
+    args: &BenchArgs,
+    addresses: &[String],
+) -> Result<Vec<(&'static str, Figure)>, Box<dyn std::error::Error>> {
     if !args.python.exists() {
         return Err(format!("{} not found: run scripts/python-env first", args.python.display()).into());
     }
     let file = std::env::temp_dir().join(format!("lastmile-bench-{}.txt", std::process::id()));
     std::fs::write(&file, addresses.join("\n") + "\n")?;
-    let output = Command::new(&args.python).arg(&args.peer_script).arg(&file).arg(args.peer_seconds.to_string()).output();
+    let output =
+        Command::new(&args.python).arg(&args.peer_script).arg(&file).arg(args.peer_seconds.to_string()).output();
     let _ = std::fs::remove_file(&file);
     let output = output?;
     if !output.status.success() {

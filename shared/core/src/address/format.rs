@@ -8,7 +8,8 @@ pub fn render(fmt: &str, address: &Standardized) -> Vec<String> {
     for template_line in fmt.split("%n") {
         if template_line.contains("%A") {
             let before_after: Vec<&str> = template_line.splitn(2, "%A").collect();
-            let (before, after) = (fill(before_after[0], address), fill(before_after.get(1).copied().unwrap_or(""), address));
+            let (before, after) =
+                (fill(before_after[0], address), fill(before_after.get(1).copied().unwrap_or(""), address));
             let count = address.lines.len();
             for (i, line) in address.lines.iter().enumerate() {
                 let mut text = line.clone();
@@ -55,10 +56,9 @@ fn fill(template: &str, address: &Standardized) -> String {
         return String::new();
     }
     // "〒" only belongs in front of a postcode.
-    let start = if text.trim_start().starts_with('〒') && address.postcode.is_some() { text.trim_start() } else { trimmed };
-    crate::text::squash_spaces(&start.replace(" ,", ",").replace(",,", ","))
-        .trim_end_matches([',', ' '])
-        .to_owned()
+    let start =
+        if text.trim_start().starts_with('〒') && address.postcode.is_some() { text.trim_start() } else { trimmed };
+    crate::text::squash_spaces(&start.replace(" ,", ",").replace(",,", ",")).trim_end_matches([',', ' ']).to_owned()
 }
 
 #[cfg(test)]
@@ -79,7 +79,8 @@ mod tests {
 
     #[test]
     fn missing_fields_leave_no_stray_separators() {
-        let address = Standardized { lines: vec!["1 MAIN ST".into()], postcode: Some("12345".into()), ..Standardized::default() };
+        let address =
+            Standardized { lines: vec!["1 MAIN ST".into()], postcode: Some("12345".into()), ..Standardized::default() };
         assert_eq!(render("%A%n%C, %S %Z", &address), vec!["1 MAIN ST", "12345"]);
     }
 }

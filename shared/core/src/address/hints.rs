@@ -91,7 +91,9 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
         let phrase_words: Vec<&str> = phrase.folded.split(' ').collect();
         for start in 0..folded_words.len() {
             let end = start + phrase_words.len();
-            if end > folded_words.len() || folded_words[start..end].iter().map(String::as_str).ne(phrase_words.iter().copied()) {
+            if end > folded_words.len()
+                || folded_words[start..end].iter().map(String::as_str).ne(phrase_words.iter().copied())
+            {
                 continue;
             }
             let rest = &folded_words[end..];
@@ -124,18 +126,13 @@ fn is_street_word(word: &str) -> bool {
 /// CJK phrases: the hint starts after the last house-number marker before the phrase (号, 番地, a digit …),
 /// so "建国路88号学校旁边" keeps "建国路88号" as the address.
 fn find_anywhere(segment: &str, phrase: &str) -> Option<usize> {
-    let folded_segment = fold(segment);
-    if !folded_segment.contains(phrase) {
-        return None;
-    }
-    let phrase_first = phrase.chars().next()?;
-    let at = segment.char_indices().find(|&(i, c)| fold(&c.to_string()).starts_with(phrase_first) && fold(&segment[i..]).starts_with(phrase))?.0;
-    let before = &segment[..at];
-    let cut = before
+    // CJK phrases have no case or accents: a plain search finds them.
+    let at = segment.find(phrase)?;
+    let cut = segment[..at]
         .char_indices()
         .filter(|&(_, c)| c.is_ascii_digit() || matches!(c, '号' | '號' | '番' | '地' | '丁' | '目' | '-' | '－'))
         .map(|(i, c)| i + c.len_utf8())
-        .last()
+        .next_back()
         .unwrap_or(0);
     Some(cut)
 }

@@ -2,8 +2,8 @@
 //! street-line components (house number first or last, PO boxes, units).
 
 use super::model::Components;
-use super::postcode::{normalize, Normalized};
-use super::refdata::{postcodes, CountryFormat};
+use super::postcode::{Normalized, normalize};
+use super::refdata::{CountryFormat, postcodes};
 use crate::text::{fold, squash_spaces};
 
 /// Free text split into its parts, keeping the typed spelling.
@@ -39,7 +39,9 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
         .collect();
     let mut out = FreeText::default();
     // The postcode: one token or two adjacent ones ("SW1A 1AA"), the last such span in the text.
-    'search: for (s, accept_repairs) in [false, true].into_iter().flat_map(|r| (0..segments.len()).rev().map(move |s| (s, r))) {
+    'search: for (s, accept_repairs) in
+        [false, true].into_iter().flat_map(|r| (0..segments.len()).rev().map(move |s| (s, r)))
+    {
         let seg = &segments[s];
         for i in (0..seg.len()).rev() {
             for width in [2usize, 1] {
@@ -53,7 +55,12 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
                     let before: Vec<String> = seg[..i].to_vec();
                     let postcode_segment = s;
                     let mut locality_tokens = if !after.is_empty() { after } else { before.clone() };
-                    let mut street_tokens: Vec<String> = if locality_tokens.len() == before.len() && !before.is_empty() && locality_tokens == before { Vec::new() } else { before };
+                    let mut street_tokens: Vec<String> =
+                        if locality_tokens.len() == before.len() && !before.is_empty() && locality_tokens == before {
+                            Vec::new()
+                        } else {
+                            before
+                        };
                     if let Some(region) = take_region(country, &mut locality_tokens) {
                         out.region = Some(region);
                     }
@@ -139,12 +146,17 @@ fn split_japanese(country: &CountryFormat, text: &str) -> FreeText {
     }
     let rest_trimmed = squash_spaces(&rest);
     let mut remaining = rest_trimmed.as_str();
-    if let Some(region) = country.regions.iter().filter(|r| remaining.contains(r.key.as_str())).max_by_key(|r| r.key.len()) {
+    if let Some(region) =
+        country.regions.iter().filter(|r| remaining.contains(r.key.as_str())).max_by_key(|r| r.key.len())
+    {
         out.region = Some(region.key.clone());
         remaining = remaining.split_once(region.key.as_str()).map_or(remaining, |(_, after)| after);
     }
     let remaining = remaining.trim();
-    let cut = remaining.char_indices().find(|(_, c)| matches!(c, '市' | '区' | '町' | '村' | '郡')).map(|(i, c)| i + c.len_utf8());
+    let cut = remaining
+        .char_indices()
+        .find(|(_, c)| matches!(c, '市' | '区' | '町' | '村' | '郡'))
+        .map(|(i, c)| i + c.len_utf8());
     match cut {
         Some(i) => {
             out.locality = Some(remaining[..i].trim().to_owned());
@@ -161,7 +173,8 @@ fn split_japanese(country: &CountryFormat, text: &str) -> FreeText {
 
 fn find_jp_postcode(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let digits = |from: usize, n: usize| bytes.len() >= from + n && bytes[from..from + n].iter().all(u8::is_ascii_digit);
+    let digits =
+        |from: usize, n: usize| bytes.len() >= from + n && bytes[from..from + n].iter().all(u8::is_ascii_digit);
     (0..bytes.len()).find_map(|i| {
         if i > 0 && bytes[i - 1].is_ascii_digit() {
             return None;
@@ -178,16 +191,58 @@ fn find_jp_postcode(text: &str) -> Option<(usize, usize)> {
 
 /// PO box spellings by language, matched at the start of a folded line.
 const PO_BOX_WORDS: &[&str] = &[
-    "PO BOX", "P O BOX", "POBOX", "GPO BOX", "LOCKED BAG", "PRIVATE BAG", "POST OFFICE BOX", "POSTFACH", "BP",
-    "BOITE POSTALE", "CASILLA", "APARTADO", "APARTADO DE CORREOS", "CAIXA POSTAL", "POSTBUS", "CASELLA POSTALE",
-    "POSTBOKS", "BOX", "私書箱",
+    "PO BOX",
+    "P O BOX",
+    "POBOX",
+    "GPO BOX",
+    "LOCKED BAG",
+    "PRIVATE BAG",
+    "POST OFFICE BOX",
+    "POSTFACH",
+    "BP",
+    "BOITE POSTALE",
+    "CASILLA",
+    "APARTADO",
+    "APARTADO DE CORREOS",
+    "CAIXA POSTAL",
+    "POSTBUS",
+    "CASELLA POSTALE",
+    "POSTBOKS",
+    "BOX",
+    "私書箱",
 ];
 
 /// Whether house numbers come after the street name (Musterstraße 5) rather than before (5 rue de la Paix).
 fn number_after_street(country: &str) -> bool {
     matches!(
         country,
-        "DE" | "AT" | "CH" | "NL" | "BE" | "IT" | "ES" | "PT" | "PL" | "CZ" | "SK" | "DK" | "SE" | "NO" | "FI" | "HU" | "SI" | "HR" | "IS" | "LI" | "LU" | "GR" | "MX" | "AR" | "BR" | "CL" | "CO" | "PE"
+        "DE" | "AT"
+            | "CH"
+            | "NL"
+            | "BE"
+            | "IT"
+            | "ES"
+            | "PT"
+            | "PL"
+            | "CZ"
+            | "SK"
+            | "DK"
+            | "SE"
+            | "NO"
+            | "FI"
+            | "HU"
+            | "SI"
+            | "HR"
+            | "IS"
+            | "LI"
+            | "LU"
+            | "GR"
+            | "MX"
+            | "AR"
+            | "BR"
+            | "CL"
+            | "CO"
+            | "PE"
     )
 }
 
@@ -208,7 +263,8 @@ pub fn components(country: &str, lines: &[String]) -> Components {
             }
         }
         let words: Vec<&str> = line.split_whitespace().collect();
-        let unit_words = ["APT", "APARTMENT", "FLAT", "UNIT", "SUITE", "WOHNUNG", "WHG", "APPARTEMENT", "APPT", "ETAGE"];
+        let unit_words =
+            ["APT", "APARTMENT", "FLAT", "UNIT", "SUITE", "WOHNUNG", "WHG", "APPARTEMENT", "APPT", "ETAGE"];
         if let Some(first) = words.first() {
             if unit_words.contains(&fold(first).as_str()) && c.unit_type.is_none() {
                 c.unit_type = Some(fold(first));
@@ -228,7 +284,9 @@ pub fn components(country: &str, lines: &[String]) -> Components {
             }
         } else {
             match words.iter().position(|w| w.chars().next().is_some_and(|ch| ch.is_ascii_digit())) {
-                Some(i) if i + 1 < words.len() => (Some(words[i].trim_end_matches(',').to_owned()), words[i + 1..].join(" ")),
+                Some(i) if i + 1 < words.len() => {
+                    (Some(words[i].trim_end_matches(',').to_owned()), words[i + 1..].join(" "))
+                }
                 _ => (None, words.join(" ")),
             }
         };
@@ -245,5 +303,6 @@ pub fn components(country: &str, lines: &[String]) -> Components {
 /// Whether any line carries a building number (a digit outside a unit designator, or a Japanese block
 /// number).
 pub fn has_house_number(components: &Components, lines: &[String]) -> bool {
-    components.house_number.is_some() || lines.iter().any(|l| has_digit(l) && !l.trim().to_uppercase().starts_with("FLAT"))
+    components.house_number.is_some()
+        || lines.iter().any(|l| has_digit(l) && !l.trim().to_uppercase().starts_with("FLAT"))
 }

@@ -21,7 +21,8 @@ pub use validate::validate;
 pub fn preload() -> usize {
     let formats = refdata::formats().len();
     let usps = refdata::usps().suffixes.len();
-    let postcodes: usize = ["US", "DE", "AT", "AU", "CA", "GB", "FR"].iter().filter_map(|c| refdata::postcodes(c)).map(|t| t.len()).sum();
+    let postcodes: usize =
+        ["US", "DE", "AT", "AU", "CA", "GB", "FR"].iter().filter_map(|c| refdata::postcodes(c)).map(|t| t.len()).sum();
     let _ = hints::extract("");
     formats + usps + postcodes + remote::rule_count()
 }

@@ -55,7 +55,8 @@ fn canonical_form(country: &CountryFormat, compact: &str) -> Option<String> {
         if let Some((sep_pos, sep)) = example.char_indices().find(|(_, c)| !c.is_ascii_alphanumeric()) {
             let from_end = example.len() - sep_pos - sep.len_utf8();
             if compact.len() > from_end {
-                let laid_out = format!("{}{sep}{}", &compact[..compact.len() - from_end], &compact[compact.len() - from_end..]);
+                let laid_out =
+                    format!("{}{sep}{}", &compact[..compact.len() - from_end], &compact[compact.len() - from_end..]);
                 if pattern.is_match(&laid_out) {
                     return Some(laid_out);
                 }
@@ -68,7 +69,8 @@ fn canonical_form(country: &CountryFormat, compact: &str) -> Option<String> {
 }
 
 fn lookalike_readings(country: &CountryFormat, compact: &str) -> Vec<String> {
-    const SWAPS: &[(char, char)] = &[('O', '0'), ('0', 'O'), ('I', '1'), ('1', 'I'), ('L', '1'), ('S', '5'), ('5', 'S'), ('Z', '2'), ('B', '8')];
+    const SWAPS: &[(char, char)] =
+        &[('O', '0'), ('0', 'O'), ('I', '1'), ('1', 'I'), ('L', '1'), ('S', '5'), ('5', 'S'), ('Z', '2'), ('B', '8')];
     let chars: Vec<char> = compact.chars().collect();
     let positions: Vec<usize> = (0..chars.len()).filter(|&i| SWAPS.iter().any(|&(from, _)| from == chars[i])).collect();
     // Every combination of swaps at ambiguous positions; postcodes are short, and few positions are ambiguous.

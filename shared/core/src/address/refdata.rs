@@ -113,7 +113,8 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
             let name = non_empty(raw.sub_names.get(i));
             let latin_name = non_empty(raw.sub_lnames.get(i));
             let iso = non_empty(raw.sub_isoids.get(i));
-            let postcode_prefix = raw.sub_zips.get(i).filter(|z| !z.is_empty()).and_then(|z| Regex::new(&format!("^(?:{z})")).ok());
+            let postcode_prefix =
+                raw.sub_zips.get(i).filter(|z| !z.is_empty()).and_then(|z| Regex::new(&format!("^(?:{z})")).ok());
             let mut spellings: Vec<String> = [Some(key.clone()), name.clone(), latin_name.clone(), iso.clone()]
                 .into_iter()
                 .flatten()
@@ -177,7 +178,13 @@ pub fn country_code(text: &str) -> Option<&'static str> {
                 }
             }
         }
-        for (alias, code) in [("UK", "GB"), ("GREAT BRITAIN", "GB"), ("ENGLAND", "GB"), ("USA", "US"), ("UNITED STATES OF AMERICA", "US")] {
+        for (alias, code) in [
+            ("UK", "GB"),
+            ("GREAT BRITAIN", "GB"),
+            ("ENGLAND", "GB"),
+            ("USA", "US"),
+            ("UNITED STATES OF AMERICA", "US"),
+        ] {
             names.insert(alias.to_owned(), code);
         }
         names
@@ -187,11 +194,7 @@ pub fn country_code(text: &str) -> Option<&'static str> {
 
 pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .map(|r| r.iter().map(str::to_owned).collect())
-        .collect()
+    reader.records().filter_map(Result::ok).map(|r| r.iter().map(str::to_owned).collect()).collect()
 }
 
 /// A postcode's places and centroid.
@@ -208,7 +211,9 @@ pub fn postcodes(country: &str) -> Option<&'static PostcodeTable> {
     macro_rules! table {
         ($cc:literal) => {{
             static TABLE: OnceLock<PostcodeTable> = OnceLock::new();
-            Some(TABLE.get_or_init(|| PostcodeTable::parse(include_str!(concat!(env!("OUT_DIR"), "/postcodes_", $cc, ".tsv")))))
+            Some(TABLE.get_or_init(|| {
+                PostcodeTable::parse(include_str!(concat!(env!("OUT_DIR"), "/postcodes_", $cc, ".tsv")))
+            }))
         }};
     }
     match country {

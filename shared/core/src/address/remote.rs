@@ -76,7 +76,9 @@ impl Rule {
     fn matches(&self, postcode: &str) -> bool {
         match self {
             Rule::Prefix(prefix) => postcode.starts_with(prefix.as_str()),
-            Rule::Range(from, to) => postcode.len() == from.len() && from.as_str() <= postcode && postcode <= to.as_str(),
+            Rule::Range(from, to) => {
+                postcode.len() == from.len() && from.as_str() <= postcode && postcode <= to.as_str()
+            }
             Rule::Outward { area, from, to } => {
                 // The outward code is everything but the three-character inward code.
                 let outward = if postcode.len() > 4 { &postcode[..postcode.len() - 3] } else { postcode };
@@ -98,7 +100,11 @@ pub fn lookup(country: &str, postcode: &str) -> Option<RemoteArea> {
     let lists = lists();
     let entry = lists.entries.iter().find(|e| e.country == country && e.rule.matches(&postcode))?;
     let (name, source) = lists.meta.get(&entry.list).cloned().unwrap_or_default();
-    Some(RemoteArea { list: entry.list.clone(), name: if entry.label.is_empty() { name } else { format!("{name}: {}", entry.label) }, source })
+    Some(RemoteArea {
+        list: entry.list.clone(),
+        name: if entry.label.is_empty() { name } else { format!("{name}: {}", entry.label) },
+        source,
+    })
 }
 
 /// Number of rules loaded, for start-up logs and data tests.

@@ -7,20 +7,45 @@ use crate::text::fold;
 /// Words in a street line that mark a business. Street names such as "School St" or "The Mall" are common,
 /// so only legal forms and words no home address carries count.
 const BUSINESS_WORDS: &[&str] = &[
-    "INC", "LLC", "LTD", "LIMITED", "CORP", "CORPORATION", "GMBH", "PLC", "PTY", "SARL", "WAREHOUSE",
-    "INDUSTRIAL", "GEWERBEGEBIET", "INDUSTRIEGEBIET", "GEWERBEPARK", "株式会社", "有限会社",
+    "INC",
+    "LLC",
+    "LTD",
+    "LIMITED",
+    "CORP",
+    "CORPORATION",
+    "GMBH",
+    "PLC",
+    "PTY",
+    "SARL",
+    "WAREHOUSE",
+    "INDUSTRIAL",
+    "GEWERBEGEBIET",
+    "INDUSTRIEGEBIET",
+    "GEWERBEPARK",
+    "株式会社",
+    "有限会社",
 ];
 /// Unit designators used by businesses (suites, offices, departments).
 const BUSINESS_UNITS: &[&str] = &["STE", "SUITE", "OFC", "OFFICE", "DEPT", "LBBY", "BUREAU", "BÜRO", "BURO"];
 /// Unit designators used by homes.
-const HOME_UNITS: &[&str] = &["APT", "APARTMENT", "FLAT", "WOHNUNG", "WHG", "APPARTEMENT", "APPT", "TRLR", "LOT", "SPC", "PH"];
+const HOME_UNITS: &[&str] =
+    &["APT", "APARTMENT", "FLAT", "WOHNUNG", "WHG", "APPARTEMENT", "APPT", "TRLR", "LOT", "SPC", "PH"];
 
-pub fn classify(organization: Option<&str>, lines: &[String], unit_type: Option<&str>, po_box: bool, military: bool) -> Residential {
+pub fn classify(
+    organization: Option<&str>,
+    lines: &[String],
+    unit_type: Option<&str>,
+    po_box: bool,
+    military: bool,
+) -> Residential {
     if organization.is_some_and(|o| !o.trim().is_empty()) {
         return Residential { value: Tristate::No, reason: "a company name is given".to_owned() };
     }
-    let words: Vec<String> = lines.iter().flat_map(|l| fold(l).split(' ').map(str::to_owned).collect::<Vec<_>>()).collect();
-    if let Some(unit) = unit_type.map(fold).or_else(|| words.iter().find(|w| BUSINESS_UNITS.contains(&w.as_str()) || HOME_UNITS.contains(&w.as_str())).cloned()) {
+    let words: Vec<String> =
+        lines.iter().flat_map(|l| fold(l).split(' ').map(str::to_owned).collect::<Vec<_>>()).collect();
+    if let Some(unit) = unit_type.map(fold).or_else(|| {
+        words.iter().find(|w| BUSINESS_UNITS.contains(&w.as_str()) || HOME_UNITS.contains(&w.as_str())).cloned()
+    }) {
         if BUSINESS_UNITS.contains(&unit.as_str()) {
             return Residential { value: Tristate::No, reason: format!("unit type {unit} is used by businesses") };
         }

@@ -94,7 +94,10 @@ fn is_house_number(token: &str) -> bool {
         return true;
     }
     let mut chars = token.chars();
-    matches!(chars.next(), Some('N' | 'S' | 'E' | 'W')) && token.len() > 3 && token[1..].chars().all(|c| c.is_ascii_alphanumeric()) && token[1..].chars().filter(char::is_ascii_digit).count() >= 3
+    matches!(chars.next(), Some('N' | 'S' | 'E' | 'W'))
+        && token.len() > 3
+        && token[1..].chars().all(|c| c.is_ascii_alphanumeric())
+        && token[1..].chars().filter(char::is_ascii_digit).count() >= 3
 }
 
 fn is_fraction(token: &str) -> bool {
@@ -173,7 +176,8 @@ pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
     }
     for prefix in PO_BOX_PREFIXES {
         if let Some(rest) = strip_prefix(tokens, prefix) {
-            let rest = if rest.first().is_some_and(|t| t == "BOX" || t == "NO" || t == "#") { &rest[1..] } else { rest };
+            let rest =
+                if rest.first().is_some_and(|t| t == "BOX" || t == "NO" || t == "#") { &rest[1..] } else { rest };
             if let [number, ..] = rest {
                 if is_number_like(number) || number.len() <= 6 && number.chars().any(|c| c.is_ascii_digit()) {
                     line.po_box = Some(number.clone());
@@ -192,7 +196,8 @@ pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
     for (prefix, kind) in RURAL_PREFIXES {
         if let Some([number, rest @ ..]) = strip_prefix(tokens, prefix) {
             if is_number_like(number) {
-                line.rural_route = Some(BoxUnit { kind: (*kind).to_owned(), number: number.clone(), box_number: box_number(rest) });
+                line.rural_route =
+                    Some(BoxUnit { kind: (*kind).to_owned(), number: number.clone(), box_number: box_number(rest) });
                 return line;
             }
         }
@@ -214,7 +219,8 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
     }
     let (body_end, unit) = find_unit(tokens, start);
     if let Some((unit_type, unit_number)) = unit {
-        line.unit_missing_number = unit_number.is_none() && unit_designator(&unit_type).is_some_and(|(_, needs)| *needs);
+        line.unit_missing_number =
+            unit_number.is_none() && unit_designator(&unit_type).is_some_and(|(_, needs)| *needs);
         line.unit_type = Some(unit_type);
         line.unit_number = unit_number;
     }
@@ -257,7 +263,11 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
         let Some((abbr, needs_number)) = unit_designator(&tokens[i]) else { continue };
         let next = tokens.get(i + 1);
         // A designator followed only by a suffix is part of the name: `123 FRONT ST`, `123 REAR RD`.
-        if next.is_some() && i + 2 == tokens.len() && suffix(&tokens[i + 1]).is_some() && !is_number_like(&tokens[i + 1]) {
+        if next.is_some()
+            && i + 2 == tokens.len()
+            && suffix(&tokens[i + 1]).is_some()
+            && !is_number_like(&tokens[i + 1])
+        {
             continue;
         }
         if *needs_number {
@@ -292,7 +302,9 @@ fn highway_name(body: &[String]) -> Option<String> {
         }
     }
     match body {
-        [first, number, ..] if matches!(first.as_str(), "HIGHWAY" | "HWY" | "ROUTE" | "RTE" | "RT") && is_number_like(number) => {
+        [first, number, ..]
+            if matches!(first.as_str(), "HIGHWAY" | "HWY" | "ROUTE" | "RTE" | "RT") && is_number_like(number) =>
+        {
             let abbreviation = suffix(first).map_or(first.as_str(), String::as_str);
             Some(format!("{abbreviation} {}", body[1..].join(" ")))
         }
@@ -323,28 +335,37 @@ pub struct FreeText {
 
 fn is_zip(token: &str) -> bool {
     let digits: String = token.chars().filter(|c| *c != '-').collect();
-    digits.chars().all(|c| c.is_ascii_digit()) && matches!(digits.len(), 5 | 9) && (token.len() == 5 || token.len() == 9 || token.len() == 10)
+    digits.chars().all(|c| c.is_ascii_digit())
+        && matches!(digits.len(), 5 | 9)
+        && (token.len() == 5 || token.len() == 9 || token.len() == 10)
 }
 
 /// A last token after a state that was meant as a ZIP: digits with a lost leading zero, O for 0, I for 1, or
 /// a digit too many. The postcode check then repairs or rejects it.
 fn is_damaged_zip(token: &str) -> bool {
     let digits = token.chars().filter(char::is_ascii_digit).count();
-    (4..=10).contains(&token.len()) && digits >= 1 && token.chars().all(|c| c.is_ascii_digit() || matches!(c, 'O' | 'I' | 'L' | '-'))
+    (4..=10).contains(&token.len())
+        && digits >= 1
+        && token.chars().all(|c| c.is_ascii_digit() || matches!(c, 'O' | 'I' | 'L' | '-'))
 }
 
 /// Splits US free text: ZIP and state from the end, the city before them (by comma, by a known place name of
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
     let segments: Vec<Vec<String>> = text.split([',', '\n', ';']).map(tokens).filter(|t| !t.is_empty()).collect();
-    let mut flat: Vec<(usize, String)> = segments.iter().enumerate().flat_map(|(i, seg)| seg.iter().map(move |t| (i, t.clone()))).collect();
+    let mut flat: Vec<(usize, String)> =
+        segments.iter().enumerate().flat_map(|(i, seg)| seg.iter().map(move |t| (i, t.clone()))).collect();
     let mut out = FreeText::default();
 
     if let Some((_, last)) = flat.last() {
         let before_is_state = flat.len() >= 2 && usps().states.contains_key(&flat[flat.len() - 2].1);
         if is_zip(last) || before_is_state && is_damaged_zip(last) {
             out.postcode = flat.pop().map(|(_, t)| t);
-        } else if flat.len() >= 2 && last.len() == 4 && last.chars().all(|c| c.is_ascii_digit()) && is_zip(&flat[flat.len() - 2].1) {
+        } else if flat.len() >= 2
+            && last.len() == 4
+            && last.chars().all(|c| c.is_ascii_digit())
+            && is_zip(&flat[flat.len() - 2].1)
+        {
             let plus4 = flat.pop().map(|(_, t)| t).unwrap_or_default();
             out.postcode = flat.pop().map(|(_, t)| format!("{t}-{plus4}"));
         }
@@ -370,7 +391,8 @@ pub fn split_free_text(text: &str) -> FreeText {
         .filter(|t| !t.is_empty())
         .collect();
 
-    let tail_is_street = tail.first().is_some_and(|t| is_house_number(t)) || parse_line(&tail, false).is_delivery_line() && tail.len() > 1 && looks_like_street(&tail);
+    let tail_is_street = tail.first().is_some_and(|t| is_house_number(t))
+        || parse_line(&tail, false).is_delivery_line() && tail.len() > 1 && looks_like_street(&tail);
     if last_segment > first_segment && !tail_is_street {
         // "…, springfield il 62701": the last comma segment is the city.
         out.locality = Some(tail.join(" "));
@@ -413,7 +435,8 @@ fn city_suffix_len(tokens: &[String], zip: Option<&str>, state: Option<&str>) ->
     if let (Some(state), Some(table)) = (state, table) {
         for n in (1..=max).rev() {
             let candidate = tokens[tokens.len() - n..].join(" ");
-            let in_state = table.postcodes_of_place(&candidate).iter().any(|z| table.get(z).is_some_and(|i| i.admin == state));
+            let in_state =
+                table.postcodes_of_place(&candidate).iter().any(|z| table.get(z).is_some_and(|i| i.admin == state));
             if in_state && street_end(tokens) <= tokens.len() - n {
                 return n;
             }
@@ -427,7 +450,11 @@ fn street_end(tokens: &[String]) -> usize {
     let line = parse_line(tokens, false);
     if line.po_box.is_some() || line.rural_route.is_some() || line.military.is_some() {
         // PO BOX n, RR n BOX m, PSC n BOX m: the box number ends the street part.
-        return tokens.iter().rposition(|t| t == "BOX" || t == "BX" || t == "DRAWER").map_or(2, |i| i + 2).min(tokens.len());
+        return tokens
+            .iter()
+            .rposition(|t| t == "BOX" || t == "BX" || t == "DRAWER")
+            .map_or(2, |i| i + 2)
+            .min(tokens.len());
     }
     let start = usize::from(tokens.first().is_some_and(|t| is_house_number(t)));
     let mut end = start + 1;

@@ -4,7 +4,7 @@
 use super::hints::{self, HintKind};
 use super::model::*;
 use super::postcode::{self, Normalized};
-use super::refdata::{self, place_keys, postcodes, CountryFormat};
+use super::refdata::{self, CountryFormat, place_keys, postcodes};
 use super::{format, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
 use crate::text::{fold, has_non_latin_letters, is_near_miss, squash_spaces};
@@ -18,7 +18,12 @@ pub fn validate(request: &AddressRequest) -> Result<AddressResult, ApiError> {
     work.take_hints();
     work.split_text(request.text.as_deref());
     if work.is_empty() {
-        work.issue(IssueCode::EmptyAddress, "address", Severity::Error, "the address is empty: give street lines, a locality and a postcode".into());
+        work.issue(
+            IssueCode::EmptyAddress,
+            "address",
+            Severity::Error,
+            "the address is empty: give street lines, a locality and a postcode".into(),
+        );
         return Ok(work.finish());
     }
     if country.code == "US" {
@@ -47,18 +52,33 @@ fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, A
         (Some(code), _) => (code, "country_code"),
         (None, Some(country)) => (country, "country"),
         (None, None) => {
-            return Err(ApiError::new(422, "missing_country", "country is required: an ISO 3166-1 alpha-2 code such as US, GB or DE").with_field("country"));
+            return Err(ApiError::new(
+                422,
+                "missing_country",
+                "country is required: an ISO 3166-1 alpha-2 code such as US, GB or DE",
+            )
+            .with_field("country"));
         }
     };
-    refdata::country_code(&typed)
-        .and_then(refdata::country)
-        .ok_or_else(|| ApiError::new(422, "unknown_country", format!("'{typed}' is not a known country: expected an ISO 3166-1 alpha-2 code such as US, GB or DE")).with_field(field))
+    refdata::country_code(&typed).and_then(refdata::country).ok_or_else(|| {
+        ApiError::new(
+            422,
+            "unknown_country",
+            format!("'{typed}' is not a known country: expected an ISO 3166-1 alpha-2 code such as US, GB or DE"),
+        )
+        .with_field(field)
+    })
 }
 
 fn check_limits(request: &AddressRequest) -> Result<(), ApiError> {
     let line_count = request.lines.len() + request.text.as_deref().map_or(0, |t| t.lines().count().saturating_sub(1));
     if line_count > MAX_ADDRESS_LINES {
-        return Err(ApiError::new(422, "too_many_lines", format!("{line_count} address lines given: at most {MAX_ADDRESS_LINES} are accepted")).with_field("lines"));
+        return Err(ApiError::new(
+            422,
+            "too_many_lines",
+            format!("{line_count} address lines given: at most {MAX_ADDRESS_LINES} are accepted"),
+        )
+        .with_field("lines"));
     }
     let fields = [
         ("text", request.text.as_ref()),
@@ -77,7 +97,12 @@ fn check_limits(request: &AddressRequest) -> Result<(), ApiError> {
         .chain(request.lines.iter().enumerate().map(|(i, l)| (format!("lines[{i}]"), l.chars().count())))
         .find(|(name, len)| *len > if name == "text" { 2 * MAX_FIELD_CHARS } else { MAX_FIELD_CHARS });
     if let Some((field, len)) = too_long {
-        return Err(ApiError::new(422, "field_too_long", format!("{field} has {len} characters: at most {MAX_FIELD_CHARS} are accepted")).with_field(field));
+        return Err(ApiError::new(
+            422,
+            "field_too_long",
+            format!("{field} has {len} characters: at most {MAX_FIELD_CHARS} are accepted"),
+        )
+        .with_field(field));
     }
     Ok(())
 }
@@ -118,7 +143,12 @@ impl<'a> Work<'a> {
             request,
             lines,
             locality: first_of(&[request.locality.as_ref(), request.city.as_ref()]),
-            region: first_of(&[request.region.as_ref(), request.province_code.as_ref(), request.state.as_ref(), request.province.as_ref()]),
+            region: first_of(&[
+                request.region.as_ref(),
+                request.province_code.as_ref(),
+                request.state.as_ref(),
+                request.province.as_ref(),
+            ]),
             postcode: first_of(&[request.postcode.as_ref(), request.zip.as_ref()]),
             organization: first_of(&[request.organization.as_ref(), request.company.as_ref()]),
             dependent_locality: non_empty(request.dependent_locality.as_ref()),
@@ -142,7 +172,12 @@ impl<'a> Work<'a> {
 
     fn change(&mut self, kind: ChangeKind, field: &str, from: Option<&str>, to: Option<&str>) {
         if from != to {
-            self.changes.push(Change { kind, field: field.to_owned(), from: from.map(str::to_owned), to: to.map(str::to_owned) });
+            self.changes.push(Change {
+                kind,
+                field: field.to_owned(),
+                from: from.map(str::to_owned),
+                to: to.map(str::to_owned),
+            });
         }
     }
 
@@ -153,7 +188,12 @@ impl<'a> Work<'a> {
     fn record_hints(&mut self, field: &str, found: Vec<hints::Hint>) {
         for hint in found {
             self.vague |= hint.kind == HintKind::Landmark;
-            self.changes.push(Change { kind: ChangeKind::Move, field: field.to_owned(), from: Some(hint.text.clone()), to: None });
+            self.changes.push(Change {
+                kind: ChangeKind::Move,
+                field: field.to_owned(),
+                from: Some(hint.text.clone()),
+                to: None,
+            });
             self.instructions.push(hint.text);
         }
     }
@@ -199,7 +239,8 @@ impl<'a> Work<'a> {
     fn military_context(&self) -> bool {
         let locality = self.locality.as_deref().map(fold);
         let region = self.region.as_deref().map(fold);
-        matches!(locality.as_deref(), Some("APO" | "FPO" | "DPO")) || matches!(region.as_deref(), Some("AA" | "AE" | "AP"))
+        matches!(locality.as_deref(), Some("APO" | "FPO" | "DPO"))
+            || matches!(region.as_deref(), Some("AA" | "AE" | "AP"))
     }
 
     /// USPS Pub 28: one delivery line (street, PO box, rural route or military box) with its unit, uppercase,
@@ -215,7 +256,12 @@ impl<'a> Work<'a> {
                 (l.clone(), tokens, line)
             })
             .collect();
-        let primary = parsed.iter().position(|(_, tokens, line)| line.po_box.is_some() || line.military.is_some() || line.rural_route.is_some() || line.house_number.is_some() && us::unit_only(tokens).is_none());
+        let primary = parsed.iter().position(|(_, tokens, line)| {
+            line.po_box.is_some()
+                || line.military.is_some()
+                || line.rural_route.is_some()
+                || line.house_number.is_some() && us::unit_only(tokens).is_none()
+        });
         let mut out_lines = Vec::new();
         let mut main = primary.map(|i| parsed[i].2.clone());
         for (i, (original, tokens, _)) in parsed.iter().enumerate() {
@@ -224,7 +270,9 @@ impl<'a> Work<'a> {
             }
             if let (Some(main), Some((unit_type, unit_number))) = (main.as_mut(), us::unit_only(tokens)) {
                 if main.unit_type.is_none() && main.street_name.is_some() {
-                    main.unit_missing_number = unit_number.is_none() && unit_type != "#" && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
+                    main.unit_missing_number = unit_number.is_none()
+                        && unit_type != "#"
+                        && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
                     main.unit_type = Some(unit_type);
                     main.unit_number = unit_number;
                     self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(original), None);
@@ -239,10 +287,20 @@ impl<'a> Work<'a> {
         if let Some(main) = main {
             if main.unit_missing_number {
                 let unit = main.unit_type.clone().unwrap_or_default();
-                self.issue(IssueCode::MissingUnitNumber, "lines[0]", Severity::Warning, format!("unit designator {unit} has no number: add the apartment or suite number"));
+                self.issue(
+                    IssueCode::MissingUnitNumber,
+                    "lines[0]",
+                    Severity::Warning,
+                    format!("unit designator {unit} has no number: add the apartment or suite number"),
+                );
             }
             if main.street_name.is_some() && main.house_number.is_none() {
-                self.issue(IssueCode::MissingHouseNumber, "lines[0]", Severity::Error, "the street line has no house number".into());
+                self.issue(
+                    IssueCode::MissingHouseNumber,
+                    "lines[0]",
+                    Severity::Error,
+                    "the street line has no house number".into(),
+                );
             }
             let c = &mut self.components;
             c.house_number = main.house_number;
@@ -256,7 +314,12 @@ impl<'a> Work<'a> {
             c.military = main.military;
             c.rural_route = main.rural_route;
         } else if !parsed.is_empty() {
-            self.issue(IssueCode::MissingHouseNumber, "lines[0]", Severity::Error, "no line has a house number, PO box, rural route or military box".into());
+            self.issue(
+                IssueCode::MissingHouseNumber,
+                "lines[0]",
+                Severity::Error,
+                "no line has a house number, PO box, rural route or military box".into(),
+            );
         }
         self.lines = Vec::new();
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
@@ -282,13 +345,44 @@ impl<'a> Work<'a> {
             lines.push(standardized);
         }
         self.components = intl::components(&self.country.code, &lines);
-        let checks_number = matches!(self.country.code.as_str(), "CA" | "AU" | "DE" | "AT" | "CH" | "FR" | "NL" | "BE" | "IT" | "ES" | "GB" | "IE" | "NZ" | "LU" | "DK" | "SE" | "NO" | "FI" | "PL");
-        if checks_number && !lines.is_empty() && self.components.po_box.is_none() && !intl::has_house_number(&self.components, &lines) {
-            let severity = if matches!(self.country.code.as_str(), "GB" | "IE") { Severity::Warning } else { Severity::Error };
-            self.issue(IssueCode::MissingHouseNumber, "lines[0]", severity, "no house or building number in the street lines".into());
+        let checks_number = matches!(
+            self.country.code.as_str(),
+            "CA" | "AU"
+                | "DE"
+                | "AT"
+                | "CH"
+                | "FR"
+                | "NL"
+                | "BE"
+                | "IT"
+                | "ES"
+                | "GB"
+                | "IE"
+                | "NZ"
+                | "LU"
+                | "DK"
+                | "SE"
+                | "NO"
+                | "FI"
+                | "PL"
+        );
+        if checks_number
+            && !lines.is_empty()
+            && self.components.po_box.is_none()
+            && !intl::has_house_number(&self.components, &lines)
+        {
+            let severity =
+                if matches!(self.country.code.as_str(), "GB" | "IE") { Severity::Warning } else { Severity::Error };
+            self.issue(
+                IssueCode::MissingHouseNumber,
+                "lines[0]",
+                severity,
+                "no house or building number in the street lines".into(),
+            );
         }
         if let Some(org) = self.organization.take() {
-            let standardized = if self.country.uppercases('O') { squash_spaces(&org.to_uppercase()) } else { squash_spaces(&org) };
+            let standardized =
+                if self.country.uppercases('O') { squash_spaces(&org.to_uppercase()) } else { squash_spaces(&org) };
             self.change(ChangeKind::Standardize, "organization", Some(&org), Some(&standardized));
             self.organization = Some(standardized);
         }
@@ -310,7 +404,12 @@ impl<'a> Work<'a> {
             }
             Normalized::Invalid => {
                 let example = self.country.postcode_examples.first().cloned().unwrap_or_default();
-                self.issue(IssueCode::PostcodeFormat, "postcode", Severity::Error, format!("'{typed}' is not a valid {} postcode (e.g. {example})", self.country.name));
+                self.issue(
+                    IssueCode::PostcodeFormat,
+                    "postcode",
+                    Severity::Error,
+                    format!("'{typed}' is not a valid {} postcode (e.g. {example})", self.country.name),
+                );
                 self.postcode = Some(typed.to_uppercase());
             }
         }
@@ -323,7 +422,12 @@ impl<'a> Work<'a> {
             if let Some(table) = postcodes(&self.country.code) {
                 let key = lookup_key(&self.country.code, &valid);
                 if table.get(&key).is_none() && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") {
-                    self.issue(IssueCode::UnknownPostcode, "postcode", Severity::Warning, format!("postcode {valid} is well formed but not in the reference data"));
+                    self.issue(
+                        IssueCode::UnknownPostcode,
+                        "postcode",
+                        Severity::Warning,
+                        format!("postcode {valid} is well formed but not in the reference data"),
+                    );
                 }
             }
         }
@@ -352,7 +456,12 @@ impl<'a> Work<'a> {
         match self.region.clone() {
             Some(typed) if has_regions => {
                 let Some(region) = self.country.region(&typed) else {
-                    self.issue(IssueCode::UnknownRegion, "region", Severity::Error, format!("'{typed}' is not a region of {}", self.country.name));
+                    self.issue(
+                        IssueCode::UnknownRegion,
+                        "region",
+                        Severity::Error,
+                        format!("'{typed}' is not a region of {}", self.country.name),
+                    );
                     return;
                 };
                 let shown = self.region_form(region, &typed);
@@ -366,19 +475,28 @@ impl<'a> Work<'a> {
                     let compact: String = valid.chars().filter(char::is_ascii_alphanumeric).collect();
                     let matches_prefix = region.postcode_prefix.as_ref().is_none_or(|p| p.is_match(&compact));
                     if !matches_prefix {
-                        let owner = self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
-                        let code = if self.is_us() && self.military_context() { IssueCode::MilitaryRegionMismatch } else { IssueCode::PostcodeRegionMismatch };
-                        self.issue(code, "postcode", Severity::Error, format!("postcode {valid} belongs to {owner}, not {}", region.key));
+                        let owner =
+                            self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
+                        let code = if self.is_us() && self.military_context() {
+                            IssueCode::MilitaryRegionMismatch
+                        } else {
+                            IssueCode::PostcodeRegionMismatch
+                        };
+                        self.issue(
+                            code,
+                            "postcode",
+                            Severity::Error,
+                            format!("postcode {valid} belongs to {owner}, not {}", region.key),
+                        );
                     }
                 }
             }
-            Some(typed) => {
-                // This country's addresses carry no region: drop it rather than print it on the label.
-                if !self.country.uses('S') {
-                    self.change(ChangeKind::Standardize, "region", Some(&typed), None);
-                    self.region = None;
-                }
+            // This country's addresses carry no region: drop it rather than print it on the label.
+            Some(typed) if !self.country.uses('S') => {
+                self.change(ChangeKind::Standardize, "region", Some(&typed), None);
+                self.region = None;
             }
+            Some(_) => {}
             None if has_regions && self.country.uses('S') => match self.region_of_postcode() {
                 Some(region) => {
                     let shown = self.region_form(region, "");
@@ -387,7 +505,15 @@ impl<'a> Work<'a> {
                     self.region_code = region.iso_code(&self.country.code);
                 }
                 None if self.country.requires('S') => {
-                    self.issue(IssueCode::MissingRegion, "region", Severity::Error, format!("a {} address needs a region and none could be inferred from the postcode", self.country.name));
+                    self.issue(
+                        IssueCode::MissingRegion,
+                        "region",
+                        Severity::Error,
+                        format!(
+                            "a {} address needs a region and none could be inferred from the postcode",
+                            self.country.name
+                        ),
+                    );
                 }
                 None => {}
             },
@@ -397,7 +523,8 @@ impl<'a> Work<'a> {
 
     /// The spelling the label uses: the metadata key, or the Latin name for a Latin-script Japanese address.
     fn region_form(&self, region: &refdata::Region, typed: &str) -> String {
-        let latin_input = !typed.is_empty() && !has_non_latin_letters(typed) || typed.is_empty() && !self.lines.iter().any(|l| has_non_latin_letters(l));
+        let latin_input = !typed.is_empty() && !has_non_latin_letters(typed)
+            || typed.is_empty() && !self.lines.iter().any(|l| has_non_latin_letters(l));
         match &region.latin_name {
             Some(latin) if has_non_latin_letters(&region.key) && latin_input => latin.to_uppercase(),
             _ => region.key.clone(),
@@ -408,7 +535,12 @@ impl<'a> Work<'a> {
         let military_region = matches!(region.key.as_str(), "AA" | "AE" | "AP");
         let military_city = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
         if military_city && !military_region {
-            self.issue(IssueCode::MilitaryRegionMismatch, "region", Severity::Error, format!("APO/FPO/DPO addresses use AA, AE or AP as the state, not {}", region.key));
+            self.issue(
+                IssueCode::MilitaryRegionMismatch,
+                "region",
+                Severity::Error,
+                format!("APO/FPO/DPO addresses use AA, AE or AP as the state, not {}", region.key),
+            );
         }
     }
 
@@ -418,8 +550,18 @@ impl<'a> Work<'a> {
         let table = postcodes(&self.country.code)?;
         match self.country.code.as_str() {
             // Places of the ZIP; USPS also accepts other names of nearby places (Hollywood in Los Angeles).
-            "US" => Some(LocalityReference { known: info.places.clone(), warn: true, nearby: true, infer: info.places.first().cloned() }),
-            "DE" | "AT" | "AU" | "FR" => Some(LocalityReference { known: info.places.clone(), warn: true, nearby: false, infer: info.places.first().cloned() }),
+            "US" => Some(LocalityReference {
+                known: info.places.clone(),
+                warn: true,
+                nearby: true,
+                infer: info.places.first().cloned(),
+            }),
+            "DE" | "AT" | "AU" | "FR" => Some(LocalityReference {
+                known: info.places.clone(),
+                warn: true,
+                nearby: false,
+                infer: info.places.first().cloned(),
+            }),
             // GB rows are per outward code and name districts; the post town is the area's most frequent place.
             "GB" => {
                 let valid = self.valid_postcode.as_deref()?;
@@ -435,7 +577,13 @@ impl<'a> Work<'a> {
                 let known = info
                     .places
                     .iter()
-                    .flat_map(|p| p.split(['(', ')', '/', ',']).map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+                    .flat_map(|p| {
+                        p.split(['(', ')', '/', ','])
+                            .map(str::trim)
+                            .filter(|w| !w.is_empty())
+                            .map(str::to_owned)
+                            .collect::<Vec<_>>()
+                    })
                     .collect();
                 Some(LocalityReference { known, warn: false, nearby: false, infer: None })
             }
@@ -461,16 +609,31 @@ impl<'a> Work<'a> {
                         if fold(place) == folded {
                             shown = place.clone();
                         }
-                    } else if let Some(place) = reference.known.iter().find(|p| place_keys(p).iter().any(|k| is_near_miss(&folded, k) || is_transliteration(&typed, p))) {
+                    } else if let Some(place) = reference.known.iter().find(|p| {
+                        place_keys(p).iter().any(|k| is_near_miss(&folded, k) || is_transliteration(&typed, p))
+                    }) {
                         shown = place.clone();
-                        kind = if fold(place) == fold(&typed.replace("ue", "u").replace("oe", "o").replace("ae", "a")) { ChangeKind::Standardize } else { ChangeKind::Correct };
+                        kind = if fold(place) == fold(&typed.replace("ue", "u").replace("oe", "o").replace("ae", "a")) {
+                            ChangeKind::Standardize
+                        } else {
+                            ChangeKind::Correct
+                        };
                     } else if reference.warn && !cedex && !(reference.nearby && self.is_nearby_place(&folded)) {
                         let places = reference.known.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
                         let pc = self.valid_postcode.clone().unwrap_or_default();
-                        self.issue(IssueCode::PostcodeLocalityMismatch, "locality", Severity::Warning, format!("'{typed}' is not a place known for postcode {pc} ({places})"));
+                        self.issue(
+                            IssueCode::PostcodeLocalityMismatch,
+                            "locality",
+                            Severity::Warning,
+                            format!("'{typed}' is not a place known for postcode {pc} ({places})"),
+                        );
                     }
                 }
-                shown = if upper { squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase()) } else { squash_spaces(&shown) };
+                shown = if upper {
+                    squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase())
+                } else {
+                    squash_spaces(&shown)
+                };
                 self.change(kind, "locality", Some(&typed), Some(&shown));
                 self.locality = Some(shown);
             }
@@ -481,7 +644,12 @@ impl<'a> Work<'a> {
                     self.locality = Some(shown);
                 }
                 None if self.country.requires('C') => {
-                    self.issue(IssueCode::MissingLocality, "locality", Severity::Error, "the locality (city or town) is missing".into());
+                    self.issue(
+                        IssueCode::MissingLocality,
+                        "locality",
+                        Severity::Error,
+                        "the locality (city or town) is missing".into(),
+                    );
                 }
                 None => {}
             },
@@ -499,13 +667,19 @@ impl<'a> Work<'a> {
         let Some(info) = self.postcode_info() else { return false };
         let (Some(table), Some((lat, lon))) = (postcodes(&self.country.code), info.centroid) else { return false };
         table.postcodes_of_place(folded).iter().filter_map(|p| table.get(p)).any(|other| {
-            other.admin == info.admin && other.centroid.is_some_and(|(olat, olon)| distance_km(lat, lon, olat, olon) <= 30.0)
+            other.admin == info.admin
+                && other.centroid.is_some_and(|(olat, olon)| distance_km(lat, lon, olat, olon) <= 30.0)
         })
     }
 
     fn check_required(&mut self) {
         if self.country.requires('A') && self.lines.is_empty() {
-            self.issue(IssueCode::MissingStreet, "lines", Severity::Error, "no street line, PO box or military box".into());
+            self.issue(
+                IssueCode::MissingStreet,
+                "lines",
+                Severity::Error,
+                "no street line, PO box or military box".into(),
+            );
         }
         if self.country.requires('Z') && self.postcode.is_none() {
             if let Some(inferred) = self.infer_postcode() {
@@ -513,7 +687,12 @@ impl<'a> Work<'a> {
                 self.valid_postcode = Some(inferred.clone());
                 self.postcode = Some(inferred);
             } else {
-                self.issue(IssueCode::MissingPostcode, "postcode", Severity::Error, format!("a {} address needs a postcode", self.country.name));
+                self.issue(
+                    IssueCode::MissingPostcode,
+                    "postcode",
+                    Severity::Error,
+                    format!("a {} address needs a postcode", self.country.name),
+                );
             }
         }
         self.components.region = self.region.clone();
@@ -545,22 +724,44 @@ impl<'a> Work<'a> {
             return;
         }
         if self.components.po_box.is_some() {
-            self.issue(IssueCode::PoBoxNotAllowedForCourier, "lines[0]", Severity::Error, "couriers cannot deliver to a PO box: give a street address".into());
+            self.issue(
+                IssueCode::PoBoxNotAllowedForCourier,
+                "lines[0]",
+                Severity::Error,
+                "couriers cannot deliver to a PO box: give a street address".into(),
+            );
         }
         if self.components.military.is_some() || self.military_context() {
-            self.issue(IssueCode::MilitaryNotAllowedForCourier, "lines[0]", Severity::Error, "APO/FPO/DPO mail travels only by the postal service".into());
+            self.issue(
+                IssueCode::MilitaryNotAllowedForCourier,
+                "lines[0]",
+                Severity::Error,
+                "APO/FPO/DPO mail travels only by the postal service".into(),
+            );
         }
     }
 
     fn finish(mut self) -> AddressResult {
         if self.vague {
-            self.issue(IssueCode::VagueLocation, "lines", Severity::Warning, "the address relied on a landmark; it was moved to the delivery instructions".into());
+            self.issue(
+                IssueCode::VagueLocation,
+                "lines",
+                Severity::Warning,
+                "the address relied on a landmark; it was moved to the delivery instructions".into(),
+            );
         }
         let geocode = self.geocode();
         let remote_area = self.valid_postcode.as_deref().and_then(|p| remote::lookup(&self.country.code, p));
-        let military = self.components.military.is_some() || self.military_context() && self.components.po_box.is_none() && !self.lines.is_empty();
+        let military = self.components.military.is_some()
+            || self.military_context() && self.components.po_box.is_none() && !self.lines.is_empty();
         let po_box = self.components.po_box.is_some();
-        let residential = residential::classify(self.organization.as_deref(), &self.lines, self.components.unit_type.as_deref(), po_box, military);
+        let residential = residential::classify(
+            self.organization.as_deref(),
+            &self.lines,
+            self.components.unit_type.as_deref(),
+            po_box,
+            military,
+        );
         let mut standardized = Standardized {
             lines: self.lines,
             locality: self.locality,
