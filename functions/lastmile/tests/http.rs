@@ -83,15 +83,19 @@ async fn validate_needs_a_known_key() {
         .unwrap();
     let (status, _, json) = send(&app, wrong).await;
     assert_error(status, &json, 401, "invalid_api_key");
-    let via_header = Request::post("/v1/address/validate").header("x-api-key", &app.key).body(Body::from(body)).unwrap();
+    let via_header =
+        Request::post("/v1/address/validate").header("x-api-key", &app.key).body(Body::from(body)).unwrap();
     assert_eq!(send(&app, via_header).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn validate_answers_the_acceptance_address_and_echoes_the_correlation_id() {
     let app = app("validate");
-    let mut request =
-        post(&app, "/v1/address/validate", r#"{"country":"US","text":"1600 pennsylvania avenue northwest, washington dc 20500"}"#);
+    let mut request = post(
+        &app,
+        "/v1/address/validate",
+        r#"{"country":"US","text":"1600 pennsylvania avenue northwest, washington dc 20500"}"#,
+    );
     request.headers_mut().insert("x-correlation-id", "order-4711".parse().unwrap());
     let (status, headers, body) = send(&app, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -147,7 +151,12 @@ async fn bad_input_gets_a_clear_4xx_never_a_500() {
         (Body::from(r#"{"country":"XX","text":"1 main st"}"#), 422, "unknown_country", Some("country")),
         (Body::from(r#"{"text":"1 main st"}"#), 422, "missing_country", Some("country")),
         (Body::from(r#"[1,2]"#), 422, "invalid_type", None),
-        (Body::from(json!({"country": "US", "lines": vec!["1 main st"; 1000]}).to_string()), 422, "too_many_lines", Some("lines")),
+        (
+            Body::from(json!({"country": "US", "lines": vec!["1 main st"; 1000]}).to_string()),
+            422,
+            "too_many_lines",
+            Some("lines"),
+        ),
     ];
     for (body, status_code, code, field) in cases {
         let (status, _, json) = send(&app, post(&app, "/v1/address/validate", body)).await;
@@ -209,11 +218,16 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
                 .body(Body::from(r#"{"country":"US","text":"1 main st, springfield il 62701","addresses":[]}"#))
                 .unwrap();
             let (status, _, body) = send(&app, request).await;
-            assert!(status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {status} {body}");
+            assert!(
+                status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}: {status} {body}"
+            );
         }
     }
     // The served routes this build knows of: each must be in the document.
-    for route in ["GET /health", "GET /openapi.json", "GET /", "POST /v1/address/validate", "POST /v1/address/validate/batch"] {
+    for route in
+        ["GET /health", "GET /openapi.json", "GET /", "POST /v1/address/validate", "POST /v1/address/validate/batch"]
+    {
         assert!(documented.iter().any(|d| d == route), "{route} is served but not documented");
     }
     for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
@@ -240,7 +254,12 @@ async fn logs_carry_the_correlation_id_but_no_personal_data() {
     let app = app("redaction");
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_current_span(true).with_span_list(true).with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_span_list(true)
+        .with_writer(move || writer.clone())
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let body = json!({"country": "US", "name": "Jane Roe", "phone": "555-0100", "address1": "742 Evergreen Terrace", "city": "Springfield", "province_code": "IL", "zip": "62701"});
     let mut request = post(&app, "/v1/address/validate", body.to_string());

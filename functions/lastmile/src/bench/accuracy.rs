@@ -13,8 +13,9 @@
 //!   only in the suffix position, and USPS's own data keeps pre-types as part of the primary name
 //!   (`AVENUE OF THE AMERICAS`, `US HIGHWAY 41`), so there is no suffix in these streets. How a type word
 //!   *inside* the name is spelt (our parser writes `HWY 80`, following scourgify) is a separate policy
-//!   question, so every word of a street name that is a Pub 28 suffix spelling is compared in its
-//!   abbreviated form, on both sides: `HIGHWAY 80` and `HWY 80` agree, `AVENUE H` and `H` do not.
+//!   question, so the highway type words the parser abbreviates inside names (`HIGHWAY`, `ROUTE`, `ROAD`, as
+//!   in `COUNTY ROAD 12`) are compared in their abbreviated form, on both sides: `HIGHWAY 80` and `HWY 80`
+//!   agree, `AVENUE H` and `H` do not.
 //! - **Post-modifiers** (`EXT` in `AVON ST EXT`, 3 tokens) have no component and are ignored.
 //! - **Units**: [`Components`] hold one unit, so the gold unit is the *last* designator and the *last*
 //!   identifier run (`9TH FLOOR ROOM 905` → `RM 905`, `FLR 3 STE 222` → `STE 222`): the most specific one,
@@ -289,7 +290,14 @@ pub fn gold(labels: &[(String, String)]) -> Fields {
                 unit_number = None;
                 Some(abbreviation.clone())
             }
-            None => unit_number.as_ref().map(|_| "#".to_owned()),
+            None => {
+                // `No. 102`: the "number" word is the designator `#`.
+                let number = unit_number.as_deref().map(clean).unwrap_or_default();
+                if let Some(rest) = number.strip_prefix("NO ").or_else(|| number.strip_prefix("NUMBER ")) {
+                    unit_number = Some(rest.to_owned());
+                }
+                unit_number.as_ref().map(|_| "#".to_owned())
+            }
         };
     }
     fields.set(Component::UnitType, designator);
@@ -359,6 +367,21 @@ fn unit_alias(word: &str) -> Option<&'static str> {
     })
 }
 
+/// The type words the parser abbreviates inside a street name (`HIGHWAY 80` → `HWY 80`, `COUNTY ROAD 12` →
+/// `COUNTY RD 12`): the Pub 28 suffixes among the words of the project's highway pre-type abbreviations.
+fn highway_types() -> Vec<&'static str> {
+    let tables = usps();
+    let mut types: Vec<&'static str> = tables
+        .highway_pretypes
+        .iter()
+        .flat_map(|(_, abbreviation)| abbreviation.split(' '))
+        .filter(|word| tables.suffixes.get(*word).is_some_and(|a| a == word))
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    types
+}
+
 /// One component's value in the form both sides are compared in; `None` when nothing is left.
 pub fn standardize(component: Component, value: &str) -> Option<String> {
     let tables = usps();
@@ -368,11 +391,17 @@ pub fn standardize(component: Component, value: &str) -> Option<String> {
             let key: String = clean(value).chars().filter(|c| !c.is_whitespace()).collect();
             tables.directionals.get(&key).cloned().unwrap_or(key)
         }
-        Component::StreetName => clean(value)
-            .split(' ')
-            .map(|word| tables.suffixes.get(word).map_or(word, String::as_str))
-            .collect::<Vec<_>>()
-            .join(" "),
+        Component::StreetName => {
+            let highway_types = highway_types();
+            clean(value)
+                .split(' ')
+                .map(|word| match tables.suffixes.get(word) {
+                    Some(abbreviation) if highway_types.contains(&abbreviation.as_str()) => abbreviation.as_str(),
+                    _ => word,
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
         Component::StreetSuffix => {
             let key = clean(value);
             tables.suffixes.get(&key).cloned().unwrap_or(key)

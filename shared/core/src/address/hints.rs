@@ -56,22 +56,18 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
     let mut kept: Vec<String> = Vec::new();
     let mut hints = Vec::new();
     for segment in line.split([',', ';', '(', ')', '\n', '，', '、', '；']) {
-        let trimmed = segment.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        match find_hint(trimmed) {
-            Some((cut, kind)) => {
-                let (address, hint) = trimmed.split_at(cut);
-                let hint = hint.trim().trim_end_matches(['.', '!']).trim();
-                if !hint.is_empty() {
-                    hints.push(Hint { text: hint.to_owned(), kind });
-                }
-                if !address.trim().is_empty() {
-                    kept.push(address.trim().to_owned());
-                }
+        let mut rest = segment.trim();
+        // A segment may carry several hints ("学校旁边 near the school"): cut until none is left.
+        while let Some((cut, kind)) = find_hint(rest) {
+            let (address, hint) = rest.split_at(cut);
+            let hint = hint.trim().trim_end_matches(['.', '!']).trim();
+            if !hint.is_empty() {
+                hints.push(Hint { text: hint.to_owned(), kind });
             }
-            None => kept.push(trimmed.to_owned()),
+            rest = address.trim();
+        }
+        if !rest.is_empty() {
+            kept.push(rest.to_owned());
         }
     }
     (kept.join(", "), hints)

@@ -262,12 +262,8 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
     for i in (start + 1)..tokens.len() {
         let Some((abbr, needs_number)) = unit_designator(&tokens[i]) else { continue };
         let next = tokens.get(i + 1);
-        // A designator followed only by a suffix is part of the name: `123 FRONT ST`, `123 REAR RD`.
-        if next.is_some()
-            && i + 2 == tokens.len()
-            && suffix(&tokens[i + 1]).is_some()
-            && !is_number_like(&tokens[i + 1])
-        {
+        // A designator followed by a street type is part of the name: `123 FRONT ST`, `123 REAR RD N`.
+        if next.is_some_and(|n| suffix(n).is_some() && !is_number_like(n)) {
             continue;
         }
         if *needs_number {

@@ -390,7 +390,15 @@ impl<'a> Work<'a> {
     }
 
     fn check_postcode(&mut self) {
-        let Some(typed) = self.postcode.clone() else { return };
+        let Some(typed) = self.postcode.clone() else {
+            // Inferred before the region and locality checks, which both lean on the postcode.
+            if let Some(inferred) = self.infer_postcode() {
+                self.change(ChangeKind::Infer, "postcode", None, Some(&inferred));
+                self.valid_postcode = Some(inferred.clone());
+                self.postcode = Some(inferred);
+            }
+            return;
+        };
         match postcode::normalize(self.country, &typed) {
             Normalized::Standard(canonical) => {
                 self.change(ChangeKind::Standardize, "postcode", Some(&typed), Some(&canonical));
@@ -682,18 +690,12 @@ impl<'a> Work<'a> {
             );
         }
         if self.country.requires('Z') && self.postcode.is_none() {
-            if let Some(inferred) = self.infer_postcode() {
-                self.change(ChangeKind::Infer, "postcode", None, Some(&inferred));
-                self.valid_postcode = Some(inferred.clone());
-                self.postcode = Some(inferred);
-            } else {
-                self.issue(
-                    IssueCode::MissingPostcode,
-                    "postcode",
-                    Severity::Error,
-                    format!("a {} address needs a postcode", self.country.name),
-                );
-            }
+            self.issue(
+                IssueCode::MissingPostcode,
+                "postcode",
+                Severity::Error,
+                format!("a {} address needs a postcode", self.country.name),
+            );
         }
         self.components.region = self.region.clone();
         self.components.postcode = self.postcode.clone();
@@ -707,7 +709,9 @@ impl<'a> Work<'a> {
         }
         let table = postcodes(&self.country.code)?;
         let locality = fold(self.locality.as_deref()?);
-        let region = self.region.as_deref();
+        let region_key =
+            self.region.as_deref().map(|r| self.country.region(r).map_or_else(|| r.to_owned(), |r| r.key.clone()));
+        let region = region_key.as_deref();
         let candidates: Vec<&String> = table
             .postcodes_of_place(&locality)
             .iter()
