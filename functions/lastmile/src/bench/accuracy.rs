@@ -426,7 +426,9 @@ pub fn standardize(component: Component, value: &str) -> Option<String> {
                 compact
             }
         }
-        Component::HouseNumber | Component::UnitNumber | Component::PoBox | Component::Locality => clean(value),
+        // The place table spells some towns with a hyphen (WINSTON-SALEM) that people type with a space.
+        Component::Locality => clean(&value.replace('-', " ")),
+        Component::HouseNumber | Component::UnitNumber | Component::PoBox => clean(value),
     };
     Some(out).filter(|v| !v.is_empty())
 }
