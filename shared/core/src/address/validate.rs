@@ -15,8 +15,9 @@ pub fn validate(request: &AddressRequest) -> Result<AddressResult, ApiError> {
     let country = resolve_country(request)?;
     check_limits(request)?;
     let mut work = Work::new(country, request);
-    work.take_hints();
     work.split_text(request.text.as_deref());
+    // After the split too: a hint that shared its text segment with the locality stands alone in a line now.
+    work.take_hints();
     if work.is_empty() {
         work.issue(
             IssueCode::EmptyAddress,
