@@ -37,15 +37,16 @@ fn split_outward(code: &str) -> (String, Option<u32>) {
     (area, digits.parse().ok())
 }
 
-fn lists() -> &'static Lists {
-    static LISTS: OnceLock<Lists> = OnceLock::new();
-    LISTS.get_or_init(|| {
-        let meta = csv_rows(include_str!("../../../data/remote-areas/lists.csv"))
+impl Lists {
+    /// Parses `lists.csv` (`list,country,name,source,confirmed`) and `postcodes.csv`
+    /// (`list,country,kind,start,end,label`).
+    fn from_csv(lists_csv: &str, postcodes_csv: &str) -> Self {
+        let meta = csv_rows(lists_csv)
             .into_iter()
             .filter(|r| r.len() >= 4)
             .map(|r| (r[0].clone(), (r[2].clone(), r[3].clone())))
             .collect();
-        let entries = csv_rows(include_str!("../../../data/remote-areas/postcodes.csv"))
+        let entries = csv_rows(postcodes_csv)
             .into_iter()
             .filter(|r| r.len() >= 6)
             .filter_map(|r| {
@@ -65,6 +66,26 @@ fn lists() -> &'static Lists {
             })
             .collect();
         Lists { entries, meta }
+    }
+
+    /// The first list of `country` (or its postal parent) that contains `postcode`.
+    fn lookup(&self, country: &str, postcode: &str) -> Option<RemoteArea> {
+        let postcode = compact(postcode);
+        let country = postal_parent(country);
+        let entry = self.entries.iter().find(|e| e.country == country && e.rule.matches(&postcode))?;
+        let (name, source) = self.meta.get(&entry.list).cloned().unwrap_or_default();
+        let name = if entry.label.is_empty() { name } else { format!("{name}: {}", entry.label) };
+        Some(RemoteArea { list: entry.list.clone(), name, source })
+    }
+}
+
+fn lists() -> &'static Lists {
+    static LISTS: OnceLock<Lists> = OnceLock::new();
+    LISTS.get_or_init(|| {
+        Lists::from_csv(
+            include_str!("../../../data/remote-areas/lists.csv"),
+            include_str!("../../../data/remote-areas/postcodes.csv"),
+        )
     })
 }
 
@@ -94,20 +115,56 @@ impl Rule {
     }
 }
 
+/// Territories with an ISO code of their own that use their parent's postcodes: a Puerto Rico address may
+/// come as country `PR` or as `US`, and the US lists cover both.
+fn postal_parent(country: &str) -> &str {
+    match country {
+        "PR" | "VI" | "GU" | "AS" | "MP" | "FM" | "MH" | "PW" | "UM" => "US",
+        "GP" | "MQ" | "GF" | "RE" | "YT" | "PM" | "BL" | "MF" | "MC" => "FR",
+        "CX" | "CC" | "NF" => "AU",
+        other => other,
+    }
+}
+
 /// The first remote-area list of `country` that contains `postcode`.
 pub fn lookup(country: &str, postcode: &str) -> Option<RemoteArea> {
-    let postcode = compact(postcode);
-    let lists = lists();
-    let entry = lists.entries.iter().find(|e| e.country == country && e.rule.matches(&postcode))?;
-    let (name, source) = lists.meta.get(&entry.list).cloned().unwrap_or_default();
-    Some(RemoteArea {
-        list: entry.list.clone(),
-        name: if entry.label.is_empty() { name } else { format!("{name}: {}", entry.label) },
-        source,
-    })
+    lists().lookup(country, postcode)
 }
 
 /// Number of rules loaded, for start-up logs and data tests.
 pub fn rule_count() -> usize {
     lists().entries.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_match_by_prefix_range_and_outward_code() {
+        assert_eq!(lookup("US", "99501").map(|r| r.list).as_deref(), Some("us_non_contiguous"));
+        assert_eq!(lookup("US", "10001"), None);
+        assert_eq!(lookup("GB", "HS1 2AB").map(|r| r.list).as_deref(), Some("gb_highlands_islands"));
+        assert_eq!(lookup("GB", "KW15 1AA").map(|r| r.list).as_deref(), Some("gb_highlands_islands"));
+        assert_eq!(lookup("GB", "SW1A 1AA"), None);
+        assert_eq!(lookup("DE", "25980").map(|r| r.list).as_deref(), Some("de_islands"));
+        assert_eq!(lookup("DE", "25981"), None);
+    }
+
+    #[test]
+    fn the_lists_are_data_a_new_row_changes_the_answer() {
+        let lists_csv = include_str!("../../../data/remote-areas/lists.csv");
+        let rows = include_str!("../../../data/remote-areas/postcodes.csv");
+        assert_eq!(Lists::from_csv(lists_csv, rows).lookup("DE", "10115"), None);
+        let with_berlin = format!("{rows}de_islands,DE,range,10115,10119,Berlin-Mitte (test row)\n");
+        let found = Lists::from_csv(lists_csv, &with_berlin).lookup("DE", "10117").expect("the new row matches");
+        assert_eq!(found.list, "de_islands");
+        assert!(found.name.ends_with("Berlin-Mitte (test row)"), "{}", found.name);
+    }
+
+    #[test]
+    fn territories_with_their_own_iso_code_use_the_parent_lists() {
+        assert_eq!(lookup("PR", "00901").map(|r| r.list).as_deref(), Some("us_non_contiguous"));
+        assert_eq!(lookup("RE", "97400").map(|r| r.list).as_deref(), Some("fr_overseas"));
+    }
 }
