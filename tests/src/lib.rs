@@ -1,1 +1,99 @@
-//! End-to-end tests live in tests/e2e.
+//! Helpers for the end-to-end tests: locating the `lastmile` binary and talking HTTP/1.1 to a server on
+//! loopback without an HTTP client dependency.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+/// The workspace's `lastmile` binary, built on demand when a test runs before it exists.
+pub fn lastmile_bin() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let bin = target.join("debug").join("lastmile");
+    if !bin.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo).args(["build", "-p", "lastmile"]).current_dir(&root).status();
+        assert!(status.is_ok_and(|s| s.success()), "cargo build -p lastmile failed");
+    }
+    bin
+}
+
+/// A `lastmile dev` process on an ephemeral loopback port, killed on drop.
+pub struct DevServer {
+    pub child: Child,
+    pub addr: String,
+    /// The key printed on first start, if this start printed one.
+    pub key: Option<String>,
+    pub stdout_lines: Vec<String>,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl DevServer {
+    pub fn start(data_dir: &Path) -> DevServer {
+        let mut child = Command::new(lastmile_bin())
+            .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("lastmile dev starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut lines = Vec::new();
+        let mut addr = None;
+        let mut key = None;
+        // The banner ends with the line that says how to stop the server.
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                addr = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if let Some(k) = line.trim().strip_prefix("lmk_") {
+                key = Some(format!("lmk_{k}"));
+            }
+            let done = line.contains("Ctrl-C");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        DevServer { child, addr: addr.expect("dev printed its address"), key, stdout_lines: lines, _stdout: stdout }
+    }
+
+    /// Sends one request and returns the status code and the body.
+    pub fn request(&self, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connects");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .expect("writes");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("reads");
+        let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+
+    /// Asks the server to stop as an operator would (SIGTERM) and waits for it.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        self.child.wait().expect("waits")
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -63,6 +63,7 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
             "try: curl -s http://{local}/v1/address/validate -H 'Authorization: Bearer {key}' \\\n       -H 'content-type: application/json' -d '{{\"country\":\"US\",\"text\":\"1600 pennsylvania ave nw, washington dc 20500\"}}'"
         );
     }
+    println!("press Ctrl-C to stop");
     let app = crate::app::router(prepared.registry);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())

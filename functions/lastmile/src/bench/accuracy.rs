@@ -2,9 +2,10 @@
 //! hand-labelled usaddress corpora in `tests/accuracy/*.jsonl` (see `tests/accuracy/SOURCE.md`).
 //!
 //! Every record's text goes through [`address::validate`] as free text with `country: "US"`; the labelled
-//! tokens are mapped onto our [`Components`]; both sides are then standardized the same way (uppercase,
-//! punctuation dropped, directionals, suffixes, unit designators and state names to their USPS Pub 28 forms
-//! through the project's own tables) so that only *parsing* differences count, not spelling.
+//! tokens are mapped onto our [`Components`](lastmile_core::address::Components); both sides are then
+//! standardized the same way (uppercase, punctuation dropped, directionals, suffixes, unit designators and
+//! state names to their USPS Pub 28 forms through the project's own tables, `214 B` as `214B`, a `15TH` unit
+//! as `15`) so that only *parsing* differences count, not spelling.
 //!
 //! Mapping choices, where the usaddress labels and our components do not line up one to one:
 //!
@@ -17,18 +18,22 @@
 //!   in `COUNTY ROAD 12`) are compared in their abbreviated form, on both sides: `HIGHWAY 80` and `HWY 80`
 //!   agree, `AVENUE H` and `H` do not.
 //! - **Post-modifiers** (`EXT` in `AVON ST EXT`, 3 tokens) have no component and are ignored.
-//! - **Units**: [`Components`] hold one unit, so the gold unit is the *last* designator and the *last*
+//! - **Units**: `Components` hold one unit, so the gold unit is the *last* designator and the *last*
 //!   identifier run (`9TH FLOOR ROOM 905` → `RM 905`, `FLR 3 STE 222` → `STE 222`): the most specific one,
 //!   nearest the delivery point. `Subaddress*` labels (`BLDG 4`, `DEPT 1234`) count as the unit only when
-//!   there is no `Occupancy*` label. An identifier without a designator (`# 2510`, `MAIN ST 4B`) has the
-//!   designator `#`, which is what Pub 28 writes when the designator is unknown.
+//!   there is no `Occupancy*` label. An identifier without a designator (`# 2510`, `NO. 102`, `MAIN ST 4B`)
+//!   has the designator `#`, which is what Pub 28 writes when the designator is unknown; a lone identifier
+//!   that is itself a Pub 28 designator without a range (`18TH REAR`) is that designator.
 //! - **Boxes**: `USPSBoxID` is the PO box (the last run, so `LOCKBOX 1007 PO BOX 4829` → `4829`), unless the
 //!   box belongs to a rural route or military unit (`USPSBoxGroupType`, or a `CMR`/`PSC`/`RR` box type):
 //!   those go to `rural_route`/`military`, which this benchmark does not compare.
 //! - **Intersections**: street labels after the `IntersectionSeparator` name a second street, which has no
 //!   component; they are ignored.
-//! - **The `suffix` label** (two tokens in `us50_train_tagged`, `East`, `Northwest`) is an upstream labelling
-//!   slip for a post-directional and is read as one.
+//! - **Labelling slips** are read by position: the `suffix` label (two tokens in `us50_train_tagged`, `East`,
+//!   `Northwest`) is a post-directional; in `us50_messiest` a "post-type" before the name is a pre-type
+//!   (`Highway 34`) and a "pre-directional" after the whole name a post-directional (`Street Southwest`).
+//!   `us50_train_tagged` also never labels directionals at all (`North Dupont Boulevard` is all
+//!   `StreetName`); that is left as labelled, so its pre-directional and street-name figures are low.
 //! - **Our side** is what the parser read from the text: a locality, region or postcode the engine
 //!   *inferred* from other parts (a state from the ZIP) is not in the text and is left out; one it
 //!   *corrected* (a misspelt city, a ZIP with a lost leading zero) is compared as typed.
@@ -216,17 +221,20 @@ pub fn gold(labels: &[(String, String)]) -> Fields {
     let mut route_box = false;
     let mut second_street = false;
     let first_name = labels.iter().position(|(_, label)| label == "StreetName");
-    let mut after_suffix = false;
+    let last_name = labels.iter().rposition(|(_, label)| label == "StreetName");
+    let mut after_street = false;
     for (i, (token, label)) in labels.iter().enumerate() {
         let token = token.trim();
         // Labels read by position: a "post-type" before the name is a pre-type (`Highway 34`), a
-        // "pre-directional" after the suffix is a post-directional (`Street Southwest`).
+        // "pre-directional" after the whole name is a post-directional (`Street Southwest`, `Highway 59 North`).
         let label = match label.as_str() {
             "StreetNamePostType" if first_name.is_some_and(|n| i < n) => "StreetNamePreType",
-            "StreetNamePreDirectional" if after_suffix => "StreetNamePostDirectional",
+            "StreetNamePreDirectional" if after_street && last_name.is_none_or(|n| n < i) => {
+                "StreetNamePostDirectional"
+            }
             other => other,
         };
-        after_suffix |= label == "StreetNamePostType";
+        after_street |= matches!(label, "StreetName" | "StreetNamePostType");
         let runs: [&mut Runs; 5] = [&mut occ_type, &mut occ_id, &mut sub_type, &mut sub_id, &mut box_id];
         let own = match label {
             "OccupancyType" => Some(0),
@@ -236,8 +244,8 @@ pub fn gold(labels: &[(String, String)]) -> Fields {
             "USPSBoxID" => Some(4),
             _ => None,
         };
-        for (i, run) in runs.into_iter().enumerate() {
-            if Some(i) == own {
+        for (slot, run) in runs.into_iter().enumerate() {
+            if Some(slot) == own {
                 run.push(token);
             } else {
                 run.close();
@@ -382,6 +390,33 @@ fn highway_types() -> Vec<&'static str> {
     types
 }
 
+/// `214 B` and `214-B` are `214B`: whether a house number's letter is written apart is spelling.
+fn joined_letter(number: &str) -> String {
+    match number.split_once([' ', '-']) {
+        Some((digits, letter))
+            if !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit())
+                && letter.len() == 1
+                && letter.chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            format!("{digits}{letter}")
+        }
+        _ => number.to_owned(),
+    }
+}
+
+/// `15TH` is `15`: Pub 28 writes `15TH FLOOR` as `FL 15`, and a parser that does so is right.
+fn cardinal(number: &str) -> String {
+    let digits = number.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let ordinal = &number[digits.len()..];
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && matches!(ordinal, "ST" | "ND" | "RD" | "TH")
+    {
+        digits.to_owned()
+    } else {
+        number.to_owned()
+    }
+}
+
 /// One component's value in the form both sides are compared in; `None` when nothing is left.
 pub fn standardize(component: Component, value: &str) -> Option<String> {
     let tables = usps();
@@ -428,7 +463,9 @@ pub fn standardize(component: Component, value: &str) -> Option<String> {
         }
         // The place table spells some towns with a hyphen (WINSTON-SALEM) that people type with a space.
         Component::Locality => clean(&value.replace('-', " ")),
-        Component::HouseNumber | Component::UnitNumber | Component::PoBox => clean(value),
+        Component::HouseNumber => joined_letter(&clean(value)),
+        Component::UnitNumber => cardinal(&clean(value)),
+        Component::PoBox => clean(value),
     };
     Some(out).filter(|v| !v.is_empty())
 }
@@ -636,7 +673,8 @@ impl Report {
             .map(|f| (f.name.clone(), json!({"clean": f.clean.to_json(), "all": f.all.to_json()})))
             .collect();
         let total = self.total();
-        json!({"bench": "accuracy", "files": files, "total": {"clean": total.clean.to_json(), "all": total.all.to_json()}})
+        let total = json!({"clean": total.clean.to_json(), "all": total.all.to_json()});
+        json!({"bench": "accuracy", "files": files, "total": total})
     }
 
     /// `n` misses spread evenly over the clean subset (every k-th), so that one file's start does not
@@ -650,13 +688,17 @@ impl Report {
     }
 }
 
-/// Reads one corpus file; an unreadable line is an error naming the file and line.
-pub fn read_corpus(path: &Path) -> Result<Vec<Record>, Box<dyn std::error::Error>> {
+/// Reads one corpus file, each record with its 1-based line number; an unreadable line is an error naming
+/// the file and line.
+pub fn read_corpus(path: &Path) -> Result<Vec<(usize, Record)>, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1).into()))
+        .map(|(i, line)| match serde_json::from_str(line) {
+            Ok(record) => Ok((i + 1, record)),
+            Err(e) => Err(format!("{}:{}: {e}", path.display(), i + 1).into()),
+        })
         .collect()
 }
 
@@ -676,13 +718,13 @@ pub fn evaluate_dir(dir: &Path) -> Result<Report, Box<dyn std::error::Error>> {
     for path in paths {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mut file = FileReport { name: name.clone(), ..FileReport::default() };
-        for (i, record) in read_corpus(&path)?.into_iter().enumerate() {
+        for (line, record) in read_corpus(&path)? {
             let outcome = compare(&record);
             file.all.add(&outcome);
             if record.is_clean() {
                 file.clean.add(&outcome);
                 if !outcome.differs.is_empty() {
-                    report.misses.push(Miss { file: name.clone(), line: i + 1, text: record.text, outcome });
+                    report.misses.push(Miss { file: name.clone(), line, text: record.text, outcome });
                 }
             }
         }
@@ -779,6 +821,10 @@ mod tests {
         assert_eq!(standardize(Component::UnitType, "Suite").as_deref(), Some("STE"));
         assert_eq!(standardize(Component::Postcode, "972124321").as_deref(), Some("97212-4321"));
         assert_eq!(standardize(Component::PoBox, "#"), None);
+        assert_eq!(standardize(Component::HouseNumber, "214 b").as_deref(), Some("214B"));
+        assert_eq!(standardize(Component::HouseNumber, "N170 W20015").as_deref(), Some("N170 W20015"));
+        assert_eq!(standardize(Component::UnitNumber, "15th").as_deref(), Some("15"));
+        assert_eq!(standardize(Component::UnitNumber, "4B").as_deref(), Some("4B"));
     }
 
     #[test]
@@ -842,19 +888,23 @@ mod tests {
         println!("{}", report.table());
         println!("{}", report.summary_json());
         let total = report.total();
-        // (component, minimum exact %, maximum spurious %) over the clean subset of every file.
+        assert!(total.clean.records > 1000, "the corpus in {} was not read whole", dir.display());
+        // (component, minimum exact %, maximum spurious %) over the clean subset of every file. Measured when
+        // written (exact / spurious): house_number 96.4/0.0, pre_directional 86.9/2.2, street_name 70.7/0.9,
+        // street_suffix 84.3/17.7, post_directional 64.0/1.8, unit_type 56.6/3.0, unit_number 50.5/3.0,
+        // po_box 33.7/0.1, locality 84.9/35.2, region 98.9/3.5, postcode 99.4/0.4; whole record 55.2.
         let floors: [(Component, f64, f64); 11] = [
-            (Component::HouseNumber, 0.0, 100.0),
-            (Component::PreDirectional, 0.0, 100.0),
-            (Component::StreetName, 0.0, 100.0),
-            (Component::StreetSuffix, 0.0, 100.0),
-            (Component::PostDirectional, 0.0, 100.0),
-            (Component::UnitType, 0.0, 100.0),
-            (Component::UnitNumber, 0.0, 100.0),
-            (Component::PoBox, 0.0, 100.0),
-            (Component::Locality, 0.0, 100.0),
-            (Component::Region, 0.0, 100.0),
-            (Component::Postcode, 0.0, 100.0),
+            (Component::HouseNumber, 94.0, 2.0),
+            (Component::PreDirectional, 83.0, 5.0),
+            (Component::StreetName, 68.0, 3.0),
+            (Component::StreetSuffix, 81.0, 21.0),
+            (Component::PostDirectional, 59.0, 5.0),
+            (Component::UnitType, 52.0, 6.0),
+            (Component::UnitNumber, 46.0, 6.0),
+            (Component::PoBox, 28.0, 2.0),
+            (Component::Locality, 82.0, 40.0),
+            (Component::Region, 96.0, 6.0),
+            (Component::Postcode, 97.0, 2.0),
         ];
         let mut failures = Vec::new();
         for (c, min_exact, max_spurious) in floors {
@@ -866,7 +916,7 @@ mod tests {
                 failures.push(format!("{} spurious {:.1}% > ceiling {max_spurious}%", c.name(), t.spurious_pct()));
             }
         }
-        let record_floor = 0.0;
+        let record_floor = 52.0;
         if total.clean.record_exact_pct() < record_floor {
             failures.push(format!("whole record {:.1}% < floor {record_floor}%", total.clean.record_exact_pct()));
         }

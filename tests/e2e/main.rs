@@ -1,0 +1,5 @@
+//! End-to-end: the real `lastmile dev` process on loopback.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod dev_server;
