@@ -35,7 +35,12 @@ fn first_start_prints_a_key_that_works_and_a_restart_keeps_it() {
     assert!(!std::fs::read_to_string(dir.join("keys.json")).unwrap().contains(&key));
     let again = DevServer::start(&dir);
     assert!(again.key.is_none(), "a restart prints no new key");
-    let (status, body) = again.request("POST", "/v1/address/validate", Some(&key), r#"{"country":"DE","text":"Unter den Linden 77, 10117 Berlin"}"#);
+    let (status, body) = again.request(
+        "POST",
+        "/v1/address/validate",
+        Some(&key),
+        r#"{"country":"DE","text":"Unter den Linden 77, 10117 Berlin"}"#,
+    );
     assert_eq!(status, 200, "{body}");
     drop(again);
     let _ = std::fs::remove_dir_all(&dir);

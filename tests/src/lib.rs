@@ -1,6 +1,9 @@
 //! Helpers for the end-to-end tests: locating the `lastmile` binary and talking HTTP/1.1 to a server on
 //! loopback without an HTTP client dependency.
 
+// Test support: a failure here is a failed test, so panicking with a message is the right behaviour.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

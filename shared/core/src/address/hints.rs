@@ -2,6 +2,7 @@
 //! "学校旁边"). They help the driver but break address matching, so they are moved out of the address into
 //! `delivery_instructions`. The phrases are data: `shared/data/address-hints/hints.csv`.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use super::refdata::csv_rows;
@@ -15,31 +16,49 @@ pub enum HintKind {
     Instruction,
 }
 
-struct Phrase {
-    /// Folded phrase (uppercase, no accents), as words.
-    folded: String,
+/// A phrase of whole words, matched by its folded words.
+struct WordPhrase {
+    words: Vec<String>,
     kind: HintKind,
-    /// CJK phrases are found anywhere in a segment; others must start at a word boundary.
-    anywhere: bool,
 }
 
-fn phrases() -> &'static [Phrase] {
-    static PHRASES: OnceLock<Vec<Phrase>> = OnceLock::new();
-    PHRASES.get_or_init(|| {
-        let mut phrases: Vec<Phrase> = csv_rows(include_str!("../../../data/address-hints/hints.csv"))
-            .into_iter()
-            .filter(|row| row.len() >= 4)
-            .map(|row| Phrase {
-                folded: fold(&row[1]),
-                kind: if row[2] == "landmark" { HintKind::Landmark } else { HintKind::Instruction },
-                anywhere: row[3] == "anywhere",
-            })
-            .filter(|p| !p.folded.is_empty())
-            .collect();
+/// The hint phrases, indexed for matching at every word of a segment in one pass.
+struct Phrases {
+    /// Word phrases by their first folded word, longest first.
+    by_first_word: HashMap<String, Vec<WordPhrase>>,
+    /// CJK phrases, found anywhere in a segment (no spaces to mark words).
+    anywhere: Vec<(String, HintKind)>,
+}
+
+impl Phrases {
+    /// Parses `hints.csv` (`lang,phrase,kind,position`).
+    fn from_csv(csv: &str) -> Self {
+        let mut phrases = Phrases { by_first_word: HashMap::default(), anywhere: Vec::new() };
+        for row in csv_rows(csv).into_iter().filter(|row| row.len() >= 4) {
+            let folded = fold(&row[1]);
+            let kind = if row[2] == "landmark" { HintKind::Landmark } else { HintKind::Instruction };
+            if folded.is_empty() {
+                continue;
+            }
+            if row[3] == "anywhere" {
+                phrases.anywhere.push((folded, kind));
+            } else {
+                let words: Vec<String> = folded.split(' ').map(str::to_owned).collect();
+                phrases.by_first_word.entry(words[0].clone()).or_default().push(WordPhrase { words, kind });
+            }
+        }
         // Longest first: "in der nahe von" before "in der nahe".
-        phrases.sort_by_key(|p| std::cmp::Reverse(p.folded.len()));
+        for list in phrases.by_first_word.values_mut() {
+            list.sort_by_key(|p| std::cmp::Reverse(p.words.len()));
+        }
+        phrases.anywhere.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
         phrases
-    })
+    }
+}
+
+fn phrases() -> &'static Phrases {
+    static PHRASES: OnceLock<Phrases> = OnceLock::new();
+    PHRASES.get_or_init(|| Phrases::from_csv(include_str!("../../../data/address-hints/hints.csv")))
 }
 
 /// A hint found in one piece of text.
@@ -53,6 +72,9 @@ pub struct Hint {
 /// semicolons, parentheses and new lines; a segment that starts with a hint phrase is a hint as a whole, and a
 /// multi-word phrase later in a segment cuts the segment there.
 pub fn extract(line: &str) -> (String, Vec<Hint>) {
+    if !may_hold_a_hint(line) {
+        return (line.trim().to_owned(), Vec::new());
+    }
     let mut kept: Vec<String> = Vec::new();
     let mut hints = Vec::new();
     for segment in line.split([',', ';', '(', ')', '\n', '，', '、', '；']) {
@@ -73,6 +95,21 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
     (kept.join(", "), hints)
 }
 
+/// Whether any word of `text` could start a phrase: most address lines hold none, and this probe of each
+/// word's uppercase form is far cheaper than folding and matching.
+fn may_hold_a_hint(text: &str) -> bool {
+    if !text.is_ascii() {
+        return true;
+    }
+    let phrases = phrases();
+    let mut probe = String::new();
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).any(|word| {
+        probe.clear();
+        probe.extend(word.chars().filter(|c| *c != '\'').map(|c| c.to_ascii_uppercase()));
+        phrases.by_first_word.contains_key(probe.as_str())
+    })
+}
+
 /// Byte offset in `segment` where the leftmost hint starts, and its kind. Phrase matching alone would strip
 /// real street and place names, so a match is dropped when (see `shared/data/address-hints/SOURCE.md`):
 /// G1 a landmark phrase runs into a house number ("Hinter der Kirche 5"); G2 the rest ends in a thoroughfare
@@ -80,30 +117,28 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
 /// Murs"); G4 it is only part of a word (matching is by whole words); G5 a CJK phrase runs into a block
 /// number ("宮ノ前1丁目"); G6 the segment is a known place ("Near Sawrey").
 fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
+    let phrases = phrases();
+    let mut best: Option<(usize, HintKind)> = None;
+    if !segment.is_ascii() {
+        for (phrase, kind) in &phrases.anywhere {
+            if let Some(cut) = find_anywhere(segment, phrase) {
+                if best.is_none_or(|(b, _)| cut < b) {
+                    best = Some((cut, *kind));
+                }
+            }
+        }
+    }
     let words = word_spans(segment);
     let folded_words: Vec<String> = words.iter().map(|&(s, e)| fold(&segment[s..e])).collect();
-    if is_known_place(&folded_words.join(" ")) {
-        return None;
-    }
-    let mut best: Option<(usize, HintKind)> = None;
-    let mut consider = |at: usize, kind: HintKind| {
-        if best.is_none_or(|(b, _)| at < b) {
-            best = Some((at, kind));
+    // Words left to right: the first acceptable match is the leftmost word hint.
+    'words: for start in 0..folded_words.len() {
+        if best.is_some_and(|(b, _)| b <= words[start].0) {
+            break;
         }
-    };
-    for phrase in phrases() {
-        if phrase.anywhere {
-            if let Some(cut) = find_anywhere(segment, &phrase.folded) {
-                consider(cut, phrase.kind);
-            }
-            continue;
-        }
-        let phrase_words: Vec<&str> = phrase.folded.split(' ').collect();
-        for start in 0..folded_words.len() {
-            let end = start + phrase_words.len();
-            if end > folded_words.len()
-                || folded_words[start..end].iter().map(String::as_str).ne(phrase_words.iter().copied())
-            {
+        let Some(candidates) = phrases.by_first_word.get(&folded_words[start]) else { continue };
+        for phrase in candidates {
+            let end = start + phrase.words.len();
+            if end > folded_words.len() || folded_words[start..end] != phrase.words[..] {
                 continue;
             }
             let rest = &folded_words[end..];
@@ -111,13 +146,14 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
                 || rest.last().is_some_and(|w| THOROUGHFARES.contains(&w.as_str()))
                 || start > 0 && STREET_TYPES.contains(&folded_words[start - 1].as_str());
             // Later in a segment only multi-word phrases cut it: a lone "near" inside a line is too often a name.
-            if !street_name && (start == 0 || phrase_words.len() >= 2) {
-                consider(words[start].0, phrase.kind);
-                break;
+            if !street_name && (start == 0 || phrase.words.len() >= 2) {
+                best = Some((words[start].0, phrase.kind));
+                break 'words;
             }
         }
     }
-    best
+    // Checked last because it is the dearest test and rarely needed.
+    best.filter(|_| !is_known_place(&folded_words.join(" ")))
 }
 
 /// English thoroughfare words that end street names. Not the USPS suffix list: it holds station, mall, park

@@ -1,10 +1,10 @@
 //! Reference data for the address engine, compiled into the binary (see `build.rs`) and parsed once per
 //! process on first use. Nothing here reads files at run time.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
-use regex_lite::Regex;
+use regex::Regex;
 use serde::Deserialize;
 
 use crate::text::fold;
@@ -25,6 +25,8 @@ pub struct CountryFormat {
     pub postcode: Option<Regex>,
     pub postcode_examples: Vec<String>,
     pub regions: Vec<Region>,
+    /// Folded spelling → index in `regions`.
+    region_index: HashMap<String, usize>,
 }
 
 #[derive(Debug)]
@@ -58,11 +60,11 @@ impl CountryFormat {
     /// The region named by `text` (code, name, Latin name, ISO code or known variant), if any.
     pub fn region(&self, text: &str) -> Option<&Region> {
         let folded = fold(text);
-        if folded.is_empty() {
-            return None;
-        }
-        let bare = folded.strip_prefix(&format!("{} ", self.code)).unwrap_or(&folded);
-        self.regions.iter().find(|r| r.spellings.iter().any(|s| s == &folded || s == bare))
+        let index = self.region_index.get(&folded).or_else(|| {
+            let bare = folded.strip_prefix(self.code.as_str())?.strip_prefix(' ')?;
+            self.region_index.get(bare)
+        })?;
+        self.regions.get(*index)
     }
 
     /// Regions whose postcode prefixes cover `postcode`.
@@ -105,7 +107,7 @@ fn non_empty(v: Option<&String>) -> Option<String> {
 }
 
 fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Vec<String>>) -> CountryFormat {
-    let regions = raw
+    let regions: Vec<Region> = raw
         .sub_keys
         .iter()
         .enumerate()
@@ -128,7 +130,13 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
             Region { key: key.clone(), name, latin_name, iso, postcode_prefix, spellings }
         })
         .collect();
+    let region_index = regions
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r): (usize, &Region)| r.spellings.iter().map(move |s| (s.clone(), i)))
+        .collect();
     CountryFormat {
+        region_index,
         code: code.to_owned(),
         name: raw.name.unwrap_or_else(|| code.to_owned()),
         fmt: raw.fmt.unwrap_or_else(|| "%N%n%O%n%A%n%C".to_owned()),
@@ -152,7 +160,7 @@ pub fn formats() -> &'static HashMap<String, CountryFormat> {
         let us_variants = usps().state_variants_by_code();
         raw.into_iter()
             .map(|(code, raw)| {
-                let empty = HashMap::new();
+                let empty = HashMap::default();
                 let extra = if code == "US" { &us_variants } else { &empty };
                 let format = build_format(&code, raw, extra);
                 (code, format)
@@ -169,7 +177,7 @@ pub fn country(code: &str) -> Option<&'static CountryFormat> {
 pub fn country_code(text: &str) -> Option<&'static str> {
     static NAMES: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
     let names = NAMES.get_or_init(|| {
-        let mut names = HashMap::new();
+        let mut names = HashMap::default();
         for row in csv_rows(include_str!("../../../data/countries/iso3166.csv")) {
             let code: &'static str = Box::leak(row[0].clone().into_boxed_str());
             for spelling in [&row[0], &row[1], &row[3], &row[4]] {
@@ -262,7 +270,7 @@ impl PostcodeTable {
             table.by_code.insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, centroid });
         }
         for places in table.by_area.values_mut() {
-            let mut counts: HashMap<&str, usize> = HashMap::new();
+            let mut counts: HashMap<&str, usize> = HashMap::default();
             for p in places.iter() {
                 *counts.entry(p.as_str()).or_default() += 1;
             }
@@ -329,7 +337,7 @@ pub struct Usps {
 
 impl Usps {
     fn state_variants_by_code(&self) -> HashMap<String, Vec<String>> {
-        let mut by_code: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_code: HashMap<String, Vec<String>> = HashMap::default();
         for (variant, code) in &self.states {
             by_code.entry(code.clone()).or_default().push(variant.clone());
         }

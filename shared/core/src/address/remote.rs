@@ -1,7 +1,7 @@
 //! Remote-area postcode lists (islands, highlands, non-contiguous states, outback) that carriers surcharge or
 //! serve slowly. The lists are data with their sources: `shared/data/remote-areas/`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use super::model::RemoteArea;
@@ -26,7 +26,8 @@ struct Entry {
 }
 
 struct Lists {
-    entries: Vec<Entry>,
+    /// Rules by country, in file order.
+    entries: HashMap<String, Vec<Entry>>,
     /// list id → (name, source)
     meta: HashMap<String, (String, String)>,
 }
@@ -64,7 +65,10 @@ impl Lists {
                 };
                 Some(Entry { list: r[0].clone(), country: r[1].clone(), rule, label: r[5].clone() })
             })
-            .collect();
+            .fold(HashMap::default(), |mut by_country: HashMap<String, Vec<Entry>>, entry| {
+                by_country.entry(entry.country.clone()).or_default().push(entry);
+                by_country
+            });
         Lists { entries, meta }
     }
 
@@ -72,7 +76,7 @@ impl Lists {
     fn lookup(&self, country: &str, postcode: &str) -> Option<RemoteArea> {
         let postcode = compact(postcode);
         let country = postal_parent(country);
-        let entry = self.entries.iter().find(|e| e.country == country && e.rule.matches(&postcode))?;
+        let entry = self.entries.get(country)?.iter().find(|e| e.rule.matches(&postcode))?;
         let (name, source) = self.meta.get(&entry.list).cloned().unwrap_or_default();
         let name = if entry.label.is_empty() { name } else { format!("{name}: {}", entry.label) };
         Some(RemoteArea { list: entry.list.clone(), name, source })
@@ -133,7 +137,7 @@ pub fn lookup(country: &str, postcode: &str) -> Option<RemoteArea> {
 
 /// Number of rules loaded, for start-up logs and data tests.
 pub fn rule_count() -> usize {
-    lists().entries.len()
+    lists().entries.values().map(Vec::len).sum()
 }
 
 #[cfg(test)]

@@ -41,11 +41,12 @@ pub fn classify(
     if organization.is_some_and(|o| !o.trim().is_empty()) {
         return Residential { value: Tristate::No, reason: "a company name is given".to_owned() };
     }
-    let words: Vec<String> =
-        lines.iter().flat_map(|l| fold(l).split(' ').map(str::to_owned).collect::<Vec<_>>()).collect();
-    if let Some(unit) = unit_type.map(fold).or_else(|| {
-        words.iter().find(|w| BUSINESS_UNITS.contains(&w.as_str()) || HOME_UNITS.contains(&w.as_str())).cloned()
-    }) {
+    let folded: Vec<String> = lines.iter().map(|l| fold(l)).collect();
+    let words = || folded.iter().flat_map(|l| l.split(' '));
+    let unit = unit_type
+        .map(fold)
+        .or_else(|| words().find(|w| BUSINESS_UNITS.contains(w) || HOME_UNITS.contains(w)).map(str::to_owned));
+    if let Some(unit) = unit {
         if BUSINESS_UNITS.contains(&unit.as_str()) {
             return Residential { value: Tristate::No, reason: format!("unit type {unit} is used by businesses") };
         }
@@ -53,7 +54,7 @@ pub fn classify(
             return Residential { value: Tristate::Yes, reason: format!("unit type {unit} is used by homes") };
         }
     }
-    if let Some(word) = words.iter().find(|w| BUSINESS_WORDS.contains(&w.as_str())) {
+    if let Some(word) = words().find(|w| BUSINESS_WORDS.contains(w)) {
         return Residential { value: Tristate::No, reason: format!("the address contains the business word {word}") };
     }
     let why = if po_box {

@@ -62,12 +62,16 @@ impl StreetLine {
 pub fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
-        let cleaned: String = raw
-            .nfd()
-            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-            .filter(|c| !matches!(c, '.' | '\'' | '’' | '"' | '(' | ')'))
-            .flat_map(char::to_uppercase)
-            .collect();
+        let dropped = |c: &char| matches!(c, '.' | '\'' | '’' | '"' | '(' | ')');
+        let cleaned: String = if raw.is_ascii() {
+            raw.chars().filter(|c| !dropped(c)).map(|c| c.to_ascii_uppercase()).collect()
+        } else {
+            raw.nfd()
+                .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+                .filter(|c| !dropped(c))
+                .flat_map(char::to_uppercase)
+                .collect()
+        };
         let cleaned = cleaned.trim_matches(|c: char| c == '-' || c == ':');
         if cleaned.is_empty() {
             continue;
@@ -291,10 +295,8 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
 /// `COUNTY ROAD 12` → `COUNTY RD 12`, `HIGHWAY 12` → `HWY 12`: numbered roads have no suffix.
 fn highway_name(body: &[String]) -> Option<String> {
     for (words, abbreviation) in &usps().highway_pretypes {
-        if let Some(rest) = strip_prefix(body, &words.iter().map(String::as_str).collect::<Vec<_>>()) {
-            if !rest.is_empty() {
-                return Some(format!("{abbreviation} {}", rest.join(" ")));
-            }
+        if body.len() > words.len() && body.iter().zip(words).all(|(b, w)| b == w) {
+            return Some(format!("{abbreviation} {}", body[words.len()..].join(" ")));
         }
     }
     match body {
@@ -348,9 +350,13 @@ fn is_damaged_zip(token: &str) -> bool {
 /// Splits US free text: ZIP and state from the end, the city before them (by comma, by a known place name of
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
-    let segments: Vec<Vec<String>> = text.split([',', '\n', ';']).map(tokens).filter(|t| !t.is_empty()).collect();
-    let mut flat: Vec<(usize, String)> =
-        segments.iter().enumerate().flat_map(|(i, seg)| seg.iter().map(move |t| (i, t.clone()))).collect();
+    let mut flat: Vec<(usize, String)> = text
+        .split([',', '\n', ';'])
+        .map(tokens)
+        .filter(|t| !t.is_empty())
+        .enumerate()
+        .flat_map(|(i, seg)| seg.into_iter().map(move |t| (i, t)))
+        .collect();
     let mut out = FreeText::default();
 
     if let Some((_, last)) = flat.last() {
@@ -388,7 +394,13 @@ pub fn split_free_text(text: &str) -> FreeText {
         .collect();
 
     let tail_is_street = tail.first().is_some_and(|t| is_house_number(t))
-        || parse_line(&tail, false).is_delivery_line() && tail.len() > 1 && looks_like_street(&tail);
+        || tail.len() > 1 && {
+            let line = parse_line(&tail, false);
+            line.po_box.is_some()
+                || line.military.is_some()
+                || line.rural_route.is_some()
+                || line.house_number.is_some()
+        };
     if last_segment > first_segment && !tail_is_street {
         // "…, springfield il 62701": the last comma segment is the city.
         out.locality = Some(tail.join(" "));
@@ -405,11 +417,6 @@ pub fn split_free_text(text: &str) -> FreeText {
         out.locality = Some(city.join(" "));
     }
     out
-}
-
-fn looks_like_street(tokens: &[String]) -> bool {
-    let line = parse_line(tokens, false);
-    line.po_box.is_some() || line.military.is_some() || line.rural_route.is_some() || line.house_number.is_some()
 }
 
 /// How many trailing tokens of a street-and-city run are the city.

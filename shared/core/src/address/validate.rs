@@ -82,26 +82,35 @@ fn check_limits(request: &AddressRequest) -> Result<(), ApiError> {
         .with_field("lines"));
     }
     let fields = [
-        ("text", request.text.as_ref()),
-        ("address1", request.address1.as_ref()),
-        ("address2", request.address2.as_ref()),
-        ("locality", request.locality.as_ref().or(request.city.as_ref())),
-        ("region", request.region.as_ref().or(request.province.as_ref())),
-        ("postcode", request.postcode.as_ref().or(request.zip.as_ref())),
-        ("organization", request.organization.as_ref().or(request.company.as_ref())),
-        ("name", request.name.as_ref()),
-        ("phone", request.phone.as_ref()),
+        ("text", request.text.as_ref(), 2 * MAX_FIELD_CHARS),
+        ("address1", request.address1.as_ref(), MAX_FIELD_CHARS),
+        ("address2", request.address2.as_ref(), MAX_FIELD_CHARS),
+        ("locality", request.locality.as_ref().or(request.city.as_ref()), MAX_FIELD_CHARS),
+        ("region", request.region.as_ref().or(request.province.as_ref()), MAX_FIELD_CHARS),
+        ("postcode", request.postcode.as_ref().or(request.zip.as_ref()), MAX_FIELD_CHARS),
+        ("organization", request.organization.as_ref().or(request.company.as_ref()), MAX_FIELD_CHARS),
+        ("name", request.name.as_ref(), MAX_FIELD_CHARS),
+        ("phone", request.phone.as_ref(), MAX_FIELD_CHARS),
     ];
-    let too_long = fields
+    // Counting characters only when the byte length could exceed the limit keeps the common case cheap.
+    let too_long = |value: &str, limit: usize| value.len() > limit && value.chars().count() > limit;
+    let failed = fields
         .into_iter()
-        .map(|(name, v)| (name.to_owned(), v.map_or(0, |v| v.chars().count())))
-        .chain(request.lines.iter().enumerate().map(|(i, l)| (format!("lines[{i}]"), l.chars().count())))
-        .find(|(name, len)| *len > if name == "text" { 2 * MAX_FIELD_CHARS } else { MAX_FIELD_CHARS });
-    if let Some((field, len)) = too_long {
+        .find_map(|(name, value, limit)| value.filter(|v| too_long(v, limit)).map(|v| (name.to_owned(), v, limit)))
+        .or_else(|| {
+            request
+                .lines
+                .iter()
+                .enumerate()
+                .find(|(_, l)| too_long(l, MAX_FIELD_CHARS))
+                .map(|(i, l)| (format!("lines[{i}]"), l, MAX_FIELD_CHARS))
+        });
+    if let Some((field, value, limit)) = failed {
+        let len = value.chars().count();
         return Err(ApiError::new(
             422,
             "field_too_long",
-            format!("{field} has {len} characters: at most {MAX_FIELD_CHARS} are accepted"),
+            format!("{field} has {len} characters: at most {limit} are accepted"),
         )
         .with_field(field));
     }
