@@ -142,9 +142,12 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
                 continue;
             }
             let rest = &folded_words[end..];
-            let street_name = (phrase.kind == HintKind::Landmark && ends_with_house_number(&segment[words[start].0..]))
-                || rest.last().is_some_and(|w| THOROUGHFARES.contains(&w.as_str()))
-                || start > 0 && STREET_TYPES.contains(&folded_words[start - 1].as_str());
+            // A number after a box or unit word is that box's or unit's, not a house number.
+            let boxed = rest.len() >= 2 && BOX_WORDS.contains(&rest[rest.len() - 2].as_str());
+            let street_name =
+                (phrase.kind == HintKind::Landmark && !boxed && ends_with_house_number(&segment[words[start].0..]))
+                    || ends_with_thoroughfare(rest)
+                    || start > 0 && STREET_TYPES.contains(&folded_words[start - 1].as_str());
             // Later in a segment only multi-word phrases cut it: a lone "near" inside a line is too often a name.
             if !street_name && (start == 0 || phrase.words.len() >= 2) {
                 best = Some((words[start].0, phrase.kind));
@@ -187,6 +190,20 @@ const THOROUGHFARES: &[&str] = &[
     "GARDENS",
 ];
 
+/// "… Lane", "… Street N": the words end in a thoroughfare word, maybe followed by a directional.
+fn ends_with_thoroughfare(words: &[String]) -> bool {
+    const DIRECTIONALS: &[&str] = &["N", "S", "E", "W", "NE", "NW", "SE", "SW", "NORTH", "SOUTH", "EAST", "WEST"];
+    let words = match words {
+        [rest @ .., last] if DIRECTIONALS.contains(&last.as_str()) => rest,
+        all => all,
+    };
+    words.last().is_some_and(|w| THOROUGHFARES.contains(&w.as_str()))
+}
+
+/// Words whose number is a box or unit number.
+const BOX_WORDS: &[&str] =
+    &["BOX", "BX", "POSTFACH", "BP", "APT", "SUITE", "STE", "UNIT", "FLAT", "CASILLA", "APARTADO"];
+
 /// Romance-language street types that come before the name ("rue Derrière les Murs").
 const STREET_TYPES: &[&str] = &[
     "RUE", "AVENUE", "CHEMIN", "ALLEE", "IMPASSE", "PLACE", "QUAI", "ROUTE", "CALLE", "AVENIDA", "PASEO", "CAMINO",
@@ -216,7 +233,7 @@ fn find_anywhere(segment: &str, phrase: &str) -> Option<usize> {
     // CJK phrases have no case or accents: a plain search finds them. Followed by a block number or a town
     // suffix, the phrase is part of a place name (G5).
     let at = segment.find(phrase)?;
-    let after = segment[at + phrase.len()..].trim_start();
+    let after = segment[at + phrase.len()..].trim_start().trim_start_matches(['#', '＃']).trim_start();
     if after.starts_with(|c: char| c.is_ascii_digit() || "０１２３４５６７８９".contains(c))
         || ["丁目", "番", "号", "町"].iter().any(|s| after.starts_with(s))
     {

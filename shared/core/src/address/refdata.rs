@@ -312,6 +312,10 @@ impl PostcodeTable {
 pub fn place_keys(place: &str) -> Vec<String> {
     let folded = fold(place);
     let mut keys = vec![folded.clone()];
+    let canonical = super::us::canonical_place(&folded);
+    if canonical != folded {
+        keys.push(canonical);
+    }
     if let Some(i) = folded.find(" ARRONDISSEMENT") {
         if let Some(base) = folded[..i].rsplit_once(' ').map(|(b, _)| b) {
             keys.push(base.to_owned());

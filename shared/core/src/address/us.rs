@@ -22,14 +22,38 @@ pub struct StreetLine {
     pub rural_route: Option<BoxUnit>,
     /// The unit designator needs a number and has none (`APT` alone).
     pub unit_missing_number: bool,
+    /// Words before a PO box that are not a street (`DEPT 2366` in `DEPT 2366 PO BOX 122366`).
+    pub leading: Vec<String>,
+    /// Words after the PO box number (`DEPT 145` in `PO BOX 4869 DEPT 145`).
+    pub po_box_rest: Vec<String>,
 }
 
 impl StreetLine {
-    /// The line as Pub 28 writes it: `1600 PENNSYLVANIA AVE NW`, `PO BOX 12`, `PSC 1234 BOX 5678`.
-    pub fn render(&self) -> String {
-        if let Some(po_box) = &self.po_box {
-            return format!("PO BOX {po_box}");
+    /// The lines as Pub 28 writes them: `1600 PENNSYLVANIA AVE NW`, `PO BOX 12`, `PSC 1234 BOX 5678`. A street
+    /// and a PO box in one line become two lines, the box last: mail goes to the line above the city.
+    pub fn render_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.leading.is_empty() {
+            lines.push(self.leading.join(" "));
         }
+        let street = self.render_street();
+        if !street.is_empty() {
+            lines.push(street);
+        }
+        if let Some(po_box) = &self.po_box {
+            let rest =
+                if self.po_box_rest.is_empty() { String::new() } else { format!(" {}", self.po_box_rest.join(" ")) };
+            lines.push(format!("PO BOX {po_box}{rest}"));
+        }
+        lines
+    }
+
+    /// The single line form (tests and callers that know the line is one of a kind).
+    pub fn render(&self) -> String {
+        self.render_lines().join(" ")
+    }
+
+    fn render_street(&self) -> String {
         let boxed = self.military.as_ref().or(self.rural_route.as_ref());
         if let Some(unit) = boxed {
             return match &unit.box_number {
@@ -76,13 +100,14 @@ pub fn tokens(text: &str) -> Vec<String> {
         if cleaned.is_empty() {
             continue;
         }
-        if let Some(rest) = cleaned.strip_prefix('#') {
-            out.push("#".to_owned());
-            if !rest.is_empty() {
-                out.push(rest.to_owned());
+        // "#4", "BOX#", "APT#4": the number sign is a token of its own.
+        for (i, part) in cleaned.split('#').enumerate() {
+            if i > 0 {
+                out.push("#".to_owned());
             }
-        } else {
-            out.push(cleaned.to_owned());
+            if !part.is_empty() {
+                out.push(part.to_owned());
+            }
         }
     }
     out
@@ -141,7 +166,9 @@ const PO_BOX_PREFIXES: &[&[&str]] = &[
     &["POST", "BOX"],
     &["POBOX"],
     &["POB"],
+    &["PO", "BX"],
     &["BOX"],
+    &["BX"],
     &["DRAWER"],
     &["PO"],
 ];
@@ -178,18 +205,6 @@ pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
     if tokens.is_empty() {
         return line;
     }
-    for prefix in PO_BOX_PREFIXES {
-        if let Some(rest) = strip_prefix(tokens, prefix) {
-            let rest =
-                if rest.first().is_some_and(|t| t == "BOX" || t == "NO" || t == "#") { &rest[1..] } else { rest };
-            if let [number, ..] = rest {
-                if is_number_like(number) || number.len() <= 6 && number.chars().any(|c| c.is_ascii_digit()) {
-                    line.po_box = Some(number.clone());
-                    return line;
-                }
-            }
-        }
-    }
     if let [kind, number, rest @ ..] = tokens {
         let military_kind = matches!(kind.as_str(), "PSC" | "CMR") || (kind == "UNIT" && military_context);
         if military_kind && is_number_like(number) {
@@ -206,8 +221,43 @@ pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
             }
         }
     }
+    if let Some((at, number, after)) = find_po_box(tokens) {
+        line.po_box = Some(number);
+        line.po_box_rest = tokens[after..].to_vec();
+        // "216 N PINE PO BOX 318": a street before the box is kept with it; other words become a line of their own.
+        if at > 0 {
+            let before = &tokens[..at];
+            if is_house_number(&before[0]) && before.len() > 1 {
+                parse_street(before, &mut line);
+            } else {
+                line.leading = before.to_vec();
+            }
+        }
+        return line;
+    }
     parse_street(tokens, &mut line);
     line
+}
+
+/// A PO box anywhere in the line: its position, number, and where the words after it start. Bare `BOX n` and
+/// `PO n` only count at the start or at the very end of a line, where they cannot be a street's name.
+fn find_po_box(tokens: &[String]) -> Option<(usize, String, usize)> {
+    for at in 0..tokens.len() {
+        for prefix in PO_BOX_PREFIXES {
+            let Some(rest) = strip_prefix(&tokens[at..], prefix) else { continue };
+            let skip = usize::from(rest.first().is_some_and(|t| t == "BOX" || t == "BX" || t == "NO" || t == "#"));
+            let rest = &rest[skip..];
+            let Some(number) = rest.first() else { continue };
+            let weak = matches!(*prefix, ["BOX"] | ["PO"] | ["BX"] | ["DRAWER"]);
+            if weak && at > 0 && rest.len() > 1 {
+                continue;
+            }
+            if is_number_like(number) || number.len() <= 6 && number.chars().any(|c| c.is_ascii_digit()) {
+                return Some((at, number.clone(), at + prefix.len() + skip + 1));
+            }
+        }
+    }
+    None
 }
 
 fn parse_street(tokens: &[String], line: &mut StreetLine) {
@@ -215,9 +265,27 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
     if is_house_number(&tokens[0]) && tokens.len() > 1 {
         let mut number = tokens[0].clone();
         start = 1;
-        if tokens.get(1).is_some_and(|t| is_fraction(t)) && tokens.len() > 2 {
-            number = format!("{number} {}", tokens[1]);
-            start = 2;
+        match tokens.get(1) {
+            Some(t) if is_fraction(t) && tokens.len() > 2 => {
+                number = format!("{number} {t}");
+                start = 2;
+            }
+            // "214 B SOUTH BLVD": a lone letter (not a directional) after the number belongs to it.
+            Some(t)
+                if tokens.len() > 3
+                    && t.len() == 1
+                    && t.chars().all(|c| c.is_ascii_alphabetic())
+                    && directional(t).is_none() =>
+            {
+                number.push_str(t);
+                start = 2;
+            }
+            // Wisconsin grid addresses: "N170 W20015 HUNTERS RD".
+            Some(t) if tokens.len() > 2 && is_grid_number(&number) && is_grid_number(t) => {
+                number.push_str(t);
+                start = 2;
+            }
+            _ => {}
         }
         line.house_number = Some(number);
     }
@@ -239,9 +307,16 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
     if body.len() >= 2 {
         if let Some(dir) = directional(&body[0]) {
             let rest = &body[1..];
-            if rest.len() >= 2 || !rest.iter().all(|t| suffix(t).is_some()) {
+            // "N ST" in Washington is a street named N; "N WELLS" is North Wells, WELLS being a rare suffix.
+            let rest_is_a_common_suffix =
+                rest.len() == 1 && suffix(&rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s.as_str()));
+            if !rest_is_a_common_suffix {
                 line.pre_directional = Some(dir.clone());
                 body.remove(0);
+                if let Some(name) = highway_name(&body) {
+                    line.street_name = Some(name);
+                    return;
+                }
             }
         }
     }
@@ -257,8 +332,41 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
             body.pop();
         }
     }
+    // "SAINT JOHN W ST": a directional written before the suffix.
+    if line.post_directional.is_none() && body.len() >= 2 {
+        if let Some(dir) = body.last().and_then(|t| directional(t)) {
+            line.post_directional = Some(dir.clone());
+            body.pop();
+        }
+    }
     line.street_name = Some(body.join(" "));
 }
+
+/// Suffixes so common that a directional before them alone is the street's name (`N ST`, `E AVE`).
+const COMMON_SUFFIXES: &[&str] = &[
+    "ST", "AVE", "RD", "DR", "LN", "BLVD", "CT", "PL", "WAY", "TER", "CIR", "PKWY", "HWY", "TRL", "SQ", "LOOP", "ALY",
+];
+
+fn is_grid_number(token: &str) -> bool {
+    let mut chars = token.chars();
+    matches!(chars.next(), Some('N' | 'S' | 'E' | 'W')) && token.len() >= 3 && chars.all(|c| c.is_ascii_digit())
+}
+
+/// `15TH`, `2ND`, `THIRD`: an ordinal, as floors are numbered.
+fn ordinal_number(token: &str) -> Option<String> {
+    const WORDS: &[&str] =
+        &["FIRST", "SECOND", "THIRD", "FOURTH", "FIFTH", "SIXTH", "SEVENTH", "EIGHTH", "NINTH", "TENTH"];
+    if let Some(i) = WORDS.iter().position(|w| *w == token) {
+        return Some((i + 1).to_string());
+    }
+    let digits = token.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let ending = &token[digits.len()..];
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) && matches!(ending, "ST" | "ND" | "RD" | "TH"))
+        .then(|| digits.to_owned())
+}
+
+/// Roads named by number: a number after these words is the road's, not a unit.
+const NUMBERED_ROAD_WORDS: &[&str] = &["HIGHWAY", "HWY", "ROUTE", "RTE", "RT", "ROAD", "RD", "FM", "SR", "HY", "PIKE"];
 
 /// Where the street body ends and the unit that follows it, if any: `APT 4B`, `# 12`, `STE 200`, `REAR`,
 /// or a bare trailing identifier with a digit after a suffix (`MAIN ST 4B` → `# 4B`).
@@ -266,16 +374,24 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
     for i in (start + 1)..tokens.len() {
         let Some((abbr, needs_number)) = unit_designator(&tokens[i]) else { continue };
         let next = tokens.get(i + 1);
+        let skip_hash = usize::from(next.is_some_and(|n| n == "#"));
         // A designator followed by a street type is part of the name: `123 FRONT ST`, `123 REAR RD N`.
-        if next.is_some_and(|n| suffix(n).is_some() && !is_number_like(n)) {
+        if tokens.get(i + 1 + skip_hash).is_some_and(|n| suffix(n).is_some() && !is_number_like(n)) {
+            continue;
+        }
+        // "# APT 2": the number sign stands before the real designator.
+        if tokens[i] == "#" && next.is_some_and(|n| unit_designator(n).is_some_and(|(a, _)| a != "#")) {
             continue;
         }
         if *needs_number {
-            let number = next.map(|n| n.trim_start_matches('#').to_owned()).filter(|n| !n.is_empty());
-            let number = match number {
-                Some(n) if n == "#" => tokens.get(i + 2).cloned(),
-                other => other,
-            };
+            // "15TH FLOOR", "SECOND FLOOR": the ordinal before the designator is its number.
+            if next.is_none() && i > start + 1 {
+                if let Some(n) = ordinal_number(&tokens[i - 1]) {
+                    return (i - 1, Some((abbr.clone(), Some(n))));
+                }
+            }
+            // Words after the unit number stay with it rather than being lost ("APT 4 REAR").
+            let number = tokens.get(i + 1 + skip_hash..).filter(|rest| !rest.is_empty()).map(|rest| rest.join(" "));
             return (i, Some((abbr.clone(), number)));
         }
         if next.is_none() {
@@ -285,7 +401,13 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
     if tokens.len() >= start + 3 {
         let last = &tokens[tokens.len() - 1];
         let before = &tokens[tokens.len() - 2];
-        if last.chars().any(|c| c.is_ascii_digit()) && (suffix(before).is_some() || directional(before).is_some()) {
+        let body = &tokens[start..tokens.len() - 1];
+        let unit_like = last.chars().next().is_some_and(|c| c.is_ascii_digit() || last.len() <= 3)
+            && last.chars().any(|c| c.is_ascii_digit())
+            && ordinal_number(last).is_none();
+        let numbered_road = NUMBERED_ROAD_WORDS.contains(&before.as_str());
+        let named = body.iter().any(|t| directional(t).is_none() && !is_number_like(t));
+        if unit_like && !numbered_road && named {
             return (tokens.len() - 1, Some(("#".to_owned(), Some(last.clone()))));
         }
     }
@@ -316,6 +438,9 @@ pub fn unit_only(tokens: &[String]) -> Option<(String, Option<String>)> {
     let (abbr, _) = unit_designator(first)?;
     match rest {
         [] => Some((abbr.clone(), None)),
+        [hash] if hash == "#" => Some((abbr.clone(), None)),
+        // "APT STREET" names a street, as in `find_unit`.
+        [n] if suffix(n).is_some() && !is_number_like(n) => None,
         [n] => Some((abbr.clone(), Some(n.clone()))),
         [hash, n] if hash == "#" => Some((abbr.clone(), Some(n.clone()))),
         _ => None,
@@ -350,102 +475,194 @@ fn is_damaged_zip(token: &str) -> bool {
 /// Splits US free text: ZIP and state from the end, the city before them (by comma, by a known place name of
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
-    let mut flat: Vec<(usize, String)> = text
-        .split([',', '\n', ';'])
-        .map(tokens)
-        .filter(|t| !t.is_empty())
-        .enumerate()
-        .flat_map(|(i, seg)| seg.into_iter().map(move |t| (i, t)))
-        .collect();
+    let mut segments: Vec<Vec<String>> = text.split([',', '\n', ';']).map(tokens).filter(|t| !t.is_empty()).collect();
     let mut out = FreeText::default();
+    take_zip(&mut segments, &mut out);
+    take_state(&mut segments, &mut out);
+    segments.retain(|s| !s.is_empty());
+    let Some(mut tail) = segments.pop() else { return out };
+    let mut head = segments;
 
-    if let Some((_, last)) = flat.last() {
-        let before_is_state = flat.len() >= 2 && usps().states.contains_key(&flat[flat.len() - 2].1);
-        if is_zip(last) || before_is_state && is_damaged_zip(last) {
-            out.postcode = flat.pop().map(|(_, t)| t);
-        } else if flat.len() >= 2
-            && last.len() == 4
-            && last.chars().all(|c| c.is_ascii_digit())
-            && is_zip(&flat[flat.len() - 2].1)
-        {
-            let plus4 = flat.pop().map(|(_, t)| t).unwrap_or_default();
-            out.postcode = flat.pop().map(|(_, t)| format!("{t}-{plus4}"));
+    if !head.is_empty() && !starts_street(&tail) {
+        // "…, springfield il 62701": the last comma segment is the city, less a unit or directional that
+        // belongs to the street before it ("…, Suite 530 Atlanta", "…Road, NW Atlanta").
+        let moved = leading_street_words(&tail, out.postcode.as_deref(), out.region.as_deref());
+        if moved > 0 && moved < tail.len() {
+            let words: Vec<String> = tail.drain(..moved).collect();
+            if let Some(previous) = head.last_mut() {
+                previous.extend(words);
+            }
+        }
+        out.locality = Some(tail.join(" "));
+    } else if out.postcode.is_none() && out.region.is_none() && head.is_empty() {
+        // Nothing marks where a city would start: it is all street ("1755 LAKE COOK").
+        head.push(tail);
+    } else {
+        let city_len = city_suffix_len(&tail, out.postcode.as_deref(), out.region.as_deref());
+        let city = tail.split_off(tail.len() - city_len);
+        if !tail.is_empty() {
+            head.push(tail);
+        }
+        if !city.is_empty() {
+            out.locality = Some(city.join(" "));
         }
     }
-    // The state: the longest run of up to four trailing tokens that names one ("NEW YORK", "DC").
+    out.lines = merge_fragments(head);
+    out
+}
+
+/// The ZIP (or ZIP+4, or a damaged ZIP after a state) at the very end.
+fn take_zip(segments: &mut [Vec<String>], out: &mut FreeText) {
+    let Some(last_segment) = segments.iter_mut().rev().find(|s| !s.is_empty()) else { return };
+    let n = last_segment.len();
+    let last = &last_segment[n - 1];
+    let before_is_state = n >= 2 && usps().states.contains_key(&last_segment[n - 2]);
+    if is_zip(last) || before_is_state && is_damaged_zip(last) {
+        out.postcode = last_segment.pop();
+    } else if n >= 2 && last.len() == 4 && last.chars().all(|c| c.is_ascii_digit()) && is_zip(&last_segment[n - 2]) {
+        let plus4 = last_segment.pop().unwrap_or_default();
+        out.postcode = last_segment.pop().map(|zip| format!("{zip}-{plus4}"));
+    }
+}
+
+/// The state: the longest run of up to four trailing words that names one ("NEW YORK", "DC"). Without a ZIP,
+/// a code right after a street type, an ordinal or a unit word is that word's ("CEDAR CREST CT", "20TH FL").
+fn take_state(segments: &mut Vec<Vec<String>>, out: &mut FreeText) {
+    let flat: Vec<(usize, usize)> =
+        segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))).collect();
     for n in (1..=4.min(flat.len().saturating_sub(1))).rev() {
-        let words: Vec<&str> = flat[flat.len() - n..].iter().map(|(_, t)| t.as_str()).collect();
-        if let Some(code) = usps().states.get(&words.join(" ")) {
-            // Two-letter words that are also English words must be written as codes to count ("IN", "OR", "ME").
-            out.region = Some(code.clone());
-            flat.truncate(flat.len() - n);
-            break;
+        let run = &flat[flat.len() - n..];
+        let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i].as_str()).collect();
+        let Some(code) = usps().states.get(&words.join(" ")) else { continue };
+        let (ps, pi) = flat[flat.len() - n - 1];
+        let previous = &segments[ps][pi];
+        let same_segment = ps == run[0].0;
+        let belongs_to_street = out.postcode.is_none()
+            && words.len() == 1
+            && (suffix(previous).is_some()
+                || ordinal_number(previous).is_some()
+                || unit_designator(words[0]).is_some()
+                || !same_segment && directional(words[0]).is_some());
+        if belongs_to_street {
+            return;
         }
+        out.region = Some(code.clone());
+        for &(s, i) in run.iter().rev() {
+            segments[s].remove(i);
+        }
+        return;
     }
-    if flat.is_empty() {
-        return out;
-    }
-    let last_segment = flat.last().map_or(0, |(s, _)| *s);
-    let first_segment = flat.first().map_or(0, |(s, _)| *s);
-    let tail: Vec<String> = flat.iter().filter(|(s, _)| *s == last_segment).map(|(_, t)| t.clone()).collect();
-    let head: Vec<Vec<String>> = (first_segment..last_segment)
-        .map(|s| flat.iter().filter(|(seg, _)| *seg == s).map(|(_, t)| t.clone()).collect::<Vec<_>>())
-        .filter(|t| !t.is_empty())
-        .collect();
+}
 
-    let tail_is_street = tail.first().is_some_and(|t| is_house_number(t))
-        || tail.len() > 1 && {
-            let line = parse_line(&tail, false);
+fn starts_street(tokens: &[String]) -> bool {
+    tokens.first().is_some_and(|t| is_house_number(t))
+        || tokens.len() > 1 && {
+            let line = parse_line(tokens, false);
             line.po_box.is_some()
                 || line.military.is_some()
                 || line.rural_route.is_some()
                 || line.house_number.is_some()
-        };
-    if last_segment > first_segment && !tail_is_street {
-        // "…, springfield il 62701": the last comma segment is the city.
-        out.locality = Some(tail.join(" "));
-        out.lines = head.into_iter().map(|t| t.join(" ")).collect();
-        return out;
-    }
-    let city_len = city_suffix_len(&tail, out.postcode.as_deref(), out.region.as_deref());
-    let (street, city) = tail.split_at(tail.len() - city_len);
-    out.lines = head.into_iter().map(|t| t.join(" ")).collect();
-    if !street.is_empty() {
-        out.lines.push(street.join(" "));
-    }
-    if !city.is_empty() {
-        out.locality = Some(city.join(" "));
-    }
-    out
+        }
 }
 
-/// How many trailing tokens of a street-and-city run are the city.
+/// How many leading words of a city segment belong to the street before it: a unit (`SUITE 530`, `# 502`)
+/// or a lone directional (`NW`), unless the whole segment is a known place ("NORTH LAS VEGAS").
+fn leading_street_words(city: &[String], zip: Option<&str>, state: Option<&str>) -> usize {
+    if is_place(&city.join(" "), zip, state) {
+        return 0;
+    }
+    if let Some((_, needs_number)) = city.first().and_then(|t| unit_designator(t)) {
+        let mut n = 1 + usize::from(*needs_number);
+        if city.get(1).is_some_and(|t| t == "#") {
+            n += 1;
+        }
+        return n.min(city.len());
+    }
+    usize::from(city.first().is_some_and(|t| directional(t).is_some()) && city.len() > 1)
+}
+
+/// Street fragments that commas cut off: a lone unit (`12C`, `1600`, `APT 4`) or directional (`NW`) joins
+/// the line before it.
+fn merge_fragments(segments: Vec<Vec<String>>) -> Vec<String> {
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    for segment in segments {
+        let fragment = match segment.as_slice() {
+            [only] => directional(only).is_some() || only.chars().any(|c| c.is_ascii_digit()) && !is_zip(only),
+            _ => unit_only(&segment).is_some(),
+        };
+        match lines.last_mut() {
+            Some(previous) if fragment && starts_street(previous) => {
+                if segment.len() == 1 && directional(&segment[0]).is_none() {
+                    previous.push("#".to_owned());
+                }
+                previous.extend(segment);
+            }
+            _ => lines.push(segment),
+        }
+    }
+    lines.into_iter().map(|l| l.join(" ")).collect()
+}
+
+/// City names compare with their common abbreviations spelled out (ST LOUIS = SAINT LOUIS, W PALM BEACH).
+pub fn canonical_place(folded: &str) -> String {
+    folded
+        .split(' ')
+        .map(|w| match w {
+            "ST" => "SAINT",
+            "STE" => "SAINTE",
+            "MT" => "MOUNT",
+            "FT" => "FORT",
+            "PT" => "POINT",
+            "PK" => "PARK",
+            "HTS" => "HEIGHTS",
+            "SPGS" => "SPRINGS",
+            "BCH" => "BEACH",
+            "LK" => "LAKE",
+            "CTR" => "CENTER",
+            "VLG" => "VILLAGE",
+            "JCT" => "JUNCTION",
+            "N" => "NORTH",
+            "S" => "SOUTH",
+            "E" => "EAST",
+            "W" => "WEST",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether words name a place of the ZIP, or any place of the state.
+fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
+    let Some(table) = postcodes("US") else { return false };
+    let key = canonical_place(words);
+    if let Some(info) = zip.and_then(|z| table.get(&z[..5.min(z.len())])) {
+        if info.places.iter().any(|p| canonical_place(&fold(p)) == key) {
+            return true;
+        }
+    }
+    state.is_some_and(|state| {
+        table.postcodes_of_place(&key).iter().any(|z| table.get(z).is_some_and(|i| i.admin == state))
+    })
+}
+
+/// How many trailing words of a street-and-city run are the city.
 fn city_suffix_len(tokens: &[String], zip: Option<&str>, state: Option<&str>) -> usize {
-    let table = postcodes("US");
-    let zip5 = zip.map(|z| &z[..5.min(z.len())]);
-    let known_places: Vec<String> = zip5
-        .and_then(|z| table.and_then(|t| t.get(z)))
-        .map(|info| info.places.iter().map(|p| fold(p)).collect())
-        .unwrap_or_default();
-    let max = tokens.len().saturating_sub(1).min(5);
-    // A place of this ZIP, or any place of this state, ending the run.
+    let end = street_end(tokens);
+    let street_like = starts_street(tokens);
+    // A run that is no street at all may be all city ("MINNEAPOLIS").
+    let max = if street_like { tokens.len().saturating_sub(1) } else { tokens.len() }.min(5);
+    // A place of this ZIP first, then any place of this state not reaching into the street.
     for n in (1..=max).rev() {
         let candidate = tokens[tokens.len() - n..].join(" ");
-        if known_places.contains(&candidate) {
+        let zip_place = zip.is_some() && is_place(&candidate, zip, None);
+        if zip_place || is_place(&candidate, None, state) && end <= tokens.len() - n {
             return n;
         }
     }
-    if let (Some(state), Some(table)) = (state, table) {
-        for n in (1..=max).rev() {
-            let candidate = tokens[tokens.len() - n..].join(" ");
-            let in_state =
-                table.postcodes_of_place(&candidate).iter().any(|z| table.get(z).is_some_and(|i| i.admin == state));
-            if in_state && street_end(tokens) <= tokens.len() - n {
-                return n;
-            }
-        }
+    if !street_like {
+        return tokens.len();
     }
-    tokens.len() - street_end(tokens).min(tokens.len())
+    tokens.len() - end.min(tokens.len())
 }
 
 /// Index just past the street part of a street-and-city run: after the last suffix, directional or unit.
@@ -528,7 +745,7 @@ mod tests {
     #[test]
     fn free_text_with_commas() {
         let parsed = split_free_text("123 main st, apt 4, springfield il 62701");
-        assert_eq!(parsed.lines, vec!["123 MAIN ST", "APT 4"]);
+        assert_eq!(parsed.lines, vec!["123 MAIN ST APT 4"]);
         assert_eq!(parsed.locality.as_deref(), Some("SPRINGFIELD"));
     }
 }

@@ -32,6 +32,8 @@ pub fn validate(request: &AddressRequest) -> Result<AddressResult, ApiError> {
     } else {
         work.intl_street_lines();
     }
+    // Standardizing can split a line ("… PO BOX 1" → two lines), leaving a hint alone in a line of its own.
+    work.take_hints();
     work.check_postcode();
     work.check_region();
     work.check_locality();
@@ -266,16 +268,22 @@ impl<'a> Work<'a> {
                 (l.clone(), tokens, line)
             })
             .collect();
-        let primary = parsed.iter().position(|(_, tokens, line)| {
+        let is_delivery = |(_, tokens, line): &(String, Vec<String>, us::StreetLine)| {
             line.po_box.is_some()
                 || line.military.is_some()
                 || line.rural_route.is_some()
                 || line.house_number.is_some() && us::unit_only(tokens).is_none()
+        };
+        // The delivery line; failing one, the first street named without a number (flagged below).
+        let primary = parsed.iter().position(is_delivery).or_else(|| {
+            parsed.iter().position(|(_, tokens, line)| line.street_name.is_some() && us::unit_only(tokens).is_none())
         });
         let mut out_lines = Vec::new();
         let mut main = primary.map(|i| parsed[i].2.clone());
         for (i, (original, tokens, _)) in parsed.iter().enumerate() {
             if Some(i) == primary {
+                // The delivery line keeps its place; filled in below once units from other lines joined it.
+                out_lines.push((i, original.clone(), String::new()));
                 continue;
             }
             if let (Some(main), Some((unit_type, unit_number))) = (main.as_mut(), us::unit_only(tokens)) {
@@ -292,7 +300,13 @@ impl<'a> Work<'a> {
             out_lines.push((i, original.clone(), tokens.join(" ")));
         }
         if let (Some(i), Some(main)) = (primary, main.as_ref()) {
-            out_lines.insert(0, (i, parsed[i].0.clone(), main.render()));
+            if let Some(at) = out_lines.iter().position(|(index, _, _)| *index == i) {
+                let original = out_lines.remove(at).1;
+                for (k, rendered) in main.render_lines().into_iter().enumerate() {
+                    let from = if k == 0 { original.clone() } else { String::new() };
+                    out_lines.insert(at + k, (i, from, rendered));
+                }
+            }
         }
         if let Some(main) = main {
             if main.unit_missing_number {
@@ -333,7 +347,8 @@ impl<'a> Work<'a> {
         }
         self.lines = Vec::new();
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
-            self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), Some(&original), Some(&standardized));
+            let from = (!original.is_empty()).then_some(original.as_str());
+            self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), from, Some(&standardized));
             self.lines.push(standardized);
         }
         if let Some(org) = self.organization.take() {
@@ -620,7 +635,11 @@ impl<'a> Work<'a> {
                 let mut shown = typed.clone();
                 let mut kind = ChangeKind::Standardize;
                 if let Some(reference) = &reference {
-                    let known = reference.known.iter().find(|p| place_keys(p).contains(&folded));
+                    let canonical = us::canonical_place(&folded);
+                    let known = reference.known.iter().find(|p| {
+                        let keys = place_keys(p);
+                        keys.contains(&folded) || keys.contains(&canonical)
+                    });
                     let cedex = folded.contains(" CEDEX");
                     if let Some(place) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln").
