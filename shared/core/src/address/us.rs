@@ -527,7 +527,7 @@ fn take_zip(segments: &mut [Vec<String>], out: &mut FreeText) {
 
 /// The state: the longest run of up to four trailing words that names one ("NEW YORK", "DC"). Without a ZIP,
 /// a code right after a street type, an ordinal or a unit word is that word's ("CEDAR CREST CT", "20TH FL").
-fn take_state(segments: &mut Vec<Vec<String>>, out: &mut FreeText) {
+fn take_state(segments: &mut [Vec<String>], out: &mut FreeText) {
     let flat: Vec<(usize, usize)> =
         segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))).collect();
     for n in (1..=4.min(flat.len().saturating_sub(1))).rev() {
