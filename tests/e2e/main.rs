@@ -2,4 +2,5 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod cli;
 mod dev_server;

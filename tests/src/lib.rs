@@ -10,17 +10,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-/// The workspace's `lastmile` binary, built on demand when a test runs before it exists.
+/// The workspace's `lastmile` binary, brought up to date once per test run (a no-op when it is), so these
+/// tests never run a stale build.
 pub fn lastmile_bin() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let bin = target.join("debug").join("lastmile");
-    if !bin.exists() {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", "lastmile"]).current_dir(&root).status();
+        let status = Command::new(cargo).args(["build", "--quiet", "-p", "lastmile"]).current_dir(&root).status();
         assert!(status.is_ok_and(|s| s.success()), "cargo build -p lastmile failed");
-    }
-    bin
+        target.join("debug").join("lastmile")
+    })
+    .clone()
 }
 
 /// A `lastmile dev` process on an ephemeral loopback port, killed on drop.
