@@ -10,17 +10,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-/// The workspace's `lastmile` binary, brought up to date once per test run (a no-op when it is), so these
-/// tests never run a stale build.
+/// The workspace's `lastmile` binary. `cargo test --workspace` builds it before any test runs; run alone, a
+/// missing binary is built here. (Building it here every time would resolve features for one package and
+/// rebuild dependencies that the workspace build has just compiled.)
 pub fn lastmile_bin() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo).args(["build", "--quiet", "-p", "lastmile"]).current_dir(&root).status();
-        assert!(status.is_ok_and(|s| s.success()), "cargo build -p lastmile failed");
-        target.join("debug").join("lastmile")
+        let bin = target.join("debug").join("lastmile");
+        if !bin.exists() {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = Command::new(cargo).args(["build", "--quiet", "-p", "lastmile"]).current_dir(&root).status();
+            assert!(status.is_ok_and(|s| s.success()), "cargo build -p lastmile failed");
+        }
+        bin
     })
     .clone()
 }
