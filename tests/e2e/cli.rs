@@ -20,7 +20,10 @@ fn address_validate_prints_the_result_as_json() {
 
 #[test]
 fn an_unknown_country_is_an_error_body_and_exit_code_2() {
-    let output = Command::new(lastmile_bin()).args(["address", "validate", "--country", "XX", "1 main st"]).output().expect("runs");
+    let output = Command::new(lastmile_bin())
+        .args(["address", "validate", "--country", "XX", "1 main st"])
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     let body: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
     assert_eq!(body["error"]["code"], "unknown_country");
@@ -44,8 +47,11 @@ fn jsonl_streams_one_answer_per_line_in_order() {
     child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("writes");
     let output = child.wait_with_output().expect("finishes");
     assert!(output.status.success());
-    let lines: Vec<Value> =
-        String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
     assert_eq!(lines.len(), 4, "blank input lines are skipped, every other line answered");
     assert_eq!(lines[0]["standardized"]["postcode"], "SW1A 2AA");
     assert_eq!(lines[1]["verdict"], "fixable");

@@ -102,11 +102,18 @@ fn may_hold_a_hint(text: &str) -> bool {
         return true;
     }
     let phrases = phrases();
-    let mut probe = String::new();
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).any(|word| {
-        probe.clear();
-        probe.extend(word.chars().filter(|c| *c != '\'').map(|c| c.to_ascii_uppercase()));
-        phrases.by_first_word.contains_key(probe.as_str())
+    // Uppercased into a small stack buffer: no allocation for the common, hint-free line.
+    let mut buf = [0u8; 32];
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'')).any(|word| {
+        let mut n = 0;
+        for b in word.bytes().filter(|b| *b != b'\'') {
+            if n == buf.len() {
+                return false;
+            }
+            buf[n] = b.to_ascii_uppercase();
+            n += 1;
+        }
+        n > 0 && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
     })
 }
 

@@ -211,6 +211,8 @@ pub struct PostcodeInfo {
     /// First-level subdivision from the data (US state, AU state, DE Land, FR département).
     pub admin: String,
     pub places: Vec<String>,
+    /// Every folded key of every place ([`place_keys`]), for matching typed localities without refolding.
+    pub place_keys: Vec<String>,
     pub centroid: Option<(f64, f64)>,
 }
 
@@ -258,16 +260,17 @@ impl PostcodeTable {
             };
             let centroid = lat.parse().ok().zip(lon.parse().ok());
             let places: Vec<String> = places.split('|').filter(|p| !p.is_empty()).map(str::to_owned).collect();
-            for place in &places {
-                for key in place_keys(place) {
-                    table.by_place.entry(key).or_default().push(code.to_owned());
-                }
+            let keys: Vec<String> = places.iter().flat_map(|p| place_keys(p)).collect();
+            for key in &keys {
+                table.by_place.entry(key.clone()).or_default().push(code.to_owned());
             }
             let area: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
             if !area.is_empty() {
                 table.by_area.entry(area).or_default().extend(places.iter().cloned());
             }
-            table.by_code.insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, centroid });
+            table
+                .by_code
+                .insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, place_keys: keys, centroid });
         }
         for places in table.by_area.values_mut() {
             let mut counts: HashMap<&str, usize> = HashMap::default();

@@ -5,7 +5,6 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::model::BoxUnit;
 use super::refdata::{postcodes, usps};
-use crate::text::fold;
 
 /// What a US delivery line turned out to be.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -636,7 +635,7 @@ fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
     let Some(table) = postcodes("US") else { return false };
     let key = canonical_place(words);
     if let Some(info) = zip.and_then(|z| table.get(&z[..5.min(z.len())])) {
-        if info.places.iter().any(|p| canonical_place(&fold(p)) == key) {
+        if info.place_keys.contains(&key) {
             return true;
         }
     }

@@ -27,13 +27,16 @@ pub fn validate(request: &AddressRequest) -> Result<AddressResult, ApiError> {
         );
         return Ok(work.finish());
     }
+    let lines_before = work.lines.len();
     if country.code == "US" {
         work.us_street_lines();
     } else {
         work.intl_street_lines();
     }
     // Standardizing can split a line ("… PO BOX 1" → two lines), leaving a hint alone in a line of its own.
-    work.take_hints();
+    if work.lines.len() > lines_before {
+        work.take_hints();
+    }
     work.check_postcode();
     work.check_region();
     work.check_locality();
