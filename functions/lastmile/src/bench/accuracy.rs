@@ -362,19 +362,6 @@ fn clean_keeping(s: &str, keep_hash: bool) -> String {
     kept.split_whitespace().collect::<Vec<_>>().join(" ").trim_matches('-').trim().to_owned()
 }
 
-/// Unit designator spellings outside the Pub 28 table that the parser accepts (they mirror the private
-/// aliases of `unit_designator` in `shared/core/src/address/us.rs`), so the gold `FLR` meets our `FL`.
-fn unit_alias(word: &str) -> Option<&'static str> {
-    Some(match word {
-        "APPT" | "APART" | "AP" => "APT",
-        "FLR" => "FL",
-        "SUIT" | "SUTE" => "STE",
-        "BLD" => "BLDG",
-        "NO" | "NUMBER" => "#",
-        _ => return None,
-    })
-}
-
 /// The type words the parser abbreviates inside a street name (`HIGHWAY 80` → `HWY 80`, `COUNTY ROAD 12` →
 /// `COUNTY RD 12`): the Pub 28 suffixes among the words of the project's highway pre-type abbreviations.
 fn highway_types() -> Vec<&'static str> {
@@ -444,10 +431,7 @@ pub fn standardize(component: Component, value: &str) -> Option<String> {
         Component::UnitType => {
             let key = clean_keeping(value, true);
             let key = if key == "#" { key } else { key.replace('#', "").trim().to_owned() };
-            match tables.units.get(&key) {
-                Some((abbreviation, _)) => abbreviation.clone(),
-                None => unit_alias(&key).map_or(key, str::to_owned),
-            }
+            address::us::unit_designator(&key).map_or(key, |(abbreviation, _)| abbreviation.clone())
         }
         Component::Region => {
             let key = clean(value);

@@ -6,7 +6,7 @@ use super::postcode::{Normalized, normalize};
 use super::refdata::{CountryFormat, postcodes};
 use crate::text::{fold, squash_spaces};
 
-/// Free text split into its parts, keeping the typed spelling.
+/// Free text split into its parts; what could not be found stays `None`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FreeText {
     pub lines: Vec<String>,

@@ -4,7 +4,7 @@
 
 mod format;
 pub mod hints;
-mod intl;
+pub mod intl;
 pub mod model;
 pub mod postcode;
 pub mod refdata;

@@ -3,22 +3,15 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::model::BoxUnit;
+use super::intl::FreeText;
+use super::model::{BoxUnit, Components};
 use super::refdata::{postcodes, usps};
 
-/// What a US delivery line turned out to be.
+/// What a US delivery line turned out to be: its Pub 28 components, and what did not fit them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StreetLine {
-    pub house_number: Option<String>,
-    pub pre_directional: Option<String>,
-    pub street_name: Option<String>,
-    pub street_suffix: Option<String>,
-    pub post_directional: Option<String>,
-    pub unit_type: Option<String>,
-    pub unit_number: Option<String>,
-    pub po_box: Option<String>,
-    pub military: Option<BoxUnit>,
-    pub rural_route: Option<BoxUnit>,
+    /// House number, directionals, name, suffix, unit, PO box, military or rural-route box.
+    pub parts: Components,
     /// The unit designator needs a number and has none (`APT` alone).
     pub unit_missing_number: bool,
     /// Words before a PO box that are not a street (`DEPT 2366` in `DEPT 2366 PO BOX 122366`).
@@ -39,7 +32,7 @@ impl StreetLine {
         if !street.is_empty() {
             lines.push(street);
         }
-        if let Some(po_box) = &self.po_box {
+        if let Some(po_box) = &self.parts.po_box {
             let rest =
                 if self.po_box_rest.is_empty() { String::new() } else { format!(" {}", self.po_box_rest.join(" ")) };
             lines.push(format!("PO BOX {po_box}{rest}"));
@@ -53,7 +46,7 @@ impl StreetLine {
     }
 
     fn render_street(&self) -> String {
-        let boxed = self.military.as_ref().or(self.rural_route.as_ref());
+        let boxed = self.parts.military.as_ref().or(self.parts.rural_route.as_ref());
         if let Some(unit) = boxed {
             return match &unit.box_number {
                 Some(b) => format!("{} {} BOX {b}", unit.kind, unit.number),
@@ -61,13 +54,13 @@ impl StreetLine {
             };
         }
         [
-            &self.house_number,
-            &self.pre_directional,
-            &self.street_name,
-            &self.street_suffix,
-            &self.post_directional,
-            &self.unit_type,
-            &self.unit_number,
+            &self.parts.house_number,
+            &self.parts.pre_directional,
+            &self.parts.street_name,
+            &self.parts.street_suffix,
+            &self.parts.post_directional,
+            &self.parts.unit_type,
+            &self.parts.unit_number,
         ]
         .into_iter()
         .flatten()
@@ -77,7 +70,10 @@ impl StreetLine {
     }
 
     pub fn is_delivery_line(&self) -> bool {
-        self.po_box.is_some() || self.military.is_some() || self.rural_route.is_some() || self.street_name.is_some()
+        self.parts.po_box.is_some()
+            || self.parts.military.is_some()
+            || self.parts.rural_route.is_some()
+            || self.parts.street_name.is_some()
     }
 }
 
@@ -141,7 +137,9 @@ fn suffix(token: &str) -> Option<&'static String> {
     usps().suffixes.get(token)
 }
 
-fn unit_designator(token: &str) -> Option<&'static (String, bool)> {
+/// The Pub 28 abbreviation of a secondary unit designator and whether it needs a number, for the table's
+/// spellings and common variants (`FLR`, `SUIT`, `NO`).
+pub fn unit_designator(token: &str) -> Option<&'static (String, bool)> {
     usps().units.get(token).or_else(|| {
         let alias = match token {
             "APPT" | "APART" | "AP" => "APT",
@@ -207,21 +205,22 @@ pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
     if let [kind, number, rest @ ..] = tokens {
         let military_kind = matches!(kind.as_str(), "PSC" | "CMR") || (kind == "UNIT" && military_context);
         if military_kind && is_number_like(number) {
-            line.military = Some(BoxUnit { kind: kind.clone(), number: number.clone(), box_number: box_number(rest) });
+            line.parts.military =
+                Some(BoxUnit { kind: kind.clone(), number: number.clone(), box_number: box_number(rest) });
             return line;
         }
     }
     for (prefix, kind) in RURAL_PREFIXES {
         if let Some([number, rest @ ..]) = strip_prefix(tokens, prefix) {
             if is_number_like(number) {
-                line.rural_route =
+                line.parts.rural_route =
                     Some(BoxUnit { kind: (*kind).to_owned(), number: number.clone(), box_number: box_number(rest) });
                 return line;
             }
         }
     }
     if let Some((at, number, after)) = find_po_box(tokens) {
-        line.po_box = Some(number);
+        line.parts.po_box = Some(number);
         line.po_box_rest = tokens[after..].to_vec();
         // "216 N PINE PO BOX 318": a street before the box is kept with it; other words become a line of their own.
         if at > 0 {
@@ -286,21 +285,21 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
             }
             _ => {}
         }
-        line.house_number = Some(number);
+        line.parts.house_number = Some(number);
     }
     let (body_end, unit) = find_unit(tokens, start);
     if let Some((unit_type, unit_number)) = unit {
         line.unit_missing_number =
             unit_number.is_none() && unit_designator(&unit_type).is_some_and(|(_, needs)| *needs);
-        line.unit_type = Some(unit_type);
-        line.unit_number = unit_number;
+        line.parts.unit_type = Some(unit_type);
+        line.parts.unit_number = unit_number;
     }
     let mut body: Vec<String> = tokens[start..body_end].to_vec();
     if body.is_empty() {
         return;
     }
     if let Some(name) = highway_name(&body) {
-        line.street_name = Some(name);
+        line.parts.street_name = Some(name);
         return;
     }
     if body.len() >= 2 {
@@ -310,10 +309,10 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
             let rest_is_a_common_suffix =
                 rest.len() == 1 && suffix(&rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s.as_str()));
             if !rest_is_a_common_suffix {
-                line.pre_directional = Some(dir.clone());
+                line.parts.pre_directional = Some(dir.clone());
                 body.remove(0);
                 if let Some(name) = highway_name(&body) {
-                    line.street_name = Some(name);
+                    line.parts.street_name = Some(name);
                     return;
                 }
             }
@@ -321,24 +320,24 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
     }
     if body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
-            line.post_directional = Some(dir.clone());
+            line.parts.post_directional = Some(dir.clone());
             body.pop();
         }
     }
     if body.len() >= 2 {
         if let Some(sfx) = body.last().and_then(|t| suffix(t)) {
-            line.street_suffix = Some(sfx.clone());
+            line.parts.street_suffix = Some(sfx.clone());
             body.pop();
         }
     }
     // "SAINT JOHN W ST": a directional written before the suffix.
-    if line.post_directional.is_none() && body.len() >= 2 {
+    if line.parts.post_directional.is_none() && body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
-            line.post_directional = Some(dir.clone());
+            line.parts.post_directional = Some(dir.clone());
             body.pop();
         }
     }
-    line.street_name = Some(body.join(" "));
+    line.parts.street_name = Some(body.join(" "));
 }
 
 /// Suffixes so common that a directional before them alone is the street's name (`N ST`, `E AVE`).
@@ -446,15 +445,6 @@ pub fn unit_only(tokens: &[String]) -> Option<(String, Option<String>)> {
     }
 }
 
-/// Free text split into its parts; what could not be found stays `None`.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FreeText {
-    pub lines: Vec<String>,
-    pub locality: Option<String>,
-    pub region: Option<String>,
-    pub postcode: Option<String>,
-}
-
 fn is_zip(token: &str) -> bool {
     let digits: String = token.chars().filter(|c| *c != '-').collect();
     digits.chars().all(|c| c.is_ascii_digit())
@@ -557,10 +547,10 @@ fn starts_street(tokens: &[String]) -> bool {
     tokens.first().is_some_and(|t| is_house_number(t))
         || tokens.len() > 1 && {
             let line = parse_line(tokens, false);
-            line.po_box.is_some()
-                || line.military.is_some()
-                || line.rural_route.is_some()
-                || line.house_number.is_some()
+            line.parts.po_box.is_some()
+                || line.parts.military.is_some()
+                || line.parts.rural_route.is_some()
+                || line.parts.house_number.is_some()
         }
 }
 
@@ -667,7 +657,7 @@ fn city_suffix_len(tokens: &[String], zip: Option<&str>, state: Option<&str>) ->
 /// Index just past the street part of a street-and-city run: after the last suffix, directional or unit.
 fn street_end(tokens: &[String]) -> usize {
     let line = parse_line(tokens, false);
-    if line.po_box.is_some() || line.rural_route.is_some() || line.military.is_some() {
+    if line.parts.po_box.is_some() || line.parts.rural_route.is_some() || line.parts.military.is_some() {
         // PO BOX n, RR n BOX m, PSC n BOX m: the box number ends the street part.
         return tokens
             .iter()
@@ -708,12 +698,12 @@ mod tests {
     fn street_with_post_directional() {
         let l = line("1600 pennsylvania avenue northwest");
         assert_eq!(l.render(), "1600 PENNSYLVANIA AVE NW");
-        assert_eq!(l.post_directional.as_deref(), Some("NW"));
+        assert_eq!(l.parts.post_directional.as_deref(), Some("NW"));
     }
 
     #[test]
     fn directional_alone_before_a_suffix_is_the_name() {
-        assert_eq!(line("123 N St").street_name.as_deref(), Some("N"));
+        assert_eq!(line("123 N St").parts.street_name.as_deref(), Some("N"));
         assert_eq!(line("123 W Park Ave").render(), "123 W PARK AVE");
         assert_eq!(line("123 e. 5th street apt. 4b").render(), "123 E 5TH ST APT 4B");
     }

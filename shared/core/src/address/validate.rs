@@ -272,14 +272,16 @@ impl<'a> Work<'a> {
             })
             .collect();
         let is_delivery = |(_, tokens, line): &(String, Vec<String>, us::StreetLine)| {
-            line.po_box.is_some()
-                || line.military.is_some()
-                || line.rural_route.is_some()
-                || line.house_number.is_some() && us::unit_only(tokens).is_none()
+            line.parts.po_box.is_some()
+                || line.parts.military.is_some()
+                || line.parts.rural_route.is_some()
+                || line.parts.house_number.is_some() && us::unit_only(tokens).is_none()
         };
         // The delivery line; failing one, the first street named without a number (flagged below).
         let primary = parsed.iter().position(is_delivery).or_else(|| {
-            parsed.iter().position(|(_, tokens, line)| line.street_name.is_some() && us::unit_only(tokens).is_none())
+            parsed
+                .iter()
+                .position(|(_, tokens, line)| line.parts.street_name.is_some() && us::unit_only(tokens).is_none())
         });
         let mut out_lines = Vec::new();
         let mut main = primary.map(|i| parsed[i].2.clone());
@@ -290,12 +292,12 @@ impl<'a> Work<'a> {
                 continue;
             }
             if let (Some(main), Some((unit_type, unit_number))) = (main.as_mut(), us::unit_only(tokens)) {
-                if main.unit_type.is_none() && main.street_name.is_some() {
+                if main.parts.unit_type.is_none() && main.parts.street_name.is_some() {
                     main.unit_missing_number = unit_number.is_none()
                         && unit_type != "#"
                         && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
-                    main.unit_type = Some(unit_type);
-                    main.unit_number = unit_number;
+                    main.parts.unit_type = Some(unit_type);
+                    main.parts.unit_number = unit_number;
                     self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(original), None);
                     continue;
                 }
@@ -313,7 +315,7 @@ impl<'a> Work<'a> {
         }
         if let Some(main) = main {
             if main.unit_missing_number {
-                let unit = main.unit_type.clone().unwrap_or_default();
+                let unit = main.parts.unit_type.clone().unwrap_or_default();
                 self.issue(
                     IssueCode::MissingUnitNumber,
                     "lines[0]",
@@ -321,7 +323,7 @@ impl<'a> Work<'a> {
                     format!("unit designator {unit} has no number: add the apartment or suite number"),
                 );
             }
-            if main.street_name.is_some() && main.house_number.is_none() {
+            if main.parts.street_name.is_some() && main.parts.house_number.is_none() {
                 self.issue(
                     IssueCode::MissingHouseNumber,
                     "lines[0]",
@@ -329,17 +331,7 @@ impl<'a> Work<'a> {
                     "the street line has no house number".into(),
                 );
             }
-            let c = &mut self.components;
-            c.house_number = main.house_number;
-            c.pre_directional = main.pre_directional;
-            c.street_name = main.street_name;
-            c.street_suffix = main.street_suffix;
-            c.post_directional = main.post_directional;
-            c.unit_type = main.unit_type;
-            c.unit_number = main.unit_number;
-            c.po_box = main.po_box;
-            c.military = main.military;
-            c.rural_route = main.rural_route;
+            self.components = main.parts;
         } else if !parsed.is_empty() {
             self.issue(
                 IssueCode::MissingHouseNumber,
