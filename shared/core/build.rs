@@ -23,7 +23,8 @@ fn main() -> BuildResult<()> {
         ("DE", "DE.csv", Admin::One),
         ("AT", "AT.csv", Admin::One),
         ("AU", "AU.csv", Admin::One),
-        ("CA", "CA_fsa.csv", Admin::One),
+        // GeoNames CA rows name the FSA's area; the municipality (Toronto, Niagara Falls) is in admin2.
+        ("CA", "CA_fsa.csv", Admin::OneWithCityInTwo),
         ("GB", "GB_outward.csv", Admin::One),
         ("FR", "FR_communes_no_coords.csv", Admin::Two),
     ] {
@@ -85,10 +86,11 @@ fn formats(path: &Path) -> BuildResult<String> {
     Ok(serde_json::to_string(&countries)?)
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Admin {
     One,
     Two,
+    OneWithCityInTwo,
 }
 
 #[derive(Default)]
@@ -110,13 +112,15 @@ fn merge_row(table: &mut BTreeMap<String, Entry>, row: &csv::StringRecord, admin
     let entry = table.entry(row[1].to_owned()).or_default();
     if entry.admin.is_empty() {
         entry.admin = match admin {
-            Admin::One => row[3].to_owned(),
+            Admin::One | Admin::OneWithCityInTwo => row[3].to_owned(),
             Admin::Two => row[5].to_owned(),
         };
     }
-    let place = row[2].trim();
-    if !place.is_empty() && !entry.places.iter().any(|p| p == place) {
-        entry.places.push(place.to_owned());
+    let city = if admin == Admin::OneWithCityInTwo { row[6].trim() } else { "" };
+    for place in [row[2].trim(), city] {
+        if !place.is_empty() && !entry.places.iter().any(|p| p == place) {
+            entry.places.push(place.to_owned());
+        }
     }
     if entry.lat.is_empty() && !row[7].is_empty() {
         entry.lat = row[7].to_owned();

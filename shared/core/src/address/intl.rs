@@ -66,8 +66,11 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
                     }
                     let mut rest: Vec<Vec<String>> = segments.drain(..postcode_segment).collect();
                     if locality_tokens.is_empty() {
-                        // "London, SW1A 1AA" or "Sydney, NSW 2000": the locality is the segment before.
-                        if let Some(mut previous) = rest.pop() {
+                        // "London, SW1A 1AA" or "Sydney, NSW 2000": the locality is the segment before, unless that
+                        // is the street ("221B Baker Street, NW1 6XE": the locality is then left to the postcode).
+                        let previous_is_street =
+                            rest.last().is_some_and(|p| p.iter().any(|t| t.chars().any(|c| c.is_ascii_digit())));
+                        if let Some(mut previous) = if previous_is_street { None } else { rest.pop() } {
                             if out.region.is_none() {
                                 out.region = take_region(country, &mut previous);
                             }
@@ -125,11 +128,12 @@ fn place_split(country: &CountryFormat, postcode: Option<&str>, tokens: &[String
             Normalized::Standard(p) | Normalized::Corrected(p) => Some(p),
             Normalized::Invalid => None,
         })
-        .and_then(|p| postcodes(&country.code).and_then(|t| t.get(&p)))
-        .map(|info| info.places.iter().flat_map(|p| super::refdata::place_keys(p)).collect())
+        .and_then(|p| postcodes(&country.code).and_then(|t| t.get(&super::validate::lookup_key(&country.code, &p))))
+        .map(|info| info.place_keys.clone())
         .unwrap_or_default();
     for n in (1..tokens.len()).rev() {
-        if places.contains(&fold(&tokens[tokens.len() - n..].join(" "))) {
+        let candidate = fold(&tokens[tokens.len() - n..].join(" "));
+        if places.contains(&candidate) {
             return tokens.len() - n;
         }
     }

@@ -327,6 +327,22 @@ pub fn place_keys(place: &str) -> Vec<String> {
     keys
 }
 
+/// The post town of a GB postcode area where it is not the area's most frequent place (the London postal
+/// district): `shared/data/postcodes/GB_post_towns.csv`.
+pub fn gb_post_town(area: &str) -> Option<&'static str> {
+    static TOWNS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    TOWNS
+        .get_or_init(|| {
+            csv_rows(include_str!("../../../data/postcodes/GB_post_towns.csv"))
+                .into_iter()
+                .filter(|r| r.len() >= 2)
+                .map(|r| (r[0].clone(), r[1].clone()))
+                .collect()
+        })
+        .get(area)
+        .map(String::as_str)
+}
+
 /// USPS Publication 28 tables.
 #[derive(Debug, Default)]
 pub struct Usps {

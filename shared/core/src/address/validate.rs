@@ -584,20 +584,27 @@ impl<'a> Work<'a> {
                 nearby: true,
                 infer: info.places.first().cloned(),
             }),
+            // A postcode shared by several places (AU 2000: Barangaroo, Sydney …) names none of them for sure.
             "DE" | "AT" | "AU" | "FR" => Some(LocalityReference {
                 known: info.places.clone(),
                 warn: true,
                 nearby: false,
-                infer: info.places.first().cloned(),
+                infer: match info.places.as_slice() {
+                    [only] => Some(only.clone()),
+                    _ => None,
+                },
             }),
             // GB rows are per outward code and name districts; the post town is the area's most frequent place.
             "GB" => {
                 let valid = self.valid_postcode.as_deref()?;
                 let area: String = valid.chars().take_while(char::is_ascii_alphabetic).collect();
                 let area_places = table.area_places(&area);
+                let post_town =
+                    refdata::gb_post_town(&area).map(str::to_owned).or_else(|| area_places.first().cloned());
                 let mut known = info.places.clone();
                 known.extend(area_places.iter().cloned());
-                Some(LocalityReference { known, warn: true, nearby: false, infer: area_places.first().cloned() })
+                known.extend(post_town.clone());
+                Some(LocalityReference { known, warn: true, nearby: false, infer: post_town })
             }
             // CA rows name forward sortation areas ("Downtown Toronto (Harbourfront)"): good for spotting a typo
             // of the town they contain, too coarse to call any locality wrong.
@@ -637,8 +644,10 @@ impl<'a> Work<'a> {
                     });
                     let cedex = folded.contains(" CEDEX");
                     if let Some(place) = known {
-                        // The data's spelling when it differs only by case or accents ("koln" → "Köln").
-                        if fold(place) == folded {
+                        // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
+                        // the typed one carries accents the data lacks ("Montréal" over "Montreal").
+                        let accents = |s: &str| s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
+                        if fold(place) == folded && accents(place) >= accents(&typed) {
                             shown = place.clone();
                         }
                     } else if let Some(place) = reference.known.iter().find(|p| {
@@ -859,7 +868,7 @@ fn is_transliteration(typed: &str, place: &str) -> bool {
 }
 
 /// The key of a postcode in the country's table: ZIP5 for US, the outward code for GB, the FSA for CA.
-fn lookup_key(country: &str, postcode: &str) -> String {
+pub(super) fn lookup_key(country: &str, postcode: &str) -> String {
     match country {
         "US" => postcode.chars().take(5).collect(),
         "GB" => postcode.split(' ').next().unwrap_or(postcode).to_owned(),
