@@ -19,7 +19,7 @@ pub enum Normalized {
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
     let upper: String = typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase();
-    let Some(pattern) = &country.postcode else {
+    let Some(pattern) = country.postcode.as_ref().and_then(|p| p.get()) else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
     };
     let compact: String = upper.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
@@ -50,7 +50,7 @@ pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
 /// The compact postcode laid out like the country's examples (separator at the same distance from the end),
 /// if that layout or the compact form matches the pattern.
 fn canonical_form(country: &CountryFormat, compact: &str) -> Option<String> {
-    let pattern = country.postcode.as_ref()?;
+    let pattern = country.postcode.as_ref()?.get()?;
     for example in &country.postcode_examples {
         if let Some((sep_pos, sep)) = example.char_indices().find(|(_, c)| !c.is_ascii_alphanumeric()) {
             let from_end = example.len() - sep_pos - sep.len_utf8();

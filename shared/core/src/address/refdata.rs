@@ -9,6 +9,29 @@ use serde::Deserialize;
 
 use crate::text::fold;
 
+/// A pattern compiled on first use. There are thousands of region postcode patterns and a request touches
+/// one or two: compiling them all at start-up would cost tens of megabytes of automata.
+#[derive(Debug)]
+pub struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: String) -> Self {
+        Self { pattern, compiled: OnceLock::new() }
+    }
+
+    /// The compiled pattern; `None` if the metadata's pattern does not compile.
+    pub fn get(&self) -> Option<&Regex> {
+        self.compiled.get_or_init(|| Regex::new(&self.pattern).ok()).as_ref()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.get().is_some_and(|re| re.is_match(text))
+    }
+}
+
 /// One country's postal format, from Google's libaddressinput metadata.
 #[derive(Debug)]
 pub struct CountryFormat {
@@ -22,7 +45,7 @@ pub struct CountryFormat {
     pub require: String,
     pub upper: String,
     /// Anchored postcode pattern.
-    pub postcode: Option<Regex>,
+    pub postcode: Option<LazyRegex>,
     pub postcode_examples: Vec<String>,
     pub regions: Vec<Region>,
     /// Folded spelling → index in `regions`.
@@ -38,7 +61,7 @@ pub struct Region {
     /// ISO 3166-2 suffix: `CA`, `13`.
     pub iso: Option<String>,
     /// Postcode prefixes of this region, anchored at the start.
-    pub postcode_prefix: Option<Regex>,
+    pub postcode_prefix: Option<LazyRegex>,
     /// Every folded spelling that names this region.
     pub spellings: Vec<String>,
 }
@@ -116,7 +139,7 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
             let latin_name = non_empty(raw.sub_lnames.get(i));
             let iso = non_empty(raw.sub_isoids.get(i));
             let postcode_prefix =
-                raw.sub_zips.get(i).filter(|z| !z.is_empty()).and_then(|z| Regex::new(&format!("^(?:{z})")).ok());
+                raw.sub_zips.get(i).filter(|z| !z.is_empty()).map(|z| LazyRegex::new(format!("^(?:{z})")));
             let mut spellings: Vec<String> = [Some(key.clone()), name.clone(), latin_name.clone(), iso.clone()]
                 .into_iter()
                 .flatten()
@@ -145,7 +168,7 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
         // libaddressinput's ZZ default uppercases the locality; national practice in DE, AT, NL … writes it as
         // the place is spelt, so only countries that state `upper` get uppercase fields.
         upper: raw.upper.unwrap_or_default(),
-        postcode: raw.zip.and_then(|z| Regex::new(&format!("^(?:{z})$")).ok()),
+        postcode: raw.zip.map(|z| LazyRegex::new(format!("^(?:{z})$"))),
         postcode_examples: raw.zipex.map(|z| z.split(',').map(str::to_owned).collect()).unwrap_or_default(),
         regions,
     }

@@ -594,30 +594,44 @@ fn merge_fragments(segments: Vec<Vec<String>>) -> Vec<String> {
 
 /// City names compare with their common abbreviations spelled out (ST LOUIS = SAINT LOUIS, W PALM BEACH).
 pub fn canonical_place(folded: &str) -> String {
-    folded
-        .split(' ')
-        .map(|w| match w {
-            "ST" => "SAINT",
-            "STE" => "SAINTE",
-            "MT" => "MOUNT",
-            "FT" => "FORT",
-            "PT" => "POINT",
-            "PK" => "PARK",
-            "HTS" => "HEIGHTS",
-            "SPGS" => "SPRINGS",
-            "BCH" => "BEACH",
-            "LK" => "LAKE",
-            "CTR" => "CENTER",
-            "VLG" => "VILLAGE",
-            "JCT" => "JUNCTION",
-            "N" => "NORTH",
-            "S" => "SOUTH",
-            "E" => "EAST",
-            "W" => "WEST",
-            other => other,
+    folded.split(' ').map(canonical_word).collect::<Vec<_>>().join(" ")
+}
+
+fn canonical_word(word: &str) -> &str {
+    match word {
+        "ST" => "SAINT",
+        "STE" => "SAINTE",
+        "MT" => "MOUNT",
+        "FT" => "FORT",
+        "PT" => "POINT",
+        "PK" => "PARK",
+        "HTS" => "HEIGHTS",
+        "SPGS" => "SPRINGS",
+        "BCH" => "BEACH",
+        "LK" => "LAKE",
+        "CTR" => "CENTER",
+        "VLG" => "VILLAGE",
+        "JCT" => "JUNCTION",
+        "N" => "NORTH",
+        "S" => "SOUTH",
+        "E" => "EAST",
+        "W" => "WEST",
+        other => other,
+    }
+}
+
+/// How many trailing words name a place of the ZIP, compared word by word without building strings.
+fn zip_place_len(tokens: &[String], zip: &str, max: usize) -> Option<usize> {
+    let info = postcodes("US")?.get(&zip[..5.min(zip.len())])?;
+    info.place_keys
+        .iter()
+        .filter_map(|key| {
+            let words: Vec<&str> = key.split(' ').collect();
+            let n = words.len();
+            let tail = tokens.get(tokens.len().checked_sub(n)?..)?;
+            (n <= max && tail.iter().zip(&words).all(|(t, w)| canonical_word(t) == *w)).then_some(n)
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .max()
 }
 
 /// Whether words name a place of the ZIP, or any place of the state.
@@ -641,10 +655,11 @@ fn city_suffix_len(tokens: &[String], zip: Option<&str>, state: Option<&str>) ->
     // A run that is no street at all may be all city ("MINNEAPOLIS").
     let max = if street_like { tokens.len().saturating_sub(1) } else { tokens.len() }.min(5);
     // A place of this ZIP first, then any place of this state not reaching into the street.
+    if let Some(n) = zip.and_then(|z| zip_place_len(tokens, z, max)) {
+        return n;
+    }
     for n in (1..=max).rev() {
-        let candidate = tokens[tokens.len() - n..].join(" ");
-        let zip_place = zip.is_some() && is_place(&candidate, zip, None);
-        if zip_place || is_place(&candidate, None, state) && end <= tokens.len() - n {
+        if end <= tokens.len() - n && is_place(&tokens[tokens.len() - n..].join(" "), None, state) {
             return n;
         }
     }
