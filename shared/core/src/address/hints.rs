@@ -197,14 +197,35 @@ const THOROUGHFARES: &[&str] = &[
     "GARDENS",
 ];
 
-/// "… Lane", "… Street N": the words end in a thoroughfare word, maybe followed by a directional.
+/// "… Lane", "… Street N", "… Street Apt 4": the words end in a thoroughfare word, maybe followed by a
+/// directional and a unit.
 fn ends_with_thoroughfare(words: &[String]) -> bool {
-    const DIRECTIONALS: &[&str] = &["N", "S", "E", "W", "NE", "NW", "SE", "SW", "NORTH", "SOUTH", "EAST", "WEST"];
-    let words = match words {
-        [rest @ .., last] if DIRECTIONALS.contains(&last.as_str()) => rest,
-        all => all,
-    };
-    words.last().is_some_and(|w| THOROUGHFARES.contains(&w.as_str()))
+    const TRAILERS: &[&str] = &[
+        "N",
+        "S",
+        "E",
+        "W",
+        "NE",
+        "NW",
+        "SE",
+        "SW",
+        "NORTH",
+        "SOUTH",
+        "EAST",
+        "WEST",
+        "APT",
+        "APARTMENT",
+        "STE",
+        "SUITE",
+        "UNIT",
+        "FL",
+        "FLOOR",
+        "RM",
+        "ROOM",
+        "BLDG",
+    ];
+    let end = words.iter().rposition(|w| !TRAILERS.contains(&w.as_str()) && !w.chars().any(|c| c.is_ascii_digit()));
+    end.is_some_and(|i| THOROUGHFARES.contains(&words[i].as_str()))
 }
 
 /// Words whose number is a box or unit number.

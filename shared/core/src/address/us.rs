@@ -97,7 +97,8 @@ pub fn tokens(text: &str) -> Vec<String> {
         }
         // "#4", "BOX#", "APT#4": the number sign is a token of its own.
         for (i, part) in cleaned.split('#').enumerate() {
-            if i > 0 {
+            // "# #" says no more than "#".
+            if i > 0 && out.last().is_none_or(|t: &String| t != "#") {
                 out.push("#".to_owned());
             }
             if !part.is_empty() {
@@ -389,7 +390,14 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
                 }
             }
             // Words after the unit number stay with it rather than being lost ("APT 4 REAR").
-            let number = tokens.get(i + 1 + skip_hash..).filter(|rest| !rest.is_empty()).map(|rest| rest.join(" "));
+            let rest: Vec<&str> = tokens
+                .get(i + 1 + skip_hash..)
+                .unwrap_or(&[])
+                .iter()
+                .map(String::as_str)
+                .filter(|t| *t != "#")
+                .collect();
+            let number = (!rest.is_empty()).then(|| rest.join(" "));
             return (i, Some((abbr.clone(), number)));
         }
         if next.is_none() {
