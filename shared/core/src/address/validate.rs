@@ -140,6 +140,8 @@ struct Work<'a> {
     vague: bool,
     /// A postcode that passed the format check, in canonical form.
     valid_postcode: Option<String>,
+    /// The reference row of `valid_postcode`.
+    info: Option<&'static refdata::PostcodeInfo>,
 }
 
 impl<'a> Work<'a> {
@@ -174,6 +176,7 @@ impl<'a> Work<'a> {
             instructions: Vec::new(),
             vague: false,
             valid_postcode: None,
+            info: None,
         }
     }
 
@@ -414,7 +417,7 @@ impl<'a> Work<'a> {
             // Inferred before the region and locality checks, which both lean on the postcode.
             if let Some(inferred) = self.infer_postcode() {
                 self.change(ChangeKind::Infer, "postcode", None, Some(&inferred));
-                self.valid_postcode = Some(inferred.clone());
+                self.set_valid_postcode(inferred.clone());
                 self.postcode = Some(inferred);
             }
             return;
@@ -422,12 +425,12 @@ impl<'a> Work<'a> {
         match postcode::normalize(self.country, &typed) {
             Normalized::Standard(canonical) => {
                 self.change(ChangeKind::Standardize, "postcode", Some(&typed), Some(&canonical));
-                self.valid_postcode = Some(canonical.clone());
+                self.set_valid_postcode(canonical.clone());
                 self.postcode = Some(canonical);
             }
             Normalized::Corrected(corrected) => {
                 self.change(ChangeKind::Correct, "postcode", Some(&typed), Some(&corrected));
-                self.valid_postcode = Some(corrected.clone());
+                self.set_valid_postcode(corrected.clone());
                 self.postcode = Some(corrected);
             }
             Normalized::Invalid => {
@@ -461,9 +464,14 @@ impl<'a> Work<'a> {
         }
     }
 
+    /// Records a postcode that passed the format check and looks up its reference row once.
+    fn set_valid_postcode(&mut self, postcode: String) {
+        self.info = postcodes(&self.country.code).and_then(|t| t.get(&lookup_key(&self.country.code, &postcode)));
+        self.valid_postcode = Some(postcode);
+    }
+
     fn postcode_info(&self) -> Option<&'static refdata::PostcodeInfo> {
-        let valid = self.valid_postcode.as_deref()?;
-        postcodes(&self.country.code)?.get(&lookup_key(&self.country.code, valid))
+        self.info
     }
 
     /// The region the postcode belongs to, by the metadata's postcode prefixes or the postcode data.
