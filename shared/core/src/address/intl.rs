@@ -65,6 +65,30 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
                         out.region = Some(region);
                     }
                     let mut rest: Vec<Vec<String>> = segments.drain(..postcode_segment).collect();
+                    // Segments after the postcode's: a country name is dropped; anything else ("CEDEX 08",
+                    // "London" in "…, SW1A 2AA, London") belongs to the locality.
+                    let trailing: Vec<String> = segments
+                        .iter()
+                        .skip(1)
+                        .filter(|seg| super::refdata::country_code(&seg.join(" ")).is_none())
+                        .flatten()
+                        .cloned()
+                        .collect();
+                    if locality_tokens.is_empty() && !trailing.is_empty() {
+                        locality_tokens = trailing;
+                        if out.region.is_none() {
+                            out.region = take_region(country, &mut locality_tokens);
+                        }
+                    } else {
+                        locality_tokens.extend(trailing);
+                    }
+                    // "San Juan PR 00907" sent as country PR: the country's own code is no part of the locality.
+                    if country.regions.is_empty()
+                        && locality_tokens.len() > 1
+                        && locality_tokens.last().is_some_and(|t| t.eq_ignore_ascii_case(&country.code))
+                    {
+                        locality_tokens.pop();
+                    }
                     if locality_tokens.is_empty() {
                         // "London, SW1A 1AA" or "Sydney, NSW 2000": the locality is the segment before, unless that
                         // is the street ("221B Baker Street, NW1 6XE": the locality is then left to the postcode).
