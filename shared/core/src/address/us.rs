@@ -28,7 +28,12 @@ impl StreetLine {
         if !self.leading.is_empty() {
             lines.push(self.leading.join(" "));
         }
-        let street = self.render_street();
+        // A unit beside a PO box is written where it was typed (leading words or after the box).
+        let street = if self.parts.po_box.is_some() && self.parts.street_name.is_none() {
+            String::new()
+        } else {
+            self.render_street()
+        };
         if !street.is_empty() {
             lines.push(street);
         }
@@ -146,7 +151,7 @@ pub fn unit_designator(token: &str) -> Option<&'static (String, bool)> {
             "APPT" | "APART" | "AP" => "APT",
             "FLR" => "FL",
             "SUIT" | "SUTE" => "STE",
-            "BLD" => "BLDG",
+            "BLD" | "BLG" => "BLDG",
             "NO" | "NUMBER" => "#",
             _ => return None,
         };
@@ -232,17 +237,48 @@ pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
                 line.leading = before.to_vec();
             }
         }
+        // "DEPT 2366 PO BOX 122366", "PO BOX 60000 FILE 30580": a designator and number beside a box with no
+        // street is the box's unit (written where it was typed).
+        if line.parts.street_name.is_none() {
+            if let Some((unit_type, unit_number)) = box_unit(&line.po_box_rest).or_else(|| box_unit(&line.leading)) {
+                line.parts.unit_type = Some(unit_type);
+                line.parts.unit_number = Some(unit_number);
+            }
+        }
         return line;
     }
     parse_street(tokens, &mut line);
     line
 }
 
+/// A unit written beside a PO box: a Pub 28 designator or a box-office word (`MSC`, `FILE`, `DRAWER` …)
+/// followed by its number.
+fn box_unit(words: &[String]) -> Option<(String, String)> {
+    let (first, rest) = words.split_first()?;
+    let rest: Vec<&str> = rest.iter().map(String::as_str).filter(|w| *w != "#").collect();
+    let kind = unit_designator(first).map(|(abbr, _)| abbr.clone()).or_else(|| {
+        matches!(first.as_str(), "MSC" | "FILE" | "DRAWER" | "BOX" | "LOCKBOX" | "ACCT" | "PMB").then(|| first.clone())
+    })?;
+    (!rest.is_empty() && rest.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()))).then(|| (kind, rest.join(" ")))
+}
+
 /// A PO box anywhere in the line: its position, number, and where the words after it start. Bare `BOX n` and
 /// `PO n` only count at the start or at the very end of a line, where they cannot be a street's name.
 fn find_po_box(tokens: &[String]) -> Option<(usize, String, usize)> {
+    // Strong spellings anywhere first: in "BOX # 2806 PO BOX 8500" the PO box is 8500.
+    let strong = |p: &&&[&str]| !matches!(**p, ["BOX"] | ["PO"] | ["BX"] | ["DRAWER"]);
+    let weak = |p: &&&[&str]| matches!(**p, ["BOX"] | ["PO"] | ["BX"] | ["DRAWER"]);
+    for pass in [strong as fn(&&&[&str]) -> bool, weak] {
+        if let Some(found) = find_po_box_with(tokens, pass) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+fn find_po_box_with(tokens: &[String], keep: fn(&&&[&str]) -> bool) -> Option<(usize, String, usize)> {
     for at in 0..tokens.len() {
-        for prefix in PO_BOX_PREFIXES {
+        for prefix in PO_BOX_PREFIXES.iter().filter(keep) {
             let Some(rest) = strip_prefix(&tokens[at..], prefix) else { continue };
             let skip = usize::from(rest.first().is_some_and(|t| t == "BOX" || t == "BX" || t == "NO" || t == "#"));
             let rest = &rest[skip..];
@@ -288,7 +324,11 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
         }
         line.parts.house_number = Some(number);
     }
-    let (body_end, unit) = find_unit(tokens, start);
+    let (mut body_end, unit) = find_unit(tokens, start);
+    // "SUMTER ST # APT 1": the number sign before the designator belongs to neither.
+    if unit.is_some() && body_end > start + 1 && tokens[body_end - 1] == "#" {
+        body_end -= 1;
+    }
     if let Some((unit_type, unit_number)) = unit {
         line.unit_missing_number =
             unit_number.is_none() && unit_designator(&unit_type).is_some_and(|(_, needs)| *needs);
@@ -299,8 +339,9 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
     if body.is_empty() {
         return;
     }
-    if let Some(name) = highway_name(&body) {
+    if let Some((name, post)) = highway_name(&body) {
         line.parts.street_name = Some(name);
+        line.parts.post_directional = post;
         return;
     }
     if body.len() >= 2 {
@@ -312,8 +353,9 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
             if !rest_is_a_common_suffix {
                 line.parts.pre_directional = Some(dir.clone());
                 body.remove(0);
-                if let Some(name) = highway_name(&body) {
+                if let Some((name, post)) = highway_name(&body) {
                     line.parts.street_name = Some(name);
+                    line.parts.post_directional = post;
                     return;
                 }
             }
@@ -421,10 +463,15 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
 }
 
 /// `COUNTY ROAD 12` → `COUNTY RD 12`, `HIGHWAY 12` → `HWY 12`: numbered roads have no suffix.
-fn highway_name(body: &[String]) -> Option<String> {
+fn highway_name(body: &[String]) -> Option<(String, Option<String>)> {
+    // "HWY 104 N": a directional after the road's number is the post-directional.
+    let (body, post) = match body {
+        [rest @ .., last] if rest.len() >= 2 && directional(last).is_some() => (rest, directional(last).cloned()),
+        all => (all, None),
+    };
     for (words, abbreviation) in &usps().highway_pretypes {
         if body.len() > words.len() && body.iter().zip(words).all(|(b, w)| b == w) {
-            return Some(format!("{abbreviation} {}", body[words.len()..].join(" ")));
+            return Some((format!("{abbreviation} {}", body[words.len()..].join(" ")), post));
         }
     }
     match body {
@@ -432,7 +479,7 @@ fn highway_name(body: &[String]) -> Option<String> {
             if matches!(first.as_str(), "HIGHWAY" | "HWY" | "ROUTE" | "RTE" | "RT") && is_number_like(number) =>
         {
             let abbreviation = suffix(first).map_or(first.as_str(), String::as_str);
-            Some(format!("{abbreviation} {}", body[1..].join(" ")))
+            Some((format!("{abbreviation} {}", body[1..].join(" ")), post))
         }
         _ => None,
     }
@@ -540,7 +587,16 @@ fn take_state(segments: &mut [Vec<String>], out: &mut FreeText) {
                 || ordinal_number(previous).is_some()
                 || unit_designator(words[0]).is_some()
                 || !same_segment && directional(words[0]).is_some());
-        if belongs_to_street {
+        // … unless the words before it name a place of that state ("ROCKY HILL CT", "PALM COAST FL").
+        let names_a_place = || {
+            let before: Vec<&str> =
+                flat[..flat.len() - n].iter().rev().take(3).map(|&(s, i)| segments[s][i].as_str()).collect();
+            (1..=before.len()).any(|k| {
+                let words: Vec<&str> = before[..k].iter().rev().copied().collect();
+                is_place(&words.join(" "), None, Some(code))
+            })
+        };
+        if belongs_to_street && !names_a_place() {
             return;
         }
         out.region = Some(code.clone());
@@ -585,6 +641,7 @@ fn merge_fragments(segments: Vec<Vec<String>>) -> Vec<String> {
     for segment in segments {
         let fragment = match segment.as_slice() {
             [only] => directional(only).is_some() || only.chars().any(|c| c.is_ascii_digit()) && !is_zip(only),
+            [ordinal, designator] if ordinal_number(ordinal).is_some() && unit_designator(designator).is_some() => true,
             _ => unit_only(&segment).is_some(),
         };
         match lines.last_mut() {
@@ -620,6 +677,7 @@ fn canonical_word(word: &str) -> &str {
         "CTR" => "CENTER",
         "VLG" => "VILLAGE",
         "JCT" => "JUNCTION",
+        "TWP" => "TOWNSHIP",
         "N" => "NORTH",
         "S" => "SOUTH",
         "E" => "EAST",
