@@ -131,3 +131,35 @@ mod tests {
         assert_eq!(norm("US", "1234567"), Normalized::Invalid);
     }
 }
+
+#[cfg(test)]
+mod every_country {
+    use super::*;
+    use crate::address::refdata::formats;
+
+    /// Every example postcode libaddressinput gives for every country reads as a valid postcode of that
+    /// country, and normalizing it again changes nothing.
+    #[test]
+    fn every_metadata_example_is_a_valid_postcode() {
+        let mut failures = Vec::new();
+        let mut checked = 0;
+        for (code, country) in formats() {
+            if country.postcode.is_none() {
+                continue;
+            }
+            for example in &country.postcode_examples {
+                checked += 1;
+                match normalize(country, example) {
+                    Normalized::Standard(canonical) => {
+                        if normalize(country, &canonical) != Normalized::Standard(canonical.clone()) {
+                            failures.push(format!("{code} {example}: {canonical} is not stable"));
+                        }
+                    }
+                    other => failures.push(format!("{code} {example}: {other:?}")),
+                }
+            }
+        }
+        assert!(checked > 300, "{checked} examples");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}

@@ -425,3 +425,40 @@ pub fn usps() -> &'static Usps {
         usps
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every region of every country is found again by its key, its name and its Latin name.
+    #[test]
+    fn every_region_resolves_by_key_name_and_latin_name() {
+        let mut failures = Vec::new();
+        for (code, country) in formats() {
+            for region in &country.regions {
+                for spelling in
+                    [Some(&region.key), region.name.as_ref(), region.latin_name.as_ref()].into_iter().flatten()
+                {
+                    match country.region(spelling) {
+                        Some(found) if found.key == region.key => {}
+                        other => failures.push(format!(
+                            "{code} '{spelling}' → {:?}, expected {}",
+                            other.map(|r| &r.key),
+                            region.key
+                        )),
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    #[test]
+    fn english_and_local_country_names_resolve() {
+        assert_eq!(country_code("United States"), Some("US"));
+        assert_eq!(country_code("germany"), Some("DE"));
+        assert_eq!(country_code("UK"), Some("GB"));
+        assert_eq!(country_code("fr"), Some("FR"));
+        assert_eq!(country_code("Atlantis"), None);
+    }
+}
