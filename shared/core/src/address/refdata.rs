@@ -350,8 +350,8 @@ pub fn place_keys(place: &str) -> Vec<String> {
     keys
 }
 
-/// The post town of a GB postcode area where it is not the area's most frequent place (the London postal
-/// district): `shared/data/postcodes/GB_post_towns.csv`.
+/// The principal post town of a GB postcode area (`OX` → OXFORD, `NW` → LONDON):
+/// `shared/data/postcodes/GB_post_towns.csv`.
 pub fn gb_post_town(area: &str) -> Option<&'static str> {
     static TOWNS: OnceLock<HashMap<String, String>> = OnceLock::new();
     TOWNS
