@@ -646,9 +646,14 @@ impl<'a> Work<'a> {
                 let mut kind = ChangeKind::Standardize;
                 if let Some(reference) = &reference {
                     let canonical = us::canonical_place(&folded);
+                    // "Frankfurt" for "Frankfurt am Main", "Halle" for "Halle (Saale)": the leading words of a
+                    // place's name are that place too.
+                    let short_form = |key: &String| {
+                        folded.len() >= 4 && key.starts_with(&folded) && key[folded.len()..].starts_with(' ')
+                    };
                     let known = reference.known.iter().find(|p| {
                         let keys = place_keys(p);
-                        keys.contains(&folded) || keys.contains(&canonical)
+                        keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form)
                     });
                     let cedex = folded.contains(" CEDEX");
                     if let Some(place) = known {
