@@ -73,13 +73,6 @@ impl StreetLine {
         .collect::<Vec<_>>()
         .join(" ")
     }
-
-    pub fn is_delivery_line(&self) -> bool {
-        self.parts.po_box.is_some()
-            || self.parts.military.is_some()
-            || self.parts.rural_route.is_some()
-            || self.parts.street_name.is_some()
-    }
 }
 
 /// Uppercase, accents and periods removed, `#4` split into `#` `4`; commas end a token.
@@ -527,7 +520,8 @@ pub fn split_free_text(text: &str) -> FreeText {
     let Some(mut tail) = segments.pop() else { return out };
     let mut head = segments;
 
-    if !head.is_empty() && !starts_street(&tail) {
+    let tail_is_street = starts_street(&tail);
+    if !head.is_empty() && !tail_is_street {
         // "…, springfield il 62701": the last comma segment is the city, less a unit or directional that
         // belongs to the street before it ("…, Suite 530 Atlanta", "…Road, NW Atlanta").
         let moved = leading_street_words(&tail, out.postcode.as_deref(), out.region.as_deref());
@@ -542,7 +536,7 @@ pub fn split_free_text(text: &str) -> FreeText {
         // Nothing marks where a city would start: it is all street ("1755 LAKE COOK").
         head.push(tail);
     } else {
-        let city_len = city_suffix_len(&tail, out.postcode.as_deref(), out.region.as_deref());
+        let city_len = city_suffix_len(&tail, tail_is_street, out.postcode.as_deref(), out.region.as_deref());
         let city = tail.split_off(tail.len() - city_len);
         if !tail.is_empty() {
             head.push(tail);
@@ -715,9 +709,8 @@ fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
 }
 
 /// How many trailing words of a street-and-city run are the city.
-fn city_suffix_len(tokens: &[String], zip: Option<&str>, state: Option<&str>) -> usize {
+fn city_suffix_len(tokens: &[String], street_like: bool, zip: Option<&str>, state: Option<&str>) -> usize {
     let end = street_end(tokens);
-    let street_like = starts_street(tokens);
     // A run that is no street at all may be all city ("MINNEAPOLIS").
     let max = if street_like { tokens.len().saturating_sub(1) } else { tokens.len() }.min(5);
     // A place of this ZIP first, then any place of this state not reaching into the street.
