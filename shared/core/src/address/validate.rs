@@ -239,19 +239,14 @@ impl<'a> Work<'a> {
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return };
         let (address, found) = hints::extract(&text.replace('\n', ", "));
         self.record_hints("text", found);
-        let (lines, locality, region, postcode) = if self.is_us() {
-            let parsed = us::split_free_text(&address);
-            (parsed.lines, parsed.locality, parsed.region, parsed.postcode)
-        } else {
-            let parsed = intl::split_free_text(self.country, &address);
-            (parsed.lines, parsed.locality, parsed.region, parsed.postcode)
-        };
+        let parsed =
+            if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
         if self.lines.is_empty() {
-            self.lines = lines;
+            self.lines = parsed.lines;
         }
-        self.locality = self.locality.take().or(locality);
-        self.region = self.region.take().or(region);
-        self.postcode = self.postcode.take().or(postcode);
+        self.locality = self.locality.take().or(parsed.locality);
+        self.region = self.region.take().or(parsed.region);
+        self.postcode = self.postcode.take().or(parsed.postcode);
     }
 
     fn military_context(&self) -> bool {
