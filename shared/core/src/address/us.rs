@@ -258,6 +258,10 @@ fn box_unit(words: &[String]) -> Option<(String, String)> {
 /// A PO box anywhere in the line: its position, number, and where the words after it start. Bare `BOX n` and
 /// `PO n` only count at the start or at the very end of a line, where they cannot be a street's name.
 fn find_po_box(tokens: &[String]) -> Option<(usize, String, usize)> {
+    // Most lines have no box word at all: one cheap pass before trying every spelling at every position.
+    if !tokens.iter().any(|t| PO_BOX_PREFIXES.iter().any(|prefix| prefix[0] == t)) {
+        return None;
+    }
     // Strong spellings anywhere first: in "BOX # 2806 PO BOX 8500" the PO box is 8500.
     let strong = |p: &&&[&str]| !matches!(**p, ["BOX"] | ["PO"] | ["BX"] | ["DRAWER"]);
     let weak = |p: &&&[&str]| matches!(**p, ["BOX"] | ["PO"] | ["BX"] | ["DRAWER"]);
