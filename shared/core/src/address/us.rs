@@ -529,16 +529,29 @@ pub fn split_free_text(text: &str) -> FreeText {
         // "…, springfield il 62701": the last comma segment is the city, less a unit or directional that
         // belongs to the street before it ("…, Suite 530 Atlanta", "…Road, NW Atlanta").
         let moved = leading_street_words(&tail, out.postcode.as_deref(), out.region.as_deref());
-        if moved > 0 && moved < tail.len() {
+        if moved > 0 {
             let words: Vec<String> = tail.drain(..moved).collect();
             if let Some(previous) = head.last_mut() {
                 previous.extend(words);
             }
         }
-        out.locality = Some(tail.join(" "));
+        // "…Road, Unit C-D", "…Street, NE": when all of it went to the street, there is no city.
+        if !tail.is_empty() {
+            out.locality = Some(tail.join(" "));
+        }
     } else if out.postcode.is_none() && out.region.is_none() && head.is_empty() {
-        // Nothing marks where a city would start: it is all street ("1755 LAKE COOK").
+        // Nothing marks where a city would start: only a known place name after the street's end counts
+        // ("210 N THORNCREST DR CREVE COEUR"); otherwise it is all street ("1755 LAKE COOK").
+        let end = street_end(&tail);
+        let city_len = (1..=tail.len().saturating_sub(end).min(4))
+            .rev()
+            .find(|&n| is_known_us_place(&tail[tail.len() - n..].join(" ")))
+            .unwrap_or(0);
+        let city = tail.split_off(tail.len() - city_len);
         head.push(tail);
+        if !city.is_empty() {
+            out.locality = Some(city.join(" "));
+        }
     } else {
         let city_len = city_suffix_len(&tail, tail_is_street, out.postcode.as_deref(), out.region.as_deref());
         let city = tail.split_off(tail.len() - city_len);
@@ -559,6 +572,12 @@ fn take_zip(segments: &mut [Vec<String>], out: &mut FreeText) {
     let n = last_segment.len();
     let last = &last_segment[n - 1];
     let before_is_state = n >= 2 && usps().states.contains_key(&last_segment[n - 2]);
+    // "POST OFFICE BOX 40177": a number after a box word is the box's.
+    let before_is_box =
+        n >= 2 && matches!(last_segment[n - 2].as_str(), "BOX" | "BX" | "#" | "DRAWER" | "POB" | "POBOX");
+    if before_is_box {
+        return;
+    }
     if is_zip(last) || before_is_state && is_damaged_zip(last) {
         out.postcode = last_segment.pop();
     } else if n >= 2 && last.len() == 4 && last.chars().all(|c| c.is_ascii_digit()) && is_zip(&last_segment[n - 2]) {
@@ -579,12 +598,15 @@ fn take_state(segments: &mut [Vec<String>], out: &mut FreeText) {
         let (ps, pi) = flat[flat.len() - n - 1];
         let previous = &segments[ps][pi];
         let same_segment = ps == run[0].0;
+        // A comma before the code sets it apart as a state ("…ROAD, IL"), unless it reads as a directional
+        // ("…STREET, NE").
         let belongs_to_street = out.postcode.is_none()
             && words.len() == 1
-            && (suffix(previous).is_some()
-                || ordinal_number(previous).is_some()
-                || unit_designator(words[0]).is_some()
-                || !same_segment && directional(words[0]).is_some());
+            && if same_segment {
+                suffix(previous).is_some() || ordinal_number(previous).is_some() || unit_designator(words[0]).is_some()
+            } else {
+                directional(words[0]).is_some()
+            };
         // … unless the words before it name a place of that state ("ROCKY HILL CT", "PALM COAST FL").
         let names_a_place = || {
             let before: Vec<&str> =
@@ -629,7 +651,7 @@ fn leading_street_words(city: &[String], zip: Option<&str>, state: Option<&str>)
         }
         return n.min(city.len());
     }
-    usize::from(city.first().is_some_and(|t| directional(t).is_some()) && city.len() > 1)
+    usize::from(city.first().is_some_and(|t| directional(t).is_some()))
 }
 
 /// Street fragments that commas cut off: a lone unit (`12C`, `1600`, `APT 4`) or directional (`NW`) joins
@@ -696,6 +718,11 @@ fn zip_place_len(tokens: &[String], zip: &str, max: usize) -> Option<usize> {
             (n <= max && tail.iter().zip(&words).all(|(t, w)| canonical_word(t) == *w)).then_some(n)
         })
         .max()
+}
+
+/// Whether words name a place anywhere in the US.
+fn is_known_us_place(words: &str) -> bool {
+    postcodes("US").is_some_and(|t| !t.postcodes_of_place(&canonical_place(words)).is_empty())
 }
 
 /// Whether words name a place of the ZIP, or any place of the state.
