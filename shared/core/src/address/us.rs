@@ -93,6 +93,15 @@ pub fn tokens(text: &str) -> Vec<String> {
         if cleaned.is_empty() {
             continue;
         }
+        // "SUITE100", "APT4B": a designator glued to its number.
+        if let Some(split) = cleaned.find(|c: char| c.is_ascii_digit()).filter(|&i| i >= 2) {
+            let (word, number) = cleaned.split_at(split);
+            if word.chars().all(|c| c.is_ascii_alphabetic()) && unit_designator(word).is_some() {
+                out.push(word.to_owned());
+                out.push(number.to_owned());
+                continue;
+            }
+        }
         // "#4", "BOX#", "APT#4": the number sign is a token of its own.
         for (i, part) in cleaned.split('#').enumerate() {
             // "# #" says no more than "#".
@@ -113,7 +122,7 @@ fn is_number_like(token: &str) -> bool {
 
 /// House numbers start with a digit (`123`, `123A`, `123-45`) or are grid numbers such as `N6W23001`.
 fn is_house_number(token: &str) -> bool {
-    if is_number_like(token) {
+    if is_number_like(token) || NUMBER_WORDS.contains(&token) {
         return true;
     }
     let mut chars = token.chars();
@@ -122,6 +131,12 @@ fn is_house_number(token: &str) -> bool {
         && token[1..].chars().all(|c| c.is_ascii_alphanumeric())
         && token[1..].chars().filter(char::is_ascii_digit).count() >= 3
 }
+
+/// House numbers written as words, as prestige addresses are ("ONE S DEARBORN ST", "FIFTY N FRONT ST").
+const NUMBER_WORDS: &[&str] = &[
+    "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE", "TEN", "ELEVEN", "TWELVE", "TWENTY",
+    "THIRTY", "FORTY", "FIFTY", "SIXTY", "SEVENTY", "EIGHTY", "NINETY", "HUNDRED",
+];
 
 fn is_fraction(token: &str) -> bool {
     let mut parts = token.split('/');
@@ -294,7 +309,12 @@ fn find_po_box_with(tokens: &[String], keep: fn(&&&[&str]) -> bool) -> Option<(u
 
 fn parse_street(tokens: &[String], line: &mut StreetLine) {
     let mut start = 0;
-    if is_house_number(&tokens[0]) && tokens.len() > 1 {
+    // A number word is a house number only before at least a name and a suffix, in a line with no digits.
+    let word_number = NUMBER_WORDS.contains(&tokens[0].as_str());
+    let house = is_house_number(&tokens[0])
+        && tokens.len() > 1
+        && (!word_number || tokens.len() > 2 && !tokens.iter().any(|t| t.chars().any(|c| c.is_ascii_digit())));
+    if house {
         let mut number = tokens[0].clone();
         start = 1;
         match tokens.get(1) {
@@ -302,12 +322,14 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
                 number = format!("{number} {t}");
                 start = 2;
             }
-            // "214 B SOUTH BLVD": a lone letter (not a directional) after the number belongs to it.
+            // "214 B SOUTH BLVD": a lone letter (not a directional) after the number belongs to it, unless a
+            // street type follows: then it is a lettered street ("1800 M ST NW").
             Some(t)
                 if tokens.len() > 3
                     && t.len() == 1
                     && t.chars().all(|c| c.is_ascii_alphabetic())
-                    && directional(t).is_none() =>
+                    && directional(t).is_none()
+                    && suffix(&tokens[2]).is_none() =>
             {
                 number.push_str(t);
                 start = 2;
@@ -415,6 +437,12 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
         let skip_hash = usize::from(next.is_some_and(|n| n == "#"));
         // A designator followed by a street type is part of the name: `123 FRONT ST`, `123 REAR RD N`.
         if tokens.get(i + 1 + skip_hash).is_some_and(|n| suffix(n).is_some() && !is_number_like(n)) {
+            continue;
+        }
+        // "STATE HIGHWAY NO 33", "OLD NUMBER 6 HIGHWAY": a number word of a road's name, not a unit.
+        if matches!(tokens[i].as_str(), "NO" | "NUMBER")
+            && (NUMBERED_ROAD_WORDS.contains(&tokens[i - 1].as_str()) || tokens[i - 1] == "OLD")
+        {
             continue;
         }
         // "# APT 2": the number sign stands before the real designator.
@@ -543,7 +571,8 @@ pub fn split_free_text(text: &str) -> FreeText {
         // Nothing marks where a city would start: only a known place name after the street's end counts
         // ("210 N THORNCREST DR CREVE COEUR"); otherwise it is all street ("1755 LAKE COOK").
         let end = street_end(&tail);
-        let city_len = (1..=tail.len().saturating_sub(end).min(4))
+        let ended = tail[..end].iter().skip(1).any(|t| suffix(t).is_some() || directional(t).is_some());
+        let city_len = (1..=if ended { tail.len().saturating_sub(end).min(4) } else { 0 })
             .rev()
             .find(|&n| is_known_us_place(&tail[tail.len() - n..].join(" ")))
             .unwrap_or(0);
