@@ -827,6 +827,18 @@ impl<'a> Work<'a> {
             // Pub 28: no punctuation on the last line.
             standardized.formatted = standardized.formatted.iter().map(|l| l.replace(',', "")).collect();
         }
+        // Free text as typed next to the whole standardized address, so a reader sees the change at a glance.
+        if let Some(text) = self.request.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let whole = standardized.formatted.join(", ");
+            if text != whole {
+                self.changes.push(Change {
+                    kind: ChangeKind::Standardize,
+                    field: "text".to_owned(),
+                    from: Some(text.to_owned()),
+                    to: Some(whole),
+                });
+            }
+        }
         let verdict = if self.issues.iter().any(|i| i.severity == Severity::Error) {
             Verdict::Invalid
         } else if self.changes.iter().any(|c| c.kind != ChangeKind::Standardize) {
