@@ -770,13 +770,13 @@ fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
 
 /// How many trailing words of a street-and-city run are the city.
 fn city_suffix_len(tokens: &[String], street_like: bool, zip: Option<&str>, state: Option<&str>) -> usize {
-    let end = street_end(tokens);
     // A run that is no street at all may be all city ("MINNEAPOLIS").
     let max = if street_like { tokens.len().saturating_sub(1) } else { tokens.len() }.min(5);
     // A place of this ZIP first, then any place of this state not reaching into the street.
     if let Some(n) = zip.and_then(|z| zip_place_len(tokens, z, max)) {
         return n;
     }
+    let end = street_end(tokens);
     for n in (1..=max).rev() {
         if end <= tokens.len() - n && is_place(&tokens[tokens.len() - n..].join(" "), None, state) {
             return n;
