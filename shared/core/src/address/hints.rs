@@ -151,6 +151,11 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
             let rest = &folded_words[end..];
             // A number after a box or unit word is that box's or unit's, not a house number.
             let boxed = rest.len() >= 2 && BOX_WORDS.contains(&rest[rest.len() - 2].as_str());
+            // A hint never swallows a PO box ("REF NO 24385309 PO BOX 41602").
+            let holds_a_box = rest.windows(2).any(|w| w[0] == "BOX" && w[1].chars().any(|c| c.is_ascii_digit()));
+            if holds_a_box {
+                continue;
+            }
             let street_name =
                 (phrase.kind == HintKind::Landmark && !boxed && ends_with_house_number(&segment[words[start].0..]))
                     || ends_with_thoroughfare(rest)
