@@ -15,6 +15,11 @@ pub enum Normalized {
     Invalid,
 }
 
+/// The postcode's letters and digits only, uppercased: the form prefixes and ranges are compared in.
+pub fn compact(postcode: &str) -> String {
+    postcode.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
 /// Normalizes `typed` for `country`. Countries without a pattern keep the text, uppercased and squashed.
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
@@ -22,7 +27,7 @@ pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     let Some(pattern) = country.postcode.as_ref().and_then(|p| p.get()) else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
     };
-    let compact: String = upper.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let compact = compact(&upper);
     if compact.is_empty() {
         return Normalized::Invalid;
     }

@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use super::model::RemoteArea;
+use super::postcode::compact;
 use super::refdata::csv_rows;
 
 #[derive(Debug)]
@@ -91,10 +92,6 @@ fn lists() -> &'static Lists {
             include_str!("../../../data/remote-areas/postcodes.csv"),
         )
     })
-}
-
-fn compact(postcode: &str) -> String {
-    postcode.chars().filter(char::is_ascii_alphanumeric).flat_map(|c| c.to_uppercase()).collect()
 }
 
 impl Rule {

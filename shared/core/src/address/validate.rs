@@ -472,7 +472,7 @@ impl<'a> Work<'a> {
     /// The region the postcode belongs to, by the metadata's postcode prefixes or the postcode data.
     fn region_of_postcode(&self) -> Option<&'static refdata::Region> {
         let valid = self.valid_postcode.as_deref()?;
-        let compact: String = valid.chars().filter(char::is_ascii_alphanumeric).collect();
+        let compact = postcode::compact(valid);
         let by_prefix: Vec<&refdata::Region> = self.country.regions_for_postcode(&compact);
         if let [only] = by_prefix.as_slice() {
             return Some(only);
@@ -503,7 +503,7 @@ impl<'a> Work<'a> {
                     self.check_military_region(region);
                 }
                 if let Some(valid) = self.valid_postcode.clone() {
-                    let compact: String = valid.chars().filter(char::is_ascii_alphanumeric).collect();
+                    let compact = postcode::compact(&valid);
                     let matches_prefix = region.postcode_prefix.as_ref().is_none_or(|p| p.is_match(&compact));
                     if !matches_prefix {
                         let owner =
