@@ -646,10 +646,15 @@ impl<'a> Work<'a> {
                     let short_form = |key: &String| {
                         folded.len() >= 4 && key.starts_with(&folded) && key[folded.len()..].starts_with(' ')
                     };
-                    let known = reference.known.iter().find(|p| {
-                        let keys = place_keys(p);
-                        keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form)
-                    });
+                    // Each place's folded keys once, for the exact search and the near-miss search below.
+                    let keyed: Vec<(&String, Vec<String>)> =
+                        reference.known.iter().map(|p| (p, place_keys(p))).collect();
+                    let known = keyed
+                        .iter()
+                        .find(|(_, keys)| {
+                            keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form)
+                        })
+                        .map(|(p, _)| *p);
                     let cedex = folded.contains(" CEDEX");
                     if let Some(place) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
@@ -658,11 +663,12 @@ impl<'a> Work<'a> {
                         if fold(place) == folded && accents(place) >= accents(&typed) {
                             shown = place.clone();
                         }
-                    } else if let Some(place) = reference.known.iter().find(|p| {
-                        place_keys(p).iter().any(|k| is_near_miss(&folded, k) || is_transliteration(&typed, p))
+                    } else if let Some((place, _)) = keyed.iter().find(|(p, keys)| {
+                        keys.iter().any(|k| is_near_miss(&folded, k)) || is_transliteration(&typed, p)
                     }) {
-                        shown = place.clone();
-                        kind = if fold(place) == fold(&typed.replace("ue", "u").replace("oe", "o").replace("ae", "a")) {
+                        shown = (*place).clone();
+                        // "Muenchen" is München spelt without umlauts: a spelling, not a correction.
+                        kind = if is_transliteration(&typed, place) {
                             ChangeKind::Standardize
                         } else {
                             ChangeKind::Correct
