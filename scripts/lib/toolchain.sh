@@ -23,12 +23,18 @@ ensure_wasm_target() {
   WASM_FALLBACK=1
 }
 
-build_core_for_wasm() {
+# Runs cargo for wasm32 (build, clippy) with the toolchain that ensure_wasm_target found.
+wasm_cargo() {
+  local subcommand="$1"; shift
   if [ "$WASM_FALLBACK" = 1 ]; then
     # Debian's toolchain lives in /usr/bin, behind rustup's on PATH; it builds std for wasm32 from source.
-    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build -p lastmile-core --target wasm32-unknown-unknown \
-      --target-dir target/wasm-debian -Zbuild-std=std,panic_abort
+    RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo "$subcommand" --target wasm32-unknown-unknown \
+      --target-dir target/wasm-debian -Zbuild-std=std,panic_abort "$@"
   else
-    cargo build -p lastmile-core --target wasm32-unknown-unknown --locked
+    cargo "$subcommand" --target wasm32-unknown-unknown --locked "$@"
   fi
+}
+
+build_core_for_wasm() {
+  wasm_cargo build -p lastmile-core
 }

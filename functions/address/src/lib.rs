@@ -7,8 +7,9 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json};
-use lastmile_core::address::{self, AddressRequest, AddressResult, BatchItem, BatchRequest, BatchResponse};
-use lastmile_core::contract::{self, ApiError, MAX_ADDRESS_BODY_BYTES, MAX_BATCH_ADDRESSES, MAX_BATCH_BODY_BYTES};
+use lastmile_core::address::api::{self, Defaults};
+use lastmile_core::address::{AddressResult, BatchItem};
+use lastmile_core::contract::{MAX_ADDRESS_BODY_BYTES, MAX_BATCH_ADDRESSES, MAX_BATCH_BODY_BYTES};
 use lastmile_platform::http::{ErrorResponse, RouteDoc, read_body};
 use lastmile_platform::tenants::TenantContext;
 use serde_json::json;
@@ -20,27 +21,28 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/v1/address/validate/batch", post(validate_batch))
 }
 
-/// Validates with the tenant's defaults applied to what the request leaves open.
-fn validate_for(tenant: &TenantContext, mut request: AddressRequest) -> Result<AddressResult, ApiError> {
-    if request.carrier_kind.is_none() {
-        request.carrier_kind = tenant.tenant.address.default_carrier_kind;
-    }
-    let result = address::validate(&request)?;
+/// What the tenant's configuration fills in where a request leaves it open.
+fn defaults(tenant: &TenantContext) -> Defaults {
+    Defaults { carrier_kind: tenant.tenant.address.default_carrier_kind }
+}
+
+fn log_result(result: &AddressResult) {
     // Verdicts and countries only: the address itself is personal data and stays out of the logs.
     tracing::info!(country = %result.country, verdict = ?result.verdict, issues = result.issues.len(), "address validated");
-    Ok(result)
 }
 
 async fn validate_one(Extension(tenant): Extension<TenantContext>, request: Request) -> Response {
     let (parts, body): (_, Body) = request.into_parts();
     let outcome = async {
         let bytes = read_body(&parts.headers, body, MAX_ADDRESS_BODY_BYTES).await?;
-        let request: AddressRequest = contract::parse_json_body(&bytes, MAX_ADDRESS_BODY_BYTES)?;
-        validate_for(&tenant, request)
+        api::validate_body(&bytes, defaults(&tenant))
     }
     .await;
     match outcome {
-        Ok(result) => Json(result).into_response(),
+        Ok(result) => {
+            log_result(&result);
+            Json(result).into_response()
+        }
         Err(e) => ErrorResponse(e).into_response(),
     }
 }
@@ -49,38 +51,18 @@ async fn validate_batch(Extension(tenant): Extension<TenantContext>, request: Re
     let (parts, body): (_, Body) = request.into_parts();
     let outcome = async {
         let bytes = read_body(&parts.headers, body, MAX_BATCH_BODY_BYTES).await?;
-        let batch: BatchRequest = contract::parse_json_body(&bytes, MAX_BATCH_BODY_BYTES)?;
-        if batch.addresses.len() > MAX_BATCH_ADDRESSES {
-            return Err(ApiError::new(
-                422,
-                "too_many_addresses",
-                format!("{} addresses given: at most {MAX_BATCH_ADDRESSES} per batch", batch.addresses.len()),
-            )
-            .with_field("addresses"));
-        }
-        let results = batch
-            .addresses
-            .into_iter()
-            .enumerate()
-            .map(|(i, value)| {
-                let item = serde_json::from_value::<AddressRequest>(value)
-                    .map_err(|e| ApiError::new(422, "invalid_type", format!("address {i} has a wrong type: {e}")))
-                    .and_then(|request| validate_for(&tenant, request));
-                match item {
-                    Ok(result) => BatchItem::Ok(Box::new(result)),
-                    Err(mut e) => {
-                        e.field =
-                            Some(format!("addresses[{i}]{}", e.field.map(|f| format!(".{f}")).unwrap_or_default()));
-                        BatchItem::Err(e.body())
-                    }
-                }
-            })
-            .collect();
-        Ok(BatchResponse { results })
+        api::validate_batch_body(&bytes, defaults(&tenant))
     }
     .await;
     match outcome {
-        Ok(response) => Json(response).into_response(),
+        Ok(response) => {
+            for item in &response.results {
+                if let BatchItem::Ok(result) = item {
+                    log_result(result);
+                }
+            }
+            Json(response).into_response()
+        }
         Err(e) => ErrorResponse(e).into_response(),
     }
 }

@@ -64,6 +64,8 @@ pub enum BenchCommand {
     Address(crate::bench::BenchArgs),
     /// Component accuracy of the US parser on the labelled corpora in tests/accuracy.
     Accuracy(crate::bench::accuracy::AccuracyArgs),
+    /// The edge worker in workerd: bundle size, start-up, validate vs health latency, next to `lastmile dev`.
+    Edge(crate::bench::edge::EdgeBenchArgs),
 }
 
 /// Validates one line of a JSON-lines batch: a JSON object, or plain text when a default country is given.

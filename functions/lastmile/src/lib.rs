@@ -6,4 +6,5 @@ pub mod bench;
 pub mod cli;
 pub mod dashboard;
 pub mod dev;
+pub mod harness;
 pub mod openapi;

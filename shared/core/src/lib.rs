@@ -4,4 +4,5 @@
 
 pub mod address;
 pub mod contract;
+pub mod shopify;
 pub mod text;

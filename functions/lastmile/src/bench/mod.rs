@@ -3,6 +3,7 @@
 //! (as ratios), and the peak RSS of `lastmile dev` with all reference data loaded.
 
 pub mod accuracy;
+pub mod edge;
 mod generator;
 mod rss;
 

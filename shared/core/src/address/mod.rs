@@ -2,6 +2,7 @@
 //! libaddressinput metadata, with deeper rules for the US (USPS Publication 28) and postcode data for US, GB,
 //! CA, DE, AT, FR and AU. `docs/address.md` is the contract.
 
+pub mod api;
 mod format;
 pub mod hints;
 pub mod intl;

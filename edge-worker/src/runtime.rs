@@ -1,0 +1,75 @@
+//! The Workers runtime glue: reads the request and the bindings, asks [`crate::service`], writes the answer.
+
+use worker::{Context, Env, Headers, Method, Request, Response, event};
+
+use crate::service::{self, CORS_HEADERS, RATE_LIMITER_BINDING, Reply, Route, Settings};
+
+#[event(fetch)]
+async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let correlation_id = header(&request, "x-correlation-id");
+    let reply = handle(request, &env).await;
+    respond(reply, correlation_id)
+}
+
+async fn handle(mut request: Request, env: &Env) -> Reply {
+    let method = request.method();
+    let route = match service::route(method_name(&method), &request.path()) {
+        Ok(route) => route,
+        Err(reply) => return reply,
+    };
+    match route {
+        Route::Preflight => return service::preflight(),
+        Route::Health => return service::health(),
+        Route::Validate | Route::ValidateBatch => {}
+    }
+    let settings = Settings::new(
+        env.secret("SHOPIFY_API_SECRET").ok().map(|s| s.to_string()),
+        env.var("SHOPIFY_API_KEY").ok().map(|v| v.to_string()),
+        env.var("SHOPIFY_SHOP_ALLOWLIST").ok().map(|v| v.to_string()),
+    );
+    let now = (worker::Date::now().as_millis() / 1000) as i64;
+    let shop = match service::authorize(&settings, header(&request, "authorization").as_deref(), now) {
+        Ok(shop) => shop,
+        Err(reply) => return reply,
+    };
+    // The binding exists on Cloudflare; a local runtime without it serves unlimited.
+    if let Ok(limiter) = env.rate_limiter(RATE_LIMITER_BINDING) {
+        let key = service::rate_limit_key(shop.as_deref(), header(&request, "cf-connecting-ip").as_deref());
+        if limiter.limit(key).await.is_ok_and(|outcome| !outcome.success) {
+            return service::rate_limited();
+        }
+    }
+    if let Err(reply) = service::check_declared_length(route, header(&request, "content-length").as_deref()) {
+        return reply;
+    }
+    match request.bytes().await {
+        Ok(body) => service::answer(route, &body),
+        Err(_) => service::unreadable_body(),
+    }
+}
+
+fn method_name(method: &Method) -> &str {
+    method.as_ref()
+}
+
+fn header(request: &Request, name: &str) -> Option<String> {
+    request.headers().get(name).ok().flatten()
+}
+
+fn respond(reply: Reply, correlation_id: Option<String>) -> worker::Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in CORS_HEADERS {
+        headers.set(name, value)?;
+    }
+    if !reply.body.is_empty() {
+        headers.set("content-type", "application/json")?;
+    }
+    for (name, value) in &reply.headers {
+        headers.set(name, value)?;
+    }
+    if let Some(id) = correlation_id {
+        headers.set("x-correlation-id", &id)?;
+    }
+    let response = if reply.body.is_empty() { Response::empty()? } else { Response::ok(reply.body)? };
+    Ok(response.with_status(reply.status).with_headers(headers))
+}

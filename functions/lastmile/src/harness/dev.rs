@@ -1,0 +1,73 @@
+//! A `lastmile dev` process on an ephemeral loopback port with its own data directory, killed on drop.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct DevProcess {
+    child: Child,
+    pub addr: String,
+    /// The local API key printed on first start.
+    pub key: String,
+    data_dir: Option<PathBuf>,
+}
+
+impl DevProcess {
+    /// Starts `exe dev` over a fresh data directory that is removed when the process is dropped.
+    pub fn start(exe: &Path) -> Result<DevProcess, Box<dyn std::error::Error>> {
+        let data_dir = std::env::temp_dir().join(format!("lastmile-dev-{}-{}", std::process::id(), fastrand::u64(..)));
+        let mut dev = Self::start_in(exe, &data_dir)?;
+        dev.data_dir = Some(data_dir);
+        Ok(dev)
+    }
+
+    /// Starts `exe dev` over `data_dir`, which must be new (the key is printed on first start only).
+    pub fn start_in(exe: &Path, data_dir: &Path) -> Result<DevProcess, Box<dyn std::error::Error>> {
+        let mut child = Command::new(exe)
+            .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let (mut addr, mut key) = (None, None);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while (addr.is_none() || key.is_none()) && Instant::now() < deadline {
+            let Some(line) = lines.next() else { break };
+            let line = line?;
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                addr = rest.split_whitespace().next().map(str::to_owned);
+            }
+            if let Some(k) = line.trim().strip_prefix("lmk_") {
+                key = Some(format!("lmk_{k}"));
+            }
+        }
+        // Keep reading the banner's end in the background so that the pipe never fills.
+        std::thread::spawn(move || lines.for_each(drop));
+        match (addr, key) {
+            (Some(addr), Some(key)) => Ok(DevProcess { child, addr, key, data_dir: None }),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err("lastmile dev did not print its address and key".into())
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(dir) = &self.data_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Shopify's signatures, checked as pure computation so that the edge worker and the Lambda functions share
+//! them: session tokens (JWT HS256 signed with the app's secret).
+
+pub mod session_token;
