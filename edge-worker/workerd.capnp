@@ -20,8 +20,7 @@ const config :Workerd.Config = (
 );
 
 const modules :List(Workerd.Worker.Module) = [
-  (name = "entry.mjs", esModule = embed "build/entry.mjs"),
-  (name = "index.js", esModule = embed "build/index.js"),
+  (name = "worker.mjs", esModule = embed "build/worker.mjs"),
   (name = "index_bg.wasm", wasm = embed "build/index_bg.wasm"),
 ];
 

@@ -1,6 +1,7 @@
 //! The Workers runtime glue: reads the request and the bindings, asks [`crate::service`], writes the answer.
 
-use worker::{Context, Env, Headers, Method, Request, Response, event};
+use worker::wasm_bindgen::JsValue;
+use worker::{Context, Env, Headers, Method, Request, Response, event, js_sys};
 
 use crate::service::{self, CORS_HEADERS, RATE_LIMITER_BINDING, Reply, Route, Settings};
 
@@ -23,9 +24,9 @@ async fn handle(mut request: Request, env: &Env) -> Reply {
         Route::Validate | Route::ValidateBatch => {}
     }
     let settings = Settings::new(
-        env.secret("SHOPIFY_API_SECRET").ok().map(|s| s.to_string()),
-        env.var("SHOPIFY_API_KEY").ok().map(|v| v.to_string()),
-        env.var("SHOPIFY_SHOP_ALLOWLIST").ok().map(|v| v.to_string()),
+        text_binding(env, "SHOPIFY_API_SECRET"),
+        text_binding(env, "SHOPIFY_API_KEY"),
+        text_binding(env, "SHOPIFY_SHOP_ALLOWLIST"),
     );
     let now = (worker::Date::now().as_millis() / 1000) as i64;
     let shop = match service::authorize(&settings, header(&request, "authorization").as_deref(), now) {
@@ -33,7 +34,9 @@ async fn handle(mut request: Request, env: &Env) -> Reply {
         Err(reply) => return reply,
     };
     // The binding exists on Cloudflare; a local runtime without it serves unlimited.
-    if let Ok(limiter) = env.rate_limiter(RATE_LIMITER_BINDING) {
+    if binding(env, RATE_LIMITER_BINDING).is_object()
+        && let Ok(limiter) = env.rate_limiter(RATE_LIMITER_BINDING)
+    {
         let key = service::rate_limit_key(shop.as_deref(), header(&request, "cf-connecting-ip").as_deref());
         if limiter.limit(key).await.is_ok_and(|outcome| !outcome.success) {
             return service::rate_limited();
@@ -46,6 +49,17 @@ async fn handle(mut request: Request, env: &Env) -> Reply {
         Ok(body) => service::answer(route, &body),
         Err(_) => service::unreadable_body(),
     }
+}
+
+/// A binding as a plain value, or `undefined`. Read this way rather than through `Env`'s typed getters, which
+/// throw (and so abort the request) on a binding that is present but `null`.
+fn binding(env: &Env, name: &str) -> JsValue {
+    js_sys::Reflect::get(env.as_ref(), &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A secret or a var: both are strings.
+fn text_binding(env: &Env, name: &str) -> Option<String> {
+    binding(env, name).as_string()
 }
 
 fn method_name(method: &Method) -> &str {

@@ -37,8 +37,8 @@ ensure_wasm_bindgen() {
   cargo install --quiet --root "$root" wasm-bindgen-cli --version "$version"
 }
 
-# Builds edge-worker/build/: entry.mjs (the entry module), index.js + index_bg.wasm (wasm-bindgen's output,
-# shrunk by wasm-opt when it is installed).
+# Builds edge-worker/build/: worker.mjs (the entry module bundled with wasm-bindgen's glue by esbuild, which
+# comes with wrangler) and index_bg.wasm (shrunk by wasm-opt when it is installed).
 build_edge_worker() {
   wasm_cargo build --profile edge -p lastmile-edge-worker
   local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -52,5 +52,8 @@ build_edge_worker() {
     mv "$EDGE_BUILD/index_bg.wasm.opt" "$EDGE_BUILD/index_bg.wasm"
   fi
   cp "$EDGE_DIR/entry.mjs" "$EDGE_BUILD/entry.mjs"
+  esbuild "$EDGE_BUILD/entry.mjs" --bundle --format=esm --log-level=warning \
+    --external:./index_bg.wasm --outfile="$EDGE_BUILD/worker.mjs"
+  rm -rf "$EDGE_BUILD/entry.mjs" "$EDGE_BUILD/index.js" "$EDGE_BUILD/snippets"
   ls -l "$EDGE_BUILD"
 }

@@ -5,7 +5,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use lastmile::harness::dev::DevProcess;
 use lastmile::harness::http::{self, Answer, Connection};
@@ -23,18 +22,15 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// One workerd for the whole test binary: starting it per test would only measure start-up.
-fn worker() -> &'static Workerd {
-    static WORKER: OnceLock<Workerd> = OnceLock::new();
-    WORKER.get_or_init(|| {
-        let (workerd, dir) = Workerd::default_paths(&root());
-        let bindings = CheckoutBindings {
-            shopify_api_secret: SECRET.into(),
-            shopify_api_key: API_KEY.into(),
-            shop_allowlist: format!("{SHOP}, {FLOOD_SHOP}"),
-        };
-        Workerd::start(&workerd, &dir, &bindings).expect("workerd serves the built worker")
-    })
+/// A workerd of each test's own (it starts in well under a second), stopped when the test ends.
+fn start_worker() -> Workerd {
+    let (workerd, dir) = Workerd::default_paths(&root());
+    let bindings = CheckoutBindings {
+        shopify_api_secret: SECRET.into(),
+        shopify_api_key: API_KEY.into(),
+        shop_allowlist: format!("{SHOP}, {FLOOD_SHOP}"),
+    };
+    Workerd::start(&workerd, &dir, &bindings).expect(NEEDS)
 }
 
 fn now() -> i64 {
@@ -47,12 +43,12 @@ fn token(shop: &str, aud: &str, exp: i64, secret: &str) -> String {
     format!("Bearer {}", session_token::sign(&claims, secret.as_bytes()))
 }
 
-fn validate_on_checkout(authorization: Option<&str>, body: &str) -> Answer {
+fn validate_on_checkout(worker: &Workerd, authorization: Option<&str>, body: &str) -> Answer {
     let mut headers = vec![("Content-Type", "application/json"), ("Origin", "null")];
     if let Some(auth) = authorization {
         headers.push(("Authorization", auth));
     }
-    http::request(&worker().checkout, "POST", "/v1/address/validate", &headers, body.as_bytes()).unwrap()
+    http::request(&worker.checkout, "POST", "/v1/address/validate", &headers, body.as_bytes()).unwrap()
 }
 
 fn error_code(answer: &Answer) -> String {
@@ -64,10 +60,11 @@ const GOOD: &str = r#"{"country":"US","text":"123 main st, near the school, spri
 #[test]
 #[ignore = "needs the built edge worker and workerd: scripts/test builds them and runs this with --ignored"]
 fn every_address_case_gets_the_same_answer_from_the_worker_and_lastmile_dev() {
+    let worker = start_worker();
     let dev = DevProcess::start(&lastmile_tests::lastmile_bin()).expect(NEEDS);
     let auth = format!("Bearer {}", dev.key);
     let mut to_dev = Connection::open(&dev.addr).unwrap();
-    let mut to_edge = Connection::open(&worker().open).unwrap();
+    let mut to_edge = Connection::open(&worker.open).unwrap();
     let dev_headers = [("Content-Type", "application/json"), ("Authorization", auth.as_str())];
     let edge_headers = [("Content-Type", "application/json")];
     let mut compared = 0;
@@ -109,6 +106,7 @@ fn every_address_case_gets_the_same_answer_from_the_worker_and_lastmile_dev() {
 #[test]
 #[ignore = "needs the built edge worker and workerd: scripts/test builds them and runs this with --ignored"]
 fn bad_requests_get_the_same_errors_as_lastmile_dev() {
+    let worker = start_worker();
     let dev = DevProcess::start(&lastmile_tests::lastmile_bin()).expect(NEEDS);
     let auth = format!("Bearer {}", dev.key);
     let oversize = format!(r#"{{"country":"US","text":"{}"}}"#, "a".repeat(20_000));
@@ -124,7 +122,7 @@ fn bad_requests_get_the_same_errors_as_lastmile_dev() {
     ];
     for (method, path, body, status, code) in cases {
         let dev_answer = http::request(&dev.addr, method, path, &[("Authorization", &auth)], body).unwrap();
-        let edge = http::request(&worker().open, method, path, &[], body).unwrap();
+        let edge = http::request(&worker.open, method, path, &[], body).unwrap();
         assert_eq!(edge.status, status, "{path} with {:?}", String::from_utf8_lossy(&body[..body.len().min(40)]));
         if !code.is_empty() {
             assert_eq!(error_code(&edge), code);
@@ -132,17 +130,18 @@ fn bad_requests_get_the_same_errors_as_lastmile_dev() {
         assert_eq!((edge.status, edge.json()), (dev_answer.status, dev_answer.json()), "same error as lastmile dev");
         assert_eq!(edge.header("access-control-allow-origin"), Some("*"), "errors carry CORS headers too");
     }
-    let wrong_method = http::request(&worker().open, "GET", "/v1/address/validate", &[], b"").unwrap();
+    let wrong_method = http::request(&worker.open, "GET", "/v1/address/validate", &[], b"").unwrap();
     assert_eq!((wrong_method.status, error_code(&wrong_method).as_str()), (405, "method_not_allowed"));
-    let unknown = http::request(&worker().open, "GET", "/v1/nothing", &[], b"").unwrap();
+    let unknown = http::request(&worker.open, "GET", "/v1/nothing", &[], b"").unwrap();
     assert_eq!((unknown.status, error_code(&unknown).as_str()), (404, "not_found"));
 }
 
 #[test]
 #[ignore = "needs the built edge worker and workerd: scripts/test builds them and runs this with --ignored"]
 fn a_checkout_extension_passes_the_cors_preflight() {
+    let worker = start_worker();
     let answer = http::request(
-        &worker().checkout,
+        &worker.checkout,
         "OPTIONS",
         "/v1/address/validate",
         &[
@@ -165,7 +164,8 @@ fn a_checkout_extension_passes_the_cors_preflight() {
 #[test]
 #[ignore = "needs the built edge worker and workerd: scripts/test builds them and runs this with --ignored"]
 fn session_tokens_are_checked_when_the_secret_is_bound() {
-    let valid = validate_on_checkout(Some(&token(SHOP, API_KEY, now() + 60, SECRET)), GOOD);
+    let worker = start_worker();
+    let valid = validate_on_checkout(&worker, Some(&token(SHOP, API_KEY, now() + 60, SECRET)), GOOD);
     assert_eq!(valid.status, 200, "{}", valid.body);
     assert_eq!(valid.json()["verdict"], "fixable");
     assert_eq!(valid.json()["delivery_instructions"], "near the school");
@@ -180,37 +180,39 @@ fn session_tokens_are_checked_when_the_secret_is_bound() {
         ("shop not allowed", Some(token("other.myshopify.com", API_KEY, now() + 60, SECRET)), 401, "shop_not_allowed"),
     ];
     for (what, authorization, status, code) in refused {
-        let answer = validate_on_checkout(authorization.as_deref(), GOOD);
+        let answer = validate_on_checkout(&worker, authorization.as_deref(), GOOD);
         assert_eq!((answer.status, error_code(&answer).as_str()), (status, code), "{what}: {}", answer.body);
         assert_eq!(answer.json()["error"]["field"], "Authorization", "{what}");
         assert_eq!(answer.header("access-control-allow-origin"), Some("*"), "{what}");
     }
     // Expiry allows ten seconds of clock skew.
-    let just_expired = validate_on_checkout(Some(&token(SHOP, API_KEY, now() - 5, SECRET)), GOOD);
+    let just_expired = validate_on_checkout(&worker, Some(&token(SHOP, API_KEY, now() - 5, SECRET)), GOOD);
     assert_eq!(just_expired.status, 200);
 }
 
 #[test]
 #[ignore = "needs the built edge worker and workerd: scripts/test builds them and runs this with --ignored"]
 fn the_rate_limiter_answers_429_with_retry_after_per_shop() {
+    let worker = start_worker();
     // workerd.capnp's stand-in limiter allows 20 calls per 60 s per key.
     let flood = token(FLOOD_SHOP, API_KEY, now() + 60, SECRET);
-    let statuses: Vec<u16> = (0..25).map(|_| validate_on_checkout(Some(&flood), GOOD).status).collect();
+    let statuses: Vec<u16> = (0..25).map(|_| validate_on_checkout(&worker, Some(&flood), GOOD).status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 20, "{statuses:?}");
-    let limited = validate_on_checkout(Some(&flood), GOOD);
+    let limited = validate_on_checkout(&worker, Some(&flood), GOOD);
     assert_eq!((limited.status, error_code(&limited).as_str()), (429, "rate_limited"));
     assert_eq!(limited.header("retry-after"), Some("60"));
     // Another shop has its own budget.
-    assert_eq!(validate_on_checkout(Some(&token(SHOP, API_KEY, now() + 60, SECRET)), GOOD).status, 200);
+    assert_eq!(validate_on_checkout(&worker, Some(&token(SHOP, API_KEY, now() + 60, SECRET)), GOOD).status, 200);
 }
 
 #[test]
 #[ignore = "needs the built edge worker and workerd: scripts/test builds them and runs this with --ignored"]
 fn oversize_bodies_are_refused_with_413_on_the_checkout_service() {
+    let worker = start_worker();
     let auth = token(SHOP, API_KEY, now() + 60, SECRET);
     let batch = format!(r#"{{"addresses":[{}]}}"#, vec![format!(r#"{{"text":"{}"}}"#, "x".repeat(500)); 300].join(","));
     let answer = http::request(
-        &worker().checkout,
+        &worker.checkout,
         "POST",
         "/v1/address/validate/batch",
         &[("Authorization", &auth), ("Content-Type", "application/json")],
@@ -218,6 +220,6 @@ fn oversize_bodies_are_refused_with_413_on_the_checkout_service() {
     )
     .unwrap();
     assert_eq!((answer.status, error_code(&answer).as_str()), (413, "payload_too_large"));
-    let health = http::request(&worker().checkout, "GET", "/health", &[], b"").unwrap();
+    let health = http::request(&worker.checkout, "GET", "/health", &[], b"").unwrap();
     assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ok")), "health is open");
 }

@@ -48,9 +48,9 @@ impl Latency {
 pub fn run(args: &EdgeBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let wasm = std::fs::read(args.worker_dir.join("build/index_bg.wasm"))
         .map_err(|e| format!("{}: {e} (build the worker with scripts/edge build)", args.worker_dir.display()))?;
-    let glue = std::fs::read(args.worker_dir.join("build/index.js"))?;
+    let glue = std::fs::read(args.worker_dir.join("build/worker.mjs"))?;
     println!(
-        "bundle: index_bg.wasm {:.0} KB (gzip {:.0} KB), index.js {:.1} KB (gzip {:.1} KB); target <= 1024 KB gzip, Workers free-plan limit 3 MB",
+        "bundle: index_bg.wasm {:.0} KB (gzip {:.0} KB), worker.mjs {:.1} KB (gzip {:.1} KB); target <= 1024 KB gzip, Workers free-plan limit 3 MB",
         kb(wasm.len()),
         kb(gzip_len(&wasm)?),
         kb(glue.len()),

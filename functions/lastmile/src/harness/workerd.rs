@@ -37,7 +37,7 @@ impl Workerd {
         worker_dir: &Path,
         bindings: &CheckoutBindings,
     ) -> Result<Workerd, Box<dyn std::error::Error>> {
-        for built in ["build/entry.mjs", "build/index.js", "build/index_bg.wasm"] {
+        for built in ["build/worker.mjs", "build/index_bg.wasm"] {
             if !worker_dir.join(built).exists() {
                 return Err(format!(
                     "{} is missing: build the worker with scripts/edge build",
