@@ -57,3 +57,14 @@ build_edge_worker() {
   rm -rf "$EDGE_BUILD/entry.mjs" "$EDGE_BUILD/index.js" "$EDGE_BUILD/snippets"
   ls -l "$EDGE_BUILD"
 }
+
+# Packages the built worker as `wrangler deploy` would, without uploading: checks wrangler.toml and the build.
+check_wrangler_config() {
+  local out="$ROOT/target/edge-dry-run"
+  rm -rf "$out"
+  (cd "$EDGE_DIR" && CI=true wrangler deploy --dry-run --outdir "$out" >"$out.log" 2>&1) || {
+    cat "$out.log" >&2
+    return 1
+  }
+  ls "$out"
+}

@@ -85,14 +85,14 @@ pub fn run(args: &EdgeBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} sequential requests per route over one keep-alive loopback connection:", args.requests)?;
-    writeln!(out, "  {:<34} {:>9} {:>9}", "", "p50 ms", "p99 ms")?;
+    writeln!(out, "  {:<40} {:>9} {:>9}", "", "p50 ms", "p99 ms")?;
     for (name, l) in [
         ("workerd  GET /health", &edge_health),
         ("workerd  POST /v1/address/validate", &edge_validate),
         ("lastmile dev  GET /health", &dev_health),
         ("lastmile dev  POST /v1/address/validate", &dev_validate),
     ] {
-        writeln!(out, "  {name:<34} {:>9.3} {:>9.3}", l.p50, l.p99)?;
+        writeln!(out, "  {name:<40} {:>9.3} {:>9.3}", l.p50, l.p99)?;
     }
     writeln!(
         out,
