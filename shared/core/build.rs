@@ -18,7 +18,7 @@ fn main() -> BuildResult<()> {
 
     std::fs::write(out.join("formats.json"), formats(&data.join("address-formats/all.json"))?)?;
     let postcodes = data.join("postcodes");
-    std::fs::write(out.join("postcodes_US.tsv"), us_postcodes(&postcodes)?)?;
+    std::fs::write(out.join("postcodes_US.txt"), us_postcodes(&postcodes)?)?;
     for (country, file, admin) in [
         ("DE", "DE.csv", Admin::One),
         ("AT", "AT.csv", Admin::One),
@@ -29,7 +29,7 @@ fn main() -> BuildResult<()> {
         ("FR", "FR_communes_no_coords.csv", Admin::Two),
     ] {
         let table = generic_postcodes(&postcodes.join(file), admin)?;
-        std::fs::write(out.join(format!("postcodes_{country}.tsv")), table)?;
+        std::fs::write(out.join(format!("postcodes_{country}.txt")), table)?;
     }
     Ok(())
 }
@@ -128,12 +128,48 @@ fn merge_row(table: &mut BTreeMap<String, Entry>, row: &csv::StringRecord, admin
     }
 }
 
-fn render(table: &BTreeMap<String, Entry>) -> String {
-    let mut out = String::new();
+/// Writes a table column by column, which compresses about a quarter better than rows do (the bundle of the
+/// edge worker is measured gzipped): a header `lastmile-postcodes 1 <decimals>`, then five sections separated
+/// by `\x1e`, one line per postcode in each: the postcode front-coded against the previous one (count of
+/// shared leading characters, one digit, then the rest), the admin code, the places joined by `|`, and the
+/// latitude and longitude as differences from the previous row's in units of 10^-decimals degrees (empty
+/// when the postcode has no centroid). Coordinates are converted as decimal strings, so they come back exact.
+fn render(table: &BTreeMap<String, Entry>) -> BuildResult<String> {
+    let decimals = table
+        .values()
+        .flat_map(|e| [&e.lat, &e.lon])
+        .map(|v| v.split_once('.').map_or(0, |(_, fraction)| fraction.len()))
+        .max()
+        .unwrap_or(0);
+    let mut columns: [String; 5] = Default::default();
+    let mut previous_key = "";
+    let (mut previous_lat, mut previous_lon) = (0i64, 0i64);
     for (postcode, e) in table {
-        let _ = writeln!(out, "{postcode}\t{}\t{}\t{}\t{}", e.admin, e.places.join("|"), e.lat, e.lon);
+        let shared = postcode.bytes().zip(previous_key.bytes()).take(9).take_while(|(a, b)| a == b).count();
+        let _ = writeln!(columns[0], "{shared}{}", &postcode[shared..]);
+        previous_key = postcode;
+        let _ = writeln!(columns[1], "{}", e.admin);
+        let _ = writeln!(columns[2], "{}", e.places.join("|"));
+        if e.lat.is_empty() {
+            columns[3].push('\n');
+            columns[4].push('\n');
+        } else {
+            let (lat, lon) = (fixed_point(&e.lat, decimals)?, fixed_point(&e.lon, decimals)?);
+            let _ = writeln!(columns[3], "{}", lat - previous_lat);
+            let _ = writeln!(columns[4], "{}", lon - previous_lon);
+            (previous_lat, previous_lon) = (lat, lon);
+        }
     }
-    out
+    Ok(format!("lastmile-postcodes 1 {decimals}\n\x1e{}", columns.join("\x1e")))
+}
+
+/// `-87.637452` at 6 decimals → -87637452, from the digits rather than through a float.
+fn fixed_point(value: &str, decimals: usize) -> BuildResult<i64> {
+    let (negative, digits) = value.strip_prefix('-').map_or((false, value), |rest| (true, rest));
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let magnitude: i64 =
+        format!("{whole}{fraction:0<decimals$}").parse().map_err(|e| format!("coordinate {value}: {e}"))?;
+    Ok(if negative { -magnitude } else { magnitude })
 }
 
 fn generic_postcodes(path: &Path, admin: Admin) -> BuildResult<String> {
@@ -141,7 +177,7 @@ fn generic_postcodes(path: &Path, admin: Admin) -> BuildResult<String> {
     for row in read_rows(path)? {
         merge_row(&mut table, &row, admin);
     }
-    Ok(render(&table))
+    render(&table)
 }
 
 /// ZCTA internal points first (the better centroid), then GeoNames for places and for PO-box-only ZIPs.
@@ -152,5 +188,5 @@ fn us_postcodes(dir: &Path) -> BuildResult<String> {
             merge_row(&mut table, &row, Admin::One);
         }
     }
-    Ok(render(&table))
+    render(&table)
 }

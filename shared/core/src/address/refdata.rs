@@ -245,7 +245,7 @@ pub fn postcodes(country: &str) -> Option<&'static PostcodeTable> {
         ($cc:literal) => {{
             static TABLE: OnceLock<PostcodeTable> = OnceLock::new();
             Some(TABLE.get_or_init(|| {
-                PostcodeTable::parse(include_str!(concat!(env!("OUT_DIR"), "/postcodes_", $cc, ".tsv")))
+                PostcodeTable::parse(include_str!(concat!(env!("OUT_DIR"), "/postcodes_", $cc, ".txt")))
             }))
         }};
     }
@@ -272,28 +272,34 @@ pub struct PostcodeTable {
 }
 
 impl PostcodeTable {
+    /// Reads the columnar table that `build.rs` writes (its `render` documents the layout).
     fn parse(text: &str) -> Self {
         let mut table = PostcodeTable::default();
-        for line in text.lines() {
-            let mut cols = line.split('\t');
-            let (Some(code), Some(admin), Some(places), Some(lat), Some(lon)) =
-                (cols.next(), cols.next(), cols.next(), cols.next(), cols.next())
-            else {
-                continue;
+        let mut sections = text.split('\x1e');
+        let header = sections.next().unwrap_or_default();
+        let decimals = header.trim().strip_prefix("lastmile-postcodes 1 ").and_then(|d| d.parse::<i32>().ok());
+        let (Some(decimals), Some(keys), Some(admins), Some(places), Some(lats), Some(lons)) =
+            (decimals, sections.next(), sections.next(), sections.next(), sections.next(), sections.next())
+        else {
+            return table;
+        };
+        let scale = 10f64.powi(decimals);
+        let mut code = String::new();
+        let (mut lat, mut lon) = (0i64, 0i64);
+        let columns = keys.lines().zip(admins.lines()).zip(places.lines()).zip(lats.lines().zip(lons.lines()));
+        for (((key, admin), places), (lat_delta, lon_delta)) in columns {
+            let shared = key.get(..1).and_then(|d| d.parse::<usize>().ok()).unwrap_or(0);
+            code.truncate(shared);
+            code.push_str(key.get(1..).unwrap_or_default());
+            // Exact: both are integers below 2^53, so the division rounds as parsing the decimal would.
+            let centroid = match (lat_delta.parse::<i64>(), lon_delta.parse::<i64>()) {
+                (Ok(dlat), Ok(dlon)) => {
+                    (lat, lon) = (lat + dlat, lon + dlon);
+                    Some((lat as f64 / scale, lon as f64 / scale))
+                }
+                _ => None,
             };
-            let centroid = lat.parse().ok().zip(lon.parse().ok());
-            let places: Vec<String> = places.split('|').filter(|p| !p.is_empty()).map(str::to_owned).collect();
-            let keys: Vec<String> = places.iter().flat_map(|p| place_keys(p)).collect();
-            for key in &keys {
-                table.by_place.entry(key.clone()).or_default().push(code.to_owned());
-            }
-            let area: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
-            if !area.is_empty() {
-                table.by_area.entry(area).or_default().extend(places.iter().cloned());
-            }
-            table
-                .by_code
-                .insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, place_keys: keys, centroid });
+            table.insert(&code, admin, places, centroid);
         }
         for places in table.by_area.values_mut() {
             let mut counts: HashMap<&str, usize> = HashMap::default();
@@ -305,6 +311,20 @@ impl PostcodeTable {
             *places = ranked.into_iter().map(|(p, _)| p.to_owned()).collect();
         }
         table
+    }
+
+    fn insert(&mut self, code: &str, admin: &str, places: &str, centroid: Option<(f64, f64)>) {
+        let places: Vec<String> = places.split('|').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        let keys: Vec<String> = places.iter().flat_map(|p| place_keys(p)).collect();
+        for key in &keys {
+            self.by_place.entry(key.clone()).or_default().push(code.to_owned());
+        }
+        let area: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
+        if !area.is_empty() {
+            self.by_area.entry(area).or_default().extend(places.iter().cloned());
+        }
+        self.by_code
+            .insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, place_keys: keys, centroid });
     }
 
     /// Places of a postcode area, most frequent first (GB `EH` → Edinburgh, …).
