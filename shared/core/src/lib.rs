@@ -4,5 +4,7 @@
 
 pub mod address;
 pub mod contract;
+pub mod rating;
 pub mod shopify;
 pub mod text;
+pub mod units;

@@ -1,0 +1,3 @@
+//! The rating engine: what a parcel costs on each line, from rate cards as data.
+
+pub mod weight;
