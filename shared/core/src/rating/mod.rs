@@ -1,3 +1,4 @@
 //! The rating engine: what a parcel costs on each line, from rate cards as data.
 
+pub mod price;
 pub mod weight;
