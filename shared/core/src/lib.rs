@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod contract;
+pub mod geo;
 pub mod money;
 pub mod rating;
 pub mod shopify;
