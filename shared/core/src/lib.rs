@@ -3,6 +3,7 @@
 //! `lastmile dev` all run the same code.
 
 pub mod address;
+pub mod calendar;
 pub mod contract;
 pub mod geo;
 pub mod money;

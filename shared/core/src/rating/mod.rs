@@ -4,5 +4,6 @@ pub mod card;
 pub mod price;
 pub mod quote;
 pub mod surcharge;
+pub mod transit;
 pub mod weight;
 pub mod zone;
