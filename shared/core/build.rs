@@ -15,6 +15,8 @@ fn main() -> BuildResult<()> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     println!("cargo:rerun-if-changed={}", data.join("address-formats").display());
     println!("cargo:rerun-if-changed={}", data.join("postcodes").display());
+    println!("cargo:rerun-if-changed={}", data.join("ratecards").display());
+    std::fs::write(out.join("ratecards.rs"), ratecards(&data.join("ratecards"))?)?;
 
     std::fs::write(out.join("formats.json"), formats(&data.join("address-formats/all.json"))?)?;
     let postcodes = data.join("postcodes");
@@ -32,6 +34,21 @@ fn main() -> BuildResult<()> {
         std::fs::write(out.join(format!("postcodes_{country}.txt")), table)?;
     }
     Ok(())
+}
+
+/// Every rate card in `shared/data/ratecards`, as `(file name, text)` pairs: a card is added by adding its file.
+fn ratecards(dir: &Path) -> BuildResult<String> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.map(|entry| entry.map(|e| e.path())).collect::<Result<_, _>>()?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+    files.sort();
+    let mut out = String::from("&[\n");
+    for file in files {
+        let name = file.file_name().and_then(|n| n.to_str()).ok_or("rate card file name is not UTF-8")?;
+        let _ = writeln!(out, "    ({name:?}, include_str!({:?})),", file.canonicalize()?.display().to_string());
+    }
+    out.push(']');
+    Ok(out)
 }
 
 /// Country-level entries of the libaddressinput metadata with the fields the engine reads; language variants

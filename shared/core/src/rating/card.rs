@@ -100,6 +100,21 @@ pub struct Transit {
     pub closed_dates: Vec<jiff::civil::Date>,
 }
 
+/// The rate cards compiled into the binary (`shared/data/ratecards/*.toml`), as `(file name, TOML)`.
+pub const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/ratecards.rs"));
+
+/// The compiled-in cards, parsed once per process. A card that does not parse is a build-time mistake that
+/// the test suite reports; here it is left out with its error, so one bad file cannot stop every quote.
+pub fn builtin() -> &'static [Result<RateCard, (String, String)>] {
+    static CARDS: std::sync::OnceLock<Vec<Result<RateCard, (String, String)>>> = std::sync::OnceLock::new();
+    CARDS.get_or_init(|| {
+        BUILTIN
+            .iter()
+            .map(|(file, text)| RateCard::from_toml(text).map_err(|e| ((*file).to_owned(), e.to_string())))
+            .collect()
+    })
+}
+
 /// Why a card could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {
@@ -135,5 +150,25 @@ impl RateCard {
             return problem(format!("delivery weekday {day} is not 1 (Monday) to 7 (Sunday)"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_card_parses_and_ids_are_unique() {
+        let cards: Vec<&RateCard> =
+            builtin().iter().map(|card| card.as_ref().unwrap_or_else(|(file, e)| panic!("{file}: {e}"))).collect();
+        assert!(cards.len() >= 10, "{} cards", cards.len());
+        let mut ids: Vec<&str> = cards.iter().map(|c| c.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), cards.len(), "duplicate card ids");
+        for country in ["US", "DE", "GB", "FR", "CA", "AU"] {
+            assert!(cards.iter().any(|c| c.origin_countries.iter().any(|o| o == country)), "no line from {country}");
+        }
+        assert!(cards.iter().any(|c| c.kind == LineKind::Freight), "no per-pallet line");
     }
 }

@@ -1,0 +1,152 @@
+//! The rating issue's acceptance parcels, priced on the compiled-in rate cards with their arithmetic written
+//! out: the card rule and the date each step exercises.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use jiff::civil::{date, time};
+use lastmile_core::calendar::{CalendarId, holidays};
+use lastmile_core::rating::card::{RateCard, builtin};
+use lastmile_core::rating::quote::{Destination, Parcel, Request, quote};
+use lastmile_core::rating::transit::{Handover, estimate};
+use lastmile_core::rating::zone::Place;
+use lastmile_core::units::{parse_dimensions, parse_weight};
+
+fn card(id: &str) -> RateCard {
+    builtin().iter().filter_map(|c| c.as_ref().ok()).find(|c| c.id == id).cloned().expect(id)
+}
+
+fn parcel() -> [Parcel; 1] {
+    [Parcel { grams: parse_weight("2.3kg").unwrap(), dimensions: Some(parse_dimensions("40x30x20cm").unwrap()) }]
+}
+
+fn request<'a>(
+    origin: Place<'a>,
+    destination: Destination<'a>,
+    parcels: &'a [Parcel],
+    day: jiff::civil::Date,
+) -> Request<'a> {
+    Request {
+        origin,
+        destination,
+        parcels,
+        ship_date: day,
+        declared_value: None,
+        options: &[],
+        discount_basis_points: 0,
+    }
+}
+
+const WEEKDAYS: [u8; 5] = [1, 2, 3, 4, 5];
+
+#[test]
+fn anchorage_from_new_jersey_on_the_day_before_thanksgiving() {
+    let card = card("us-national-ground");
+    let parcels = parcel();
+    // The address engine flags 99501 as remote (us_non_contiguous) and cannot tell residential from a ZIP.
+    let anchorage = Destination {
+        country: "US",
+        postcode: "99501",
+        region: Some("AK"),
+        residential: None,
+        remote_area: true,
+        ..Default::default()
+    };
+    let q = quote(&card, &request(Place { country: "US", postcode: "07001" }, anchorage, &parcels, date(2026, 11, 25)))
+        .unwrap();
+    // [weight] lb, divisor 139, sides to the nearest inch: 40×30×20 cm → 16×12×8 in = 1,536 in³ / 139 =
+    // 11.051 lb > actual 2.3 kg = 5.071 lb → billable 12 lb.
+    assert_eq!((q.billable[0].actual, q.billable[0].volumetric, q.billable[0].billable), (5071, Some(11_051), 12_000));
+    // [zones] distance bands: New Jersey to Anchorage is over 1,800 mi → zone 8.
+    assert_eq!(q.zone, "8");
+    // [price] bracket up to 20 lb, zone 8: 63.90. Surcharges on 2026-11-25: residential 5.95 (unknown counts
+    // as residential), remote_area 16.50, peak 0.45 (2026-11-23..2027-01-17), fuel 18.25 % (2026-11-02..11-29)
+    // of 63.90 + 5.95 + 16.50 = 86.35 → 15.758875 → 15.76. Total 63.90 + 5.95 + 16.50 + 0.45 + 15.76 = 102.56.
+    let lines: Vec<(&str, i64)> = q.breakdown.iter().map(|c| (c.code.as_str(), c.minor)).collect();
+    assert_eq!(lines, [("base", 6390), ("residential", 595), ("remote_area", 1650), ("peak", 45), ("fuel", 1576)]);
+    assert_eq!(q.total_minor, 10_256);
+
+    // [transit] zone 8: 5–7 business days, Mon–Fri. Handed over Wed 2026-11-25 10:00 (before a 15:00 cut-off).
+    // Thu 11-26 is Thanksgiving (US): day 1 Fri 11-27, 2 Mon 11-30, 3 Tue 12-01, 4 Wed 12-02, 5 Thu 12-03,
+    // 6 Fri 12-04, 7 Mon 12-07.
+    let handover = Handover {
+        local: date(2026, 11, 25).at(10, 0, 0, 0),
+        cutoff: time(15, 0, 0, 0),
+        working_weekdays: &WEEKDAYS,
+        calendar: CalendarId::new("US", Some("NJ")),
+    };
+    let dates =
+        estimate(card.transit.as_ref().unwrap(), &q.zone, &handover, &CalendarId::new("US", Some("AK")), holidays())
+            .unwrap();
+    assert_eq!((dates.min, dates.max), (date(2026, 12, 3), date(2026, 12, 7)));
+    assert!(dates.skipped.iter().any(|s| s.contains("Thanksgiving")));
+}
+
+#[test]
+fn berlin_to_berlin_two_days_before_christmas() {
+    let card = card("de-paket");
+    let parcels = parcel();
+    let berlin = Destination {
+        country: "DE",
+        postcode: "10115",
+        region: Some("BE"),
+        residential: Some(true),
+        ..Default::default()
+    };
+    let q = quote(&card, &request(Place { country: "DE", postcode: "10557" }, berlin, &parcels, date(2026, 12, 23)))
+        .unwrap();
+    // [weight] kg, actual weight only, 0.1 kg steps: 2.3 kg. [zones] 10115 is in 01–99, not an island: national.
+    // [price] bracket up to 5 kg: 6.49; peak 0.19 (2026-11-16..12-31). Total 6.68.
+    assert_eq!((q.billable[0].billable, q.zone.as_str(), q.total_minor), (2300, "national", 668));
+    // [transit] national 1–2 days, Mon–Sat. Handed over Wed 12-23 10:00. Day 1 Thu 12-24; Fri 12-25 and
+    // Sat 12-26 are Christmas (DE), Sun no delivery: day 2 Mon 12-28.
+    let handover = Handover {
+        local: date(2026, 12, 23).at(10, 0, 0, 0),
+        cutoff: time(15, 0, 0, 0),
+        working_weekdays: &WEEKDAYS,
+        calendar: CalendarId::new("DE", Some("BE")),
+    };
+    let dates =
+        estimate(card.transit.as_ref().unwrap(), &q.zone, &handover, &CalendarId::new("DE", Some("BE")), holidays())
+            .unwrap();
+    assert_eq!((dates.min, dates.max), (date(2026, 12, 24), date(2026, 12, 28)));
+}
+
+#[test]
+fn rules_are_data_an_edited_card_changes_the_answer() {
+    // A copy of the card with a higher fuel rate for the same dates: 19.25 % of 86.35 = 16.622 → 16.62.
+    let text = lastmile_core::rating::card::BUILTIN.iter().find(|(f, _)| *f == "us-national-ground.toml").unwrap().1;
+    let edited = RateCard::from_toml(&text.replace("basis_points = 1825", "basis_points = 1925")).unwrap();
+    let parcels = parcel();
+    let anchorage = Destination {
+        country: "US",
+        postcode: "99501",
+        region: Some("AK"),
+        residential: None,
+        remote_area: true,
+        ..Default::default()
+    };
+    let q =
+        quote(&edited, &request(Place { country: "US", postcode: "07001" }, anchorage, &parcels, date(2026, 11, 25)))
+            .unwrap();
+    assert_eq!(q.breakdown.last().map(|c| (c.code.as_str(), c.minor)), Some(("fuel", 1662)));
+    assert_eq!(q.total_minor, 10_342);
+}
+
+#[test]
+fn lines_that_cannot_carry_a_parcel_are_excluded_with_reasons() {
+    let big = [Parcel { grams: 32_000, dimensions: Some(parse_dimensions("130x50x40cm").unwrap()) }];
+    let berlin = Destination { country: "DE", postcode: "10115", ..Default::default() };
+    let excluded =
+        quote(&card("de-paket"), &request(Place { country: "DE", postcode: "10557" }, berlin, &big, date(2026, 12, 1)))
+            .unwrap_err();
+    // DHL-Paket-like limit 31.5 kg
+    assert!(excluded.reason.contains("32000 g is over the line's 31500 g"), "{}", excluded.reason);
+    let po_box = Destination { country: "US", postcode: "20500", po_box: true, ..Default::default() };
+    let parcels = parcel();
+    let nj = Place { country: "US", postcode: "07001" };
+    assert!(quote(&card("us-national-ground"), &request(nj, po_box.clone(), &parcels, date(2026, 12, 1))).is_err());
+    assert!(quote(&card("us-postal-ground"), &request(nj, po_box, &parcels, date(2026, 12, 1))).is_ok());
+    let ohio = Destination { country: "US", postcode: "43215", region: Some("OH"), ..Default::default() };
+    let regional = quote(&card("us-regional-northeast"), &request(nj, ohio, &parcels, date(2026, 12, 1))).unwrap_err();
+    assert!(regional.reason.contains("delivers only to"), "{}", regional.reason);
+}
