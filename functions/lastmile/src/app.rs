@@ -47,6 +47,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
         },
     ];
     routes.extend(lastmile_fn_address::routes());
+    routes.extend(lastmile_fn_quote::routes());
     routes
 }
 
@@ -54,12 +55,14 @@ pub fn route_docs() -> Vec<RouteDoc> {
 pub fn router(registry: Arc<TenantRegistry>) -> Router {
     let tenant_api = Router::new()
         .merge(lastmile_fn_address::router())
+        .merge(lastmile_fn_quote::router())
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
         .route("/", get(|| async { Html(crate::dashboard::PAGE) }))
         .merge(tenant_api)
+        .merge(lastmile_fn_quote::carrier_service_router(registry))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(http::trace_requests))

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
-use lastmile_platform::tenants::TenantRegistry;
+use lastmile_platform::tenants::{KeyScope, TenantRegistry};
 
 pub const DEFAULT_TENANT: &str = "default";
 
@@ -23,6 +23,8 @@ pub struct Prepared {
     pub registry: Arc<TenantRegistry>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
+    /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
+    pub new_carrier_service_token: Option<String>,
 }
 
 /// Opens the data directory, creating the configuration, the default tenant and its key on first use.
@@ -30,15 +32,21 @@ pub fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + 
     std::fs::create_dir_all(data_dir)?;
     let server = config::load_or_init_server(data_dir)?;
     let registry = Arc::new(TenantRegistry::open(data_dir)?);
-    let mut new_key = None;
     if registry.tenant(DEFAULT_TENANT).is_none() {
         registry.put_tenant(TenantConfig::sample(DEFAULT_TENANT))?;
     }
-    if registry.keys(DEFAULT_TENANT).iter().all(|k| k.revoked) {
-        let (_, secret) = registry.create_key(DEFAULT_TENANT, "local", &now_rfc3339())?;
-        new_key = Some(secret);
+    let missing = |scope: KeyScope| registry.keys(DEFAULT_TENANT).iter().all(|k| k.revoked || k.scope != scope);
+    let mut new_key = None;
+    if missing(KeyScope::Api) {
+        new_key = Some(registry.create_key(DEFAULT_TENANT, "local", &now_rfc3339())?.1);
     }
-    Ok(Prepared { server, registry, new_key })
+    let mut new_carrier_service_token = None;
+    if missing(KeyScope::CarrierService) {
+        let created =
+            registry.create_scoped_key(DEFAULT_TENANT, "shopify", &now_rfc3339(), KeyScope::CarrierService)?;
+        new_carrier_service_token = Some(created.1);
+    }
+    Ok(Prepared { server, registry, new_key, new_carrier_service_token })
 }
 
 fn now_rfc3339() -> String {
@@ -61,6 +69,11 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         println!("created tenant '{DEFAULT_TENANT}' with a local API key (shown once, stored hashed):\n  {key}");
         println!(
             "try: curl -s http://{local}/v1/address/validate -H 'Authorization: Bearer {key}' \\\n       -H 'content-type: application/json' -d '{{\"country\":\"US\",\"text\":\"1600 pennsylvania ave nw, washington dc 20500\"}}'"
+        );
+    }
+    if let Some(token) = &prepared.new_carrier_service_token {
+        println!(
+            "Shopify CarrierService callback for tenant '{DEFAULT_TENANT}' (shown once; the token opens this URL only):\n  http://{local}/shopify/carrier-service/{token}"
         );
     }
     println!("press Ctrl-C to stop");

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use lastmile_core::address::CarrierKind;
+use lastmile_core::rating::packing::PackingRule;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,23 @@ pub struct TenantConfig {
     pub address: AddressSettings,
     #[serde(default)]
     pub warehouses: Vec<Warehouse>,
+    #[serde(default)]
+    pub rating: RatingSettings,
+}
+
+/// How quotes are made for this tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingSettings {
+    /// Rate-card ids the tenant ships with; empty for every compiled-in line.
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// The account discount tier on base prices, in basis points (1500 = 15 %).
+    #[serde(default)]
+    pub discount_basis_points: i64,
+    /// How order items become parcels.
+    #[serde(default)]
+    pub packing: PackingRule,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +121,9 @@ pub struct Warehouse {
     pub working_days: Vec<String>,
     #[serde(default)]
     pub shopify_location_ids: Vec<String>,
+    /// Other origin postcodes that mean this warehouse (as Shopify's rate requests send them).
+    #[serde(default)]
+    pub origin_postcodes: Vec<String>,
 }
 
 impl TenantConfig {
@@ -113,6 +134,7 @@ impl TenantConfig {
             id: id.to_owned(),
             name: "Sample seller".to_owned(),
             address: AddressSettings { default_carrier_kind: None },
+            rating: RatingSettings::default(),
             warehouses: vec![
                 Warehouse {
                     id: "us-nj".into(),
@@ -123,6 +145,18 @@ impl TenantConfig {
                     cutoff: "15:00".into(),
                     working_days: weekdays.clone(),
                     shopify_location_ids: Vec::new(),
+                    origin_postcodes: Vec::new(),
+                },
+                Warehouse {
+                    id: "ca-on".into(),
+                    country: "CA".into(),
+                    region: Some("ON".into()),
+                    postcode: "K2P 1L4".into(),
+                    time_zone: "America/Toronto".into(),
+                    cutoff: "15:00".into(),
+                    working_days: weekdays.clone(),
+                    shopify_location_ids: Vec::new(),
+                    origin_postcodes: Vec::new(),
                 },
                 Warehouse {
                     id: "de-hh".into(),
@@ -133,6 +167,7 @@ impl TenantConfig {
                     cutoff: "14:00".into(),
                     working_days: weekdays,
                     shopify_location_ids: Vec::new(),
+                    origin_postcodes: Vec::new(),
                 },
             ],
         }

@@ -25,6 +25,19 @@ pub struct KeyRecord {
     pub created_at: String,
     #[serde(default)]
     pub revoked: bool,
+    /// What the key opens: the JSON API, or only the tenant's Shopify CarrierService callback URL.
+    #[serde(default)]
+    pub scope: KeyScope,
+}
+
+/// A key opens one kind of door: a CarrierService token travels in a URL that Shopify stores, so it must not
+/// also open the API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyScope {
+    #[default]
+    Api,
+    CarrierService,
 }
 
 /// The tenant a request resolved to.
@@ -130,8 +143,19 @@ impl TenantRegistry {
         Ok(())
     }
 
-    /// Creates a key for `tenant` and returns its record and the secret, which is never stored.
+    /// Creates an API key for `tenant` and returns its record and the secret, which is never stored.
     pub fn create_key(&self, tenant: &str, name: &str, created_at: &str) -> Result<(KeyRecord, String), TenantError> {
+        self.create_scoped_key(tenant, name, created_at, KeyScope::Api)
+    }
+
+    /// Creates a key of `scope` for `tenant`; the secret is returned once and never stored.
+    pub fn create_scoped_key(
+        &self,
+        tenant: &str,
+        name: &str,
+        created_at: &str,
+        scope: KeyScope,
+    ) -> Result<(KeyRecord, String), TenantError> {
         if self.tenant(tenant).is_none() {
             return Err(TenantError::UnknownTenant(tenant.to_owned()));
         }
@@ -143,6 +167,7 @@ impl TenantRegistry {
             hash: hash_key(&secret),
             created_at: created_at.to_owned(),
             revoked: false,
+            scope,
         };
         let mut state = self.write();
         state.keys.push(record.clone());
@@ -163,12 +188,20 @@ impl TenantRegistry {
 
     /// The tenant of an API key, if the key is known, not revoked, and its tenant exists.
     pub fn resolve(&self, secret: &str) -> Option<TenantContext> {
+        self.resolve_scoped(secret, KeyScope::Api)
+    }
+
+    /// The tenant of a key of `scope`, if the key is known, not revoked, and its tenant exists.
+    pub fn resolve_scoped(&self, secret: &str, scope: KeyScope) -> Option<TenantContext> {
         if !secret.starts_with(KEY_PREFIX) {
             return None;
         }
         let hash = hash_key(secret);
         let state = self.read();
-        let key = state.keys.iter().find(|k| !k.revoked && constant_time_eq(k.hash.as_bytes(), hash.as_bytes()))?;
+        let key = state
+            .keys
+            .iter()
+            .find(|k| !k.revoked && k.scope == scope && constant_time_eq(k.hash.as_bytes(), hash.as_bytes()))?;
         let tenant = state.tenants.get(&key.tenant)?.clone();
         Some(TenantContext { tenant, key_id: key.id.clone() })
     }
@@ -203,6 +236,12 @@ mod tests {
         let reopened = TenantRegistry::open(&dir).expect("reopens");
         assert!(reopened.resolve(&secret).is_some());
         assert!(reopened.resolve("lmk_not-a-key").is_none());
+        let (_, token) = registry
+            .create_scoped_key("acme", "shopify", "2026-11-25T00:00:00Z", KeyScope::CarrierService)
+            .expect("key");
+        assert!(registry.resolve(&token).is_none(), "a carrier-service token does not open the API");
+        assert!(registry.resolve_scoped(&token, KeyScope::CarrierService).is_some());
+        assert!(registry.resolve_scoped(&secret, KeyScope::CarrierService).is_none(), "nor an API key the callback");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
