@@ -59,3 +59,25 @@ fn jsonl_streams_one_answer_per_line_in_order() {
     assert_eq!(lines[2]["error"]["code"], "invalid_type");
     assert_eq!(lines[3]["country"], "DE");
 }
+
+#[test]
+fn quote_prices_the_parcel_on_every_line() {
+    let data_dir = std::env::temp_dir().join(format!("lastmile-cli-quote-{}", std::process::id()));
+    let output = Command::new(lastmile_bin())
+        .args(["quote", "--from", "us-nj", "--to-country", "US", "--to-postcode", "99501", "--weight", "2.3kg"])
+        .args(["--dims", "40x30x20cm", "--ship-at", "2026-11-25T15:00:00Z", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let ground = answer["rates"].as_array().unwrap().iter().find(|r| r["line"] == "us-national-ground").unwrap();
+    // Hand-worked in shared/core/tests/quote_acceptance.rs.
+    assert_eq!(ground["total_minor"], 10_256);
+    let bad = Command::new(lastmile_bin())
+        .args(["quote", "--to-country", "US", "--to-postcode", "99501", "--weight", "heavy", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+}

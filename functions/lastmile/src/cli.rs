@@ -36,8 +36,40 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Price a parcel on every line the tenant ships with.
+    Quote(QuoteArgs),
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct QuoteArgs {
+    /// Warehouse id from the tenant's configuration (its first warehouse when absent).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Destination country (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    pub to_country: String,
+    /// Destination postcode.
+    #[arg(long)]
+    pub to_postcode: String,
+    /// Destination city, when known (it helps the address engine judge the destination).
+    #[arg(long)]
+    pub to_city: Option<String>,
+    /// Weight with its unit: 2.3kg, 500g, 5lb, 12oz.
+    #[arg(long)]
+    pub weight: String,
+    /// Dimensions with their unit: 40x30x20cm, 16x12x8in.
+    #[arg(long)]
+    pub dims: Option<String>,
+    /// Order time (RFC 3339); now when absent.
+    #[arg(long)]
+    pub ship_at: Option<String>,
+    /// Data directory whose tenant configuration to use; the sample configuration when it has none.
+    #[arg(long, default_value = ".lastmile")]
+    pub data_dir: PathBuf,
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +98,44 @@ pub enum BenchCommand {
     Accuracy(crate::bench::accuracy::AccuracyArgs),
     /// The edge worker in workerd: bundle size, start-up, validate vs health latency, next to `lastmile dev`.
     Edge(crate::bench::edge::EdgeBenchArgs),
+}
+
+/// `lastmile quote`: prints the rates as JSON; exit code 2 when the request was bad.
+pub fn quote(args: &QuoteArgs) -> Result<i32, Box<dyn std::error::Error>> {
+    let registered = lastmile_platform::tenants::TenantRegistry::open(&args.data_dir).ok().and_then(|r| r.tenant(&args.tenant));
+    let tenant = registered.map_or_else(|| lastmile_platform::config::TenantConfig::sample(&args.tenant), |t| (*t).clone());
+    let mut request = serde_json::json!({
+        "to": {"country": args.to_country, "postcode": args.to_postcode},
+        "parcels": [{"weight": args.weight}],
+    });
+    if let Some(from) = &args.from {
+        request["from"] = from.clone().into();
+    }
+    if let Some(city) = &args.to_city {
+        request["to"]["city"] = city.clone().into();
+    }
+    if let Some(dims) = &args.dims {
+        request["parcels"][0]["dims"] = dims.clone().into();
+    }
+    if let Some(at) = &args.ship_at {
+        request["ship_at"] = at.clone().into();
+    }
+    let outcome = serde_json::from_value::<lastmile_fn_quote::QuoteRequest>(request)
+        .map_err(|e| ApiError::new(422, "invalid_request", e.to_string()))
+        .and_then(|request| lastmile_fn_quote::quote_request(&tenant, request));
+    let mut out = std::io::stdout().lock();
+    let code = match outcome {
+        Ok(answer) => {
+            serde_json::to_writer_pretty(&mut out, &answer)?;
+            0
+        }
+        Err(e) => {
+            serde_json::to_writer_pretty(&mut out, &e.body())?;
+            2
+        }
+    };
+    writeln!(out)?;
+    Ok(code)
 }
 
 /// Validates one line of a JSON-lines batch: a JSON object, or plain text when a default country is given.
