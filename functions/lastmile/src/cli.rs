@@ -98,12 +98,16 @@ pub enum BenchCommand {
     Accuracy(crate::bench::accuracy::AccuracyArgs),
     /// The edge worker in workerd: bundle size, start-up, validate vs health latency, next to `lastmile dev`.
     Edge(crate::bench::edge::EdgeBenchArgs),
+    /// Quoting one parcel on every line, and a load run against the CarrierService callback of `lastmile dev`.
+    Quote(crate::bench::quote::QuoteBenchArgs),
 }
 
 /// `lastmile quote`: prints the rates as JSON; exit code 2 when the request was bad.
 pub fn quote(args: &QuoteArgs) -> Result<i32, Box<dyn std::error::Error>> {
-    let registered = lastmile_platform::tenants::TenantRegistry::open(&args.data_dir).ok().and_then(|r| r.tenant(&args.tenant));
-    let tenant = registered.map_or_else(|| lastmile_platform::config::TenantConfig::sample(&args.tenant), |t| (*t).clone());
+    let registered =
+        lastmile_platform::tenants::TenantRegistry::open(&args.data_dir).ok().and_then(|r| r.tenant(&args.tenant));
+    let tenant =
+        registered.map_or_else(|| lastmile_platform::config::TenantConfig::sample(&args.tenant), |t| (*t).clone());
     let mut request = serde_json::json!({
         "to": {"country": args.to_country, "postcode": args.to_postcode},
         "parcels": [{"weight": args.weight}],

@@ -15,6 +15,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench { command: BenchCommand::Address(args) } => lastmile::bench::run(&args).map(|()| 0),
         Command::Bench { command: BenchCommand::Accuracy(args) } => lastmile::bench::accuracy::run(&args).map(|()| 0),
         Command::Bench { command: BenchCommand::Edge(args) } => lastmile::bench::edge::run(&args).map(|()| 0),
+        Command::Bench { command: BenchCommand::Quote(args) } => lastmile::bench::quote::run(&args).map(|()| 0),
         Command::Quote(args) => lastmile::cli::quote(&args),
         Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document())
             .map(|s| println!("{s}"))

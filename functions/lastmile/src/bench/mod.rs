@@ -5,6 +5,7 @@
 pub mod accuracy;
 pub mod edge;
 mod generator;
+pub mod quote;
 mod rss;
 
 use std::path::PathBuf;

@@ -10,6 +10,8 @@ pub struct DevProcess {
     pub addr: String,
     /// The local API key printed on first start.
     pub key: String,
+    /// The Shopify CarrierService callback URL printed on first start.
+    pub carrier_service_url: Option<String>,
     data_dir: Option<PathBuf>,
 }
 
@@ -33,22 +35,29 @@ impl DevProcess {
             .spawn()?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let (mut addr, mut key) = (None, None);
+        let (mut addr, mut key, mut carrier_service_url) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while (addr.is_none() || key.is_none()) && Instant::now() < deadline {
+        // The banner ends with the line that says how to stop the server.
+        while Instant::now() < deadline {
             let Some(line) = lines.next() else { break };
             let line = line?;
+            if line.contains("Ctrl-C") {
+                break;
+            }
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 addr = rest.split_whitespace().next().map(str::to_owned);
             }
             if let Some(k) = line.trim().strip_prefix("lmk_") {
                 key = Some(format!("lmk_{k}"));
             }
+            if line.contains("/shopify/carrier-service/") {
+                carrier_service_url = Some(line.trim().to_owned());
+            }
         }
         // Keep reading the banner's end in the background so that the pipe never fills.
         std::thread::spawn(move || lines.for_each(drop));
         match (addr, key) {
-            (Some(addr), Some(key)) => Ok(DevProcess { child, addr, key, data_dir: None }),
+            (Some(addr), Some(key)) => Ok(DevProcess { child, addr, key, carrier_service_url, data_dir: None }),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
