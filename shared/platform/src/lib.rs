@@ -4,5 +4,6 @@
 
 pub mod config;
 pub mod http;
+pub mod shopify_admin;
 pub mod telemetry;
 pub mod tenants;
