@@ -260,16 +260,23 @@ impl<'a> Work<'a> {
     /// abbreviated, unpunctuated.
     fn us_street_lines(&mut self) {
         let military = self.military_context();
-        let parsed: Vec<(String, Vec<String>, us::StreetLine)> = self
-            .lines
-            .iter()
-            .map(|l| {
-                let tokens = us::tokens(l);
-                let line = us::parse_line(&tokens, military);
-                (l.clone(), tokens, line)
-            })
-            .collect();
-        let is_delivery = |(_, tokens, line): &(String, Vec<String>, us::StreetLine)| {
+        // The words of every line in one buffer.
+        let mut buf = String::new();
+        let mut spans = Vec::new();
+        let mut ends = Vec::with_capacity(self.lines.len());
+        for l in &self.lines {
+            us::tokenize(l, &mut buf, &mut spans);
+            ends.push(spans.len());
+        }
+        let mut start = 0;
+        let mut parsed: Vec<(String, Vec<&str>, us::StreetLine)> = Vec::with_capacity(self.lines.len());
+        for (l, end) in self.lines.iter().zip(ends) {
+            let tokens = us::words_of(&buf, &spans[start..end]);
+            let line = us::parse_line(&tokens, military);
+            parsed.push((l.clone(), tokens, line));
+            start = end;
+        }
+        let is_delivery = |(_, tokens, line): &(String, Vec<&str>, us::StreetLine)| {
             line.parts.po_box.is_some()
                 || line.parts.military.is_some()
                 || line.parts.rural_route.is_some()
