@@ -1,6 +1,8 @@
 //! United States: parsing and USPS Publication 28 standardization of street lines, PO boxes, rural routes
 //! and military (APO/FPO/DPO) addresses, and splitting free text into street, city, state and ZIP.
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 use super::intl::FreeText;
@@ -750,7 +752,15 @@ fn merge_fragments(segments: Vec<Vec<&str>>) -> Vec<String> {
 
 /// City names compare with their common abbreviations spelled out (ST LOUIS = SAINT LOUIS, W PALM BEACH).
 pub fn canonical_place(folded: &str) -> String {
-    folded.split(' ').map(canonical_word).collect::<Vec<_>>().join(" ")
+    canonical_place_cow(folded).into_owned()
+}
+
+/// [`canonical_place`], borrowing the name when no word of it is an abbreviation (the common case).
+pub fn canonical_place_cow(folded: &str) -> Cow<'_, str> {
+    if folded.split(' ').all(|w| canonical_word(w).len() == w.len()) {
+        return Cow::Borrowed(folded);
+    }
+    Cow::Owned(folded.split(' ').map(canonical_word).collect::<Vec<_>>().join(" "))
 }
 
 fn canonical_word(word: &str) -> &str {
@@ -783,25 +793,24 @@ fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
     info.place_keys
         .iter()
         .filter_map(|key| {
-            let words: Vec<&str> = key.split(' ').collect();
-            let n = words.len();
+            let n = key.split(' ').count();
             let tail = tokens.get(tokens.len().checked_sub(n)?..)?;
-            (n <= max && tail.iter().zip(&words).all(|(t, w)| canonical_word(t) == *w)).then_some(n)
+            (n <= max && tail.iter().zip(key.split(' ')).all(|(t, w)| canonical_word(t) == w)).then_some(n)
         })
         .max()
 }
 
 /// Whether words name a place anywhere in the US.
 fn is_known_us_place(words: &str) -> bool {
-    postcodes("US").is_some_and(|t| !t.postcodes_of_place(&canonical_place(words)).is_empty())
+    postcodes("US").is_some_and(|t| !t.postcodes_of_place(&canonical_place_cow(words)).is_empty())
 }
 
 /// Whether words name a place of the ZIP, or any place of the state.
 fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
     let Some(table) = postcodes("US") else { return false };
-    let key = canonical_place(words);
+    let key = canonical_place_cow(words);
     if let Some(info) = zip.and_then(|z| table.get(&z[..5.min(z.len())])) {
-        if info.place_keys.contains(&key) {
+        if info.place_keys.iter().any(|k| *k == key) {
             return true;
         }
     }

@@ -7,7 +7,7 @@ use super::postcode::{self, Normalized};
 use super::refdata::{self, CountryFormat, place_keys, postcodes};
 use super::{format, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
-use crate::text::{fold, has_non_latin_letters, is_near_miss, squash_spaces};
+use crate::text::{fold, fold_cow, has_non_latin_letters, is_near_miss, squash_spaces};
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
 /// country, oversized fields); everything wrong with the address itself is reported in the result.
@@ -221,7 +221,9 @@ impl<'a> Work<'a> {
         let mut kept = Vec::new();
         for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
             let (address, found) = hints::extract(&line);
-            self.record_hints(&format!("lines[{i}]"), found);
+            if !found.is_empty() {
+                self.record_hints(&format!("lines[{i}]"), found);
+            }
             if !address.is_empty() {
                 kept.push(address);
             }
@@ -250,8 +252,8 @@ impl<'a> Work<'a> {
     }
 
     fn military_context(&self) -> bool {
-        let locality = self.locality.as_deref().map(fold);
-        let region = self.region.as_deref().map(fold);
+        let locality = self.locality.as_deref().map(fold_cow);
+        let region = self.region.as_deref().map(fold_cow);
         matches!(locality.as_deref(), Some("APO" | "FPO" | "DPO"))
             || matches!(region.as_deref(), Some("AA" | "AE" | "AP"))
     }
@@ -269,14 +271,16 @@ impl<'a> Work<'a> {
             ends.push(spans.len());
         }
         let mut start = 0;
-        let mut parsed: Vec<(String, Vec<&str>, us::StreetLine)> = Vec::with_capacity(self.lines.len());
-        for (l, end) in self.lines.iter().zip(ends) {
+        // The lines are rebuilt below.
+        let lines = std::mem::take(&mut self.lines);
+        let mut parsed: Vec<(&str, Vec<&str>, us::StreetLine)> = Vec::with_capacity(lines.len());
+        for (l, end) in lines.iter().zip(ends) {
             let tokens = us::words_of(&buf, &spans[start..end]);
             let line = us::parse_line(&tokens, military);
-            parsed.push((l.clone(), tokens, line));
+            parsed.push((l, tokens, line));
             start = end;
         }
-        let is_delivery = |(_, tokens, line): &(String, Vec<&str>, us::StreetLine)| {
+        let is_delivery = |(_, tokens, line): &(&str, Vec<&str>, us::StreetLine)| {
             line.parts.po_box.is_some()
                 || line.parts.military.is_some()
                 || line.parts.rural_route.is_some()
@@ -289,11 +293,11 @@ impl<'a> Work<'a> {
                 .position(|(_, tokens, line)| line.parts.street_name.is_some() && us::unit_only(tokens).is_none())
         });
         let mut out_lines = Vec::new();
-        let mut main = primary.map(|i| parsed[i].2.clone());
+        let mut main = primary.map(|i| std::mem::take(&mut parsed[i].2));
         for (i, (original, tokens, _)) in parsed.iter().enumerate() {
             if Some(i) == primary {
                 // The delivery line keeps its place; filled in below once units from other lines joined it.
-                out_lines.push((i, original.clone(), String::new()));
+                out_lines.push((i, *original, String::new()));
                 continue;
             }
             if let (Some(main), Some((unit_type, unit_number))) = (main.as_mut(), us::unit_only(tokens)) {
@@ -307,13 +311,13 @@ impl<'a> Work<'a> {
                     continue;
                 }
             }
-            out_lines.push((i, original.clone(), tokens.join(" ")));
+            out_lines.push((i, *original, tokens.join(" ")));
         }
         if let (Some(i), Some(main)) = (primary, main.as_ref()) {
             if let Some(at) = out_lines.iter().position(|(index, _, _)| *index == i) {
                 let original = out_lines.remove(at).1;
                 for (k, rendered) in main.render_lines().into_iter().enumerate() {
-                    let from = if k == 0 { original.clone() } else { String::new() };
+                    let from = if k == 0 { original } else { "" };
                     out_lines.insert(at + k, (i, from, rendered));
                 }
             }
@@ -347,8 +351,10 @@ impl<'a> Work<'a> {
         }
         self.lines = Vec::new();
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
-            let from = (!original.is_empty()).then_some(original.as_str());
-            self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), from, Some(&standardized));
+            let from = (!original.is_empty()).then_some(original);
+            if from != Some(standardized.as_str()) {
+                self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), from, Some(&standardized));
+            }
             self.lines.push(standardized);
         }
         if let Some(org) = self.organization.take() {
@@ -452,9 +458,9 @@ impl<'a> Work<'a> {
                     self.components.zip4 = Some(plus4.to_owned());
                 }
             }
-            if let Some(table) = postcodes(&self.country.code) {
-                let key = lookup_key(&self.country.code, &valid);
-                if table.get(&key).is_none() && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") {
+            if postcodes(&self.country.code).is_some() {
+                // `info` is the row of this very postcode, looked up when it was recorded.
+                if self.info.is_none() && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") {
                     self.issue(
                         IssueCode::UnknownPostcode,
                         "postcode",
@@ -571,7 +577,7 @@ impl<'a> Work<'a> {
 
     fn check_military_region(&mut self, region: &refdata::Region) {
         let military_region = matches!(region.key.as_str(), "AA" | "AE" | "AP");
-        let military_city = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
+        let military_city = matches!(self.locality.as_deref().map(fold_cow).as_deref(), Some("APO" | "FPO" | "DPO"));
         if military_city && !military_region {
             self.issue(
                 IssueCode::MilitaryRegionMismatch,
@@ -637,7 +643,7 @@ impl<'a> Work<'a> {
     }
 
     fn check_locality(&mut self) {
-        let military = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
+        let military = matches!(self.locality.as_deref().map(fold_cow).as_deref(), Some("APO" | "FPO" | "DPO"));
         let reference = if military { None } else { self.locality_reference() };
         let upper = self.uppercases_locality();
         let spelled = |place: &str| if upper { place.to_uppercase() } else { place.to_owned() };
@@ -653,21 +659,25 @@ impl<'a> Work<'a> {
                     let short_form = |key: &String| {
                         folded.len() >= 4 && key.starts_with(&folded) && key[folded.len()..].starts_with(' ')
                     };
-                    // Each place's folded keys once, for the exact search and the near-miss search below.
-                    let keyed: Vec<(&String, Vec<String>)> =
-                        reference.known.iter().map(|p| (p, place_keys(p))).collect();
-                    let known = keyed
-                        .iter()
-                        .find(|(_, keys)| {
-                            keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form)
-                        })
-                        .map(|(p, _)| *p);
+                    // Each place's folded keys once, for the exact search and, when it fails, the near-miss
+                    // search below.
+                    let mut keyed: Vec<(&String, Vec<String>)> = Vec::with_capacity(reference.known.len());
+                    let mut known = None;
+                    for place in &reference.known {
+                        let keys = place_keys(place);
+                        if keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form) {
+                            known = Some((place, keys));
+                            break;
+                        }
+                        keyed.push((place, keys));
+                    }
                     let cedex = folded.contains(" CEDEX");
-                    if let Some(place) = known {
+                    if let Some((place, keys)) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
-                        // the typed one carries accents the data lacks ("Montréal" over "Montreal").
+                        // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The first
+                        // key is the place folded.
                         let accents = |s: &str| s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
-                        if fold(place) == folded && accents(place) >= accents(&typed) {
+                        if keys[0] == folded && accents(place) >= accents(&typed) {
                             shown = place.clone();
                         }
                     } else if let Some((place, _)) = keyed.iter().find(|(p, keys)| {
@@ -838,7 +848,9 @@ impl<'a> Work<'a> {
         standardized.formatted = format::render(template, &standardized);
         if self.country.code == "US" {
             // Pub 28: no punctuation on the last line.
-            standardized.formatted = standardized.formatted.iter().map(|l| l.replace(',', "")).collect();
+            for line in standardized.formatted.iter_mut().filter(|l| l.contains(',')) {
+                line.retain(|c| c != ',');
+            }
         }
         // Free text as typed next to the whole standardized address, so a reader sees the change at a glance.
         if let Some(text) = self.request.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
