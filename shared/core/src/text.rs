@@ -16,7 +16,7 @@ pub fn fold_cow(s: &str) -> Cow<'_, str> {
 }
 
 /// Whether `fold(s) == s`: uppercase ASCII letters and digits in words separated by single spaces.
-fn is_folded(s: &str) -> bool {
+pub fn is_folded(s: &str) -> bool {
     let bytes = s.as_bytes();
     bytes.first() != Some(&b' ')
         && bytes.last() != Some(&b' ')

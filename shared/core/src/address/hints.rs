@@ -28,12 +28,25 @@ struct Phrases {
     by_first_word: HashMap<String, Vec<WordPhrase>>,
     /// CJK phrases, found anywhere in a segment (no spaces to mark words).
     anywhere: Vec<(String, HintKind)>,
+    /// For each first letter or digit of a first word, the lengths of the first words it starts (bit n for
+    /// length n): most words of an address are ruled out by this without hashing.
+    first_word_lengths: [u64; 36],
+}
+
+/// Index of an uppercase ASCII letter or digit in [`Phrases::first_word_lengths`].
+fn initial_index(b: u8) -> Option<usize> {
+    match b {
+        b'A'..=b'Z' => Some(usize::from(b - b'A')),
+        b'0'..=b'9' => Some(26 + usize::from(b - b'0')),
+        _ => None,
+    }
 }
 
 impl Phrases {
     /// Parses `hints.csv` (`lang,phrase,kind,position`).
     fn from_csv(csv: &str) -> Self {
-        let mut phrases = Phrases { by_first_word: HashMap::default(), anywhere: Vec::new() };
+        let mut phrases =
+            Phrases { by_first_word: HashMap::default(), anywhere: Vec::new(), first_word_lengths: [0; 36] };
         for row in csv_rows(csv).into_iter().filter(|row| row.len() >= 4) {
             let folded = fold(&row[1]);
             let kind = if row[2] == "landmark" { HintKind::Landmark } else { HintKind::Instruction };
@@ -45,6 +58,13 @@ impl Phrases {
             } else {
                 let words: Vec<String> = folded.split(' ').map(str::to_owned).collect();
                 phrases.by_first_word.entry(words[0].clone()).or_default().push(WordPhrase { words, kind });
+            }
+        }
+        for word in phrases.by_first_word.keys() {
+            if let Some(i) = word.bytes().next().and_then(initial_index) {
+                if word.len() < 64 {
+                    phrases.first_word_lengths[i] |= 1 << word.len();
+                }
             }
         }
         // Longest first: "in der nahe von" before "in der nahe".
@@ -113,7 +133,8 @@ fn may_hold_a_hint(text: &str) -> bool {
             buf[n] = b.to_ascii_uppercase();
             n += 1;
         }
-        n > 0 && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
+        let possible = n > 0 && initial_index(buf[0]).is_some_and(|i| phrases.first_word_lengths[i] & (1 << n) != 0);
+        possible && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
     })
 }
 

@@ -1,13 +1,15 @@
 //! The validation pipeline: resolve the country, move hints out, split free text, standardize street lines,
 //! check postcode, region and locality against each other and the reference data, then flag and decide.
 
+use std::borrow::Cow;
+
 use super::hints::{self, HintKind};
 use super::model::*;
 use super::postcode::{self, Normalized};
 use super::refdata::{self, CountryFormat, place_keys, postcodes};
 use super::{format, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
-use crate::text::{fold, fold_cow, has_non_latin_letters, is_near_miss, squash_spaces};
+use crate::text::{fold, fold_cow, has_non_latin_letters, is_folded, is_near_miss, squash_spaces};
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
 /// country, oversized fields); everything wrong with the address itself is reported in the result.
@@ -595,14 +597,14 @@ impl<'a> Work<'a> {
         match self.country.code.as_str() {
             // Places of the ZIP; USPS also accepts other names of nearby places (Hollywood in Los Angeles).
             "US" => Some(LocalityReference {
-                known: info.places.clone(),
+                known: Cow::Borrowed(&info.places),
                 warn: true,
                 nearby: true,
                 infer: info.places.first().cloned(),
             }),
             // A postcode shared by several places (AU 2000: Barangaroo, Sydney …) names none of them for sure.
             "DE" | "AT" | "AU" | "FR" => Some(LocalityReference {
-                known: info.places.clone(),
+                known: Cow::Borrowed(&info.places),
                 warn: true,
                 nearby: false,
                 infer: match info.places.as_slice() {
@@ -620,7 +622,7 @@ impl<'a> Work<'a> {
                 let mut known = info.places.clone();
                 known.extend(area_places.iter().cloned());
                 known.extend(post_town.clone());
-                Some(LocalityReference { known, warn: true, nearby: false, infer: post_town })
+                Some(LocalityReference { known: Cow::Owned(known), warn: true, nearby: false, infer: post_town })
             }
             // CA rows name forward sortation areas ("Downtown Toronto (Harbourfront)"): good for spotting a typo
             // of the town they contain, too coarse to call any locality wrong.
@@ -636,7 +638,7 @@ impl<'a> Work<'a> {
                             .collect::<Vec<_>>()
                     })
                     .collect();
-                Some(LocalityReference { known, warn: false, nearby: false, infer: None })
+                Some(LocalityReference { known: Cow::Owned(known), warn: false, nearby: false, infer: None })
             }
             _ => None,
         }
@@ -647,7 +649,8 @@ impl<'a> Work<'a> {
         let reference = if military { None } else { self.locality_reference() };
         let upper = self.uppercases_locality();
         let spelled = |place: &str| if upper { place.to_uppercase() } else { place.to_owned() };
-        match self.locality.clone() {
+        // Taken here and put back standardized below.
+        match self.locality.take() {
             Some(typed) => {
                 let folded = fold(&typed);
                 let mut shown = typed.clone();
@@ -663,7 +666,7 @@ impl<'a> Work<'a> {
                     // search below.
                     let mut keyed: Vec<(&String, Vec<String>)> = Vec::with_capacity(reference.known.len());
                     let mut known = None;
-                    for place in &reference.known {
+                    for place in reference.known.iter() {
                         let keys = place_keys(place);
                         if keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form) {
                             known = Some((place, keys));
@@ -701,7 +704,10 @@ impl<'a> Work<'a> {
                         );
                     }
                 }
-                shown = if upper {
+                shown = if upper && is_folded(&shown) {
+                    // Uppercase, unpunctuated and single-spaced already.
+                    shown
+                } else if upper {
                     squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase())
                 } else {
                     squash_spaces(&shown)
@@ -897,7 +903,7 @@ impl<'a> Work<'a> {
 
 /// Places the reference data knows for a postcode, and how far to trust them.
 struct LocalityReference {
-    known: Vec<String>,
+    known: Cow<'static, [String]>,
     /// A locality that is none of them gets a warning.
     warn: bool,
     /// Nearby places of the same region are acceptable names too.
