@@ -37,7 +37,7 @@ pub fn render(fmt: &str, address: &Standardized) -> Vec<String> {
 
 /// Replaces the placeholders of one template line and tidies the separators that empty fields leave behind.
 fn fill(template: &str, address: &Standardized) -> String {
-    let mut text = String::new();
+    let mut text = String::with_capacity(template.len() + 32);
     let mut chars = template.chars();
     while let Some(c) = chars.next() {
         if c != '%' {

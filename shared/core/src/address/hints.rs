@@ -115,6 +115,15 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
     (kept.join(", "), hints)
 }
 
+/// [`extract`] for a line the caller owns: a line without hints is handed back as it is, trimmed.
+pub fn extract_owned(line: String) -> (String, Vec<Hint>) {
+    if !may_hold_a_hint(&line) {
+        let trimmed = line.trim();
+        return if trimmed.len() == line.len() { (line, Vec::new()) } else { (trimmed.to_owned(), Vec::new()) };
+    }
+    extract(&line)
+}
+
 /// Whether any word of `text` could start a phrase: most address lines hold none, and this probe of each
 /// word's uppercase form is far cheaper than folding and matching.
 fn may_hold_a_hint(text: &str) -> bool {

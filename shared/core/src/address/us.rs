@@ -60,7 +60,8 @@ impl StreetLine {
                 None => format!("{} {}", unit.kind, unit.number),
             };
         }
-        [
+        let mut street = String::with_capacity(48);
+        for part in [
             &self.parts.house_number,
             &self.parts.pre_directional,
             &self.parts.street_name,
@@ -71,9 +72,13 @@ impl StreetLine {
         ]
         .into_iter()
         .flatten()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(" ")
+        {
+            if !street.is_empty() {
+                street.push(' ');
+            }
+            street.push_str(part);
+        }
+        street
     }
 }
 
@@ -577,8 +582,8 @@ fn is_damaged_zip(token: &str) -> bool {
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
     let mut buf = String::with_capacity(text.len());
-    let mut spans = Vec::new();
-    let mut ends = Vec::new();
+    let mut spans = Vec::with_capacity(16);
+    let mut ends = Vec::with_capacity(4);
     for segment in text.split([',', '\n', ';']) {
         tokenize(segment, &mut buf, &mut spans);
         ends.push(spans.len());
@@ -665,10 +670,19 @@ fn take_zip(segments: &mut [Vec<&str>], out: &mut FreeText) {
 fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let flat: Vec<(usize, usize)> =
         segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))).collect();
+    // The candidate names are spelled into one buffer rather than joined anew for each length.
+    let mut key = String::new();
     for n in (1..=4.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
         let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i]).collect();
-        let Some(code) = usps().states.get(&words.join(" ")) else { continue };
+        key.clear();
+        for (k, word) in words.iter().enumerate() {
+            if k > 0 {
+                key.push(' ');
+            }
+            key.push_str(word);
+        }
+        let Some(code) = usps().states.get(key.as_str()) else { continue };
         let (ps, pi) = flat[flat.len() - n - 1];
         let previous = &segments[ps][pi];
         let same_segment = ps == run[0].0;

@@ -222,7 +222,7 @@ impl<'a> Work<'a> {
     fn take_hints(&mut self) {
         let mut kept = Vec::new();
         for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
-            let (address, found) = hints::extract(&line);
+            let (address, found) = hints::extract_owned(line);
             if !found.is_empty() {
                 self.record_hints(&format!("lines[{i}]"), found);
             }
@@ -232,7 +232,7 @@ impl<'a> Work<'a> {
         }
         self.lines = kept;
         if let Some(locality) = self.locality.take() {
-            let (address, found) = hints::extract(&locality);
+            let (address, found) = hints::extract_owned(locality);
             self.record_hints("locality", found);
             self.locality = Some(address).filter(|a| !a.is_empty());
         }
@@ -241,7 +241,7 @@ impl<'a> Work<'a> {
     /// Splits free text into the fields the structured input left empty.
     fn split_text(&mut self, text: Option<&str>) {
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return };
-        let (address, found) = hints::extract(&text.replace('\n', ", "));
+        let (address, found) = hints::extract_owned(text.replace('\n', ", "));
         self.record_hints("text", found);
         let parsed =
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
@@ -423,7 +423,8 @@ impl<'a> Work<'a> {
     }
 
     fn check_postcode(&mut self) {
-        let Some(typed) = self.postcode.clone() else {
+        // Every branch below puts a postcode back.
+        let Some(typed) = self.postcode.take() else {
             // Inferred before the region and locality checks, which both lean on the postcode.
             if let Some(inferred) = self.infer_postcode() {
                 self.change(ChangeKind::Infer, "postcode", None, Some(&inferred));
@@ -454,22 +455,19 @@ impl<'a> Work<'a> {
                 self.postcode = Some(typed.to_uppercase());
             }
         }
-        if let Some(valid) = self.valid_postcode.clone() {
-            if self.is_us() {
+        if let Some(valid) = self.valid_postcode.as_deref() {
+            if self.country.code == "US" {
                 if let Some((_, plus4)) = valid.split_once('-') {
                     self.components.zip4 = Some(plus4.to_owned());
                 }
             }
-            if postcodes(&self.country.code).is_some() {
-                // `info` is the row of this very postcode, looked up when it was recorded.
-                if self.info.is_none() && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") {
-                    self.issue(
-                        IssueCode::UnknownPostcode,
-                        "postcode",
-                        Severity::Warning,
-                        format!("postcode {valid} is well formed but not in the reference data"),
-                    );
-                }
+            // `info` is the row of this very postcode, looked up when it was recorded.
+            let unknown = postcodes(&self.country.code).is_some()
+                && self.info.is_none()
+                && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR");
+            if unknown {
+                let message = format!("postcode {valid} is well formed but not in the reference data");
+                self.issue(IssueCode::UnknownPostcode, "postcode", Severity::Warning, message);
             }
         }
     }
@@ -517,24 +515,24 @@ impl<'a> Work<'a> {
                 if self.is_us() {
                     self.check_military_region(region);
                 }
-                if let Some(valid) = self.valid_postcode.clone() {
-                    let compact = postcode::compact(&valid);
-                    let matches_prefix = region.postcode_prefix.as_ref().is_none_or(|p| p.is_match(&compact));
-                    if !matches_prefix {
-                        let owner =
-                            self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
-                        let code = if self.is_us() && self.military_context() {
-                            IssueCode::MilitaryRegionMismatch
-                        } else {
-                            IssueCode::PostcodeRegionMismatch
-                        };
-                        self.issue(
-                            code,
-                            "postcode",
-                            Severity::Error,
-                            format!("postcode {valid} belongs to {owner}, not {}", region.key),
-                        );
-                    }
+                let mismatch = self.valid_postcode.as_deref().is_some_and(|valid| {
+                    region.postcode_prefix.as_ref().is_some_and(|p| !p.is_match(&postcode::compact(valid)))
+                });
+                if mismatch {
+                    let valid = self.valid_postcode.clone().unwrap_or_default();
+                    let owner =
+                        self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
+                    let code = if self.is_us() && self.military_context() {
+                        IssueCode::MilitaryRegionMismatch
+                    } else {
+                        IssueCode::PostcodeRegionMismatch
+                    };
+                    self.issue(
+                        code,
+                        "postcode",
+                        Severity::Error,
+                        format!("postcode {valid} belongs to {owner}, not {}", region.key),
+                    );
                 }
             }
             // This country's addresses carry no region: drop it rather than print it on the label.
@@ -656,7 +654,7 @@ impl<'a> Work<'a> {
                 let mut shown = typed.clone();
                 let mut kind = ChangeKind::Standardize;
                 if let Some(reference) = &reference {
-                    let canonical = us::canonical_place(&folded);
+                    let canonical = us::canonical_place_cow(&folded);
                     // "Frankfurt" for "Frankfurt am Main", "Halle" for "Halle (Saale)": the leading words of a
                     // place's name are that place too.
                     let short_form = |key: &String| {
@@ -668,7 +666,8 @@ impl<'a> Work<'a> {
                     let mut known = None;
                     for place in reference.known.iter() {
                         let keys = place_keys(place);
-                        if keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form) {
+                        if keys.contains(&folded) || keys.iter().any(|k| *k == canonical) || keys.iter().any(short_form)
+                        {
                             known = Some((place, keys));
                             break;
                         }
