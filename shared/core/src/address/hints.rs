@@ -133,9 +133,9 @@ fn may_hold_a_hint(text: &str) -> bool {
     let phrases = phrases();
     // Uppercased into a small stack buffer: no allocation for the common, hint-free line.
     let mut buf = [0u8; 32];
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'')).any(|word| {
+    text.as_bytes().split(|b| !(b.is_ascii_alphanumeric() || *b == b'\'')).any(|word| {
         let mut n = 0;
-        for b in word.bytes().filter(|b| *b != b'\'') {
+        for &b in word.iter().filter(|b| **b != b'\'') {
             if n == buf.len() {
                 return false;
             }

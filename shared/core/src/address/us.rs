@@ -97,6 +97,15 @@ pub fn words_of<'a>(buf: &'a str, spans: &[(usize, usize)]) -> Vec<&'a str> {
 
 /// [`tokens`] as byte ranges of `buf`, to which the cleaned words of `text` are appended.
 pub fn tokenize(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+    if text.is_ascii() {
+        tokenize_ascii(text.as_bytes(), buf, spans);
+    } else {
+        tokenize_chars(text, buf, spans);
+    }
+}
+
+/// [`tokenize`] for any text: accents removed by decomposition.
+fn tokenize_chars(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
     let trimmed = |c: char| c == '-' || c == ':';
     for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
@@ -144,6 +153,52 @@ pub fn tokenize(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
                 spans.push((part_start, part_start + part.len()));
             }
             part_start += part.len() + 1;
+        }
+    }
+}
+
+/// [`tokenize`] for ASCII text, the common case, byte by byte.
+fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+    let first = spans.len();
+    let separator = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b',' | b';');
+    for raw in text.split(separator) {
+        let start = buf.len();
+        for &b in raw {
+            if !matches!(b, b'.' | b'\'' | b'"' | b'(' | b')') {
+                buf.push(char::from(b.to_ascii_uppercase()));
+            }
+        }
+        let piece = &buf.as_bytes()[start..];
+        let trimmed = |b: &u8| *b == b'-' || *b == b':';
+        let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
+            buf.truncate(start);
+            continue;
+        };
+        let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
+        let (from, to) = (start + lead, start + piece.len() - tail);
+        let cleaned = &buf.as_bytes()[from..to];
+        // "SUITE100", "APT4B": a designator glued to its number.
+        if let Some(split) = cleaned.iter().position(u8::is_ascii_digit).filter(|&i| i >= 2) {
+            let word = &buf[from..from + split];
+            if word.bytes().all(|b| b.is_ascii_alphabetic()) && unit_designator(word).is_some() {
+                spans.push((from, from + split));
+                spans.push((from + split, to));
+                continue;
+            }
+        }
+        // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
+        let mut part_start = from;
+        for at in from..=to {
+            if at < to && buf.as_bytes()[at] != b'#' {
+                continue;
+            }
+            if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
+                spans.push((part_start - 1, part_start));
+            }
+            if at > part_start {
+                spans.push((part_start, at));
+            }
+            part_start = at + 1;
         }
     }
 }
@@ -897,6 +952,26 @@ mod tests {
 
     fn line(text: &str) -> StreetLine {
         parse(text, false)
+    }
+
+    fn words(text: &str, tokenizer: fn(&str, &mut String, &mut Vec<(usize, usize)>)) -> Vec<String> {
+        let (mut buf, mut spans) = (String::new(), Vec::new());
+        tokenizer(text, &mut buf, &mut spans);
+        words_of(&buf, &spans).into_iter().map(str::to_owned).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_tokenizer_agrees_with_the_general_one(text in "[ -~\t\n]{0,40}") {
+            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
+            proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
+        }
+
+        #[test]
+        fn the_ascii_tokenizer_agrees_on_punctuated_units(text in "(APT|STE|SUITE|#|-|:|[.#:a-z0-9-]{1,4}| |,){0,12}") {
+            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
+            proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
+        }
     }
 
     #[test]
