@@ -85,6 +85,22 @@ pub fn squash_spaces(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether [`squash_spaces`] would leave `text` as it is.
+pub fn is_squashed(text: &str) -> bool {
+    let mut previous_space = true;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if c != ' ' || previous_space {
+                return false;
+            }
+            previous_space = true;
+        } else {
+            previous_space = false;
+        }
+    }
+    !previous_space || text.is_empty()
+}
+
 /// Whether two folded names are one typo apart: edit distance within 1 for short names, 2 for longer ones.
 pub fn is_near_miss(typed: &str, known: &str) -> bool {
     if typed == known {
@@ -120,6 +136,11 @@ mod tests {
         #[test]
         fn the_ascii_fast_path_folds_like_the_unicode_path(s in "[ -~]{0,40}") {
             proptest::prop_assert_eq!(fold_ascii(&s), fold_unicode(&s));
+        }
+
+        #[test]
+        fn squashed_text_is_left_as_it_is(s in "[ a\t,\u{a0}]{0,12}") {
+            proptest::prop_assert_eq!(is_squashed(&s), squash_spaces(&s) == s);
         }
 
         #[test]

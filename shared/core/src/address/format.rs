@@ -37,7 +37,7 @@ pub fn render(fmt: &str, address: &Standardized) -> Vec<String> {
 
 /// Replaces the placeholders of one template line and tidies the separators that empty fields leave behind.
 fn fill(template: &str, address: &Standardized) -> String {
-    let mut text = String::with_capacity(template.len() + 32);
+    let mut text = String::new();
     let mut chars = template.chars();
     while let Some(c) = chars.next() {
         if c != '%' {
@@ -63,7 +63,7 @@ fn fill(template: &str, address: &Standardized) -> String {
     let start =
         if text.trim_start().starts_with('〒') && address.postcode.is_some() { text.trim_start() } else { trimmed };
     // Most lines need no tidying: no stray separators, single spaces.
-    if find_pair(start, b" ,").is_none() && find_pair(start, b",,").is_none() && is_squashed(start) {
+    if find_pair(start, b" ,").is_none() && find_pair(start, b",,").is_none() && crate::text::is_squashed(start) {
         return start.trim_end_matches([',', ' ']).to_owned();
     }
     crate::text::squash_spaces(&start.replace(" ,", ",").replace(",,", ",")).trim_end_matches([',', ' ']).to_owned()
@@ -73,22 +73,6 @@ fn fill(template: &str, address: &Standardized) -> String {
 /// needle.
 fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {
     text.as_bytes().windows(2).position(|w| w == pair)
-}
-
-/// Whether [`crate::text::squash_spaces`] would leave `text` as it is.
-fn is_squashed(text: &str) -> bool {
-    let mut previous_space = true;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            if c != ' ' || previous_space {
-                return false;
-            }
-            previous_space = true;
-        } else {
-            previous_space = false;
-        }
-    }
-    !previous_space || text.is_empty()
 }
 
 #[cfg(test)]

@@ -618,9 +618,9 @@ pub fn unit_only(tokens: &[&str]) -> Option<(String, Option<String>)> {
 }
 
 fn is_zip(token: &str) -> bool {
-    let digits: String = token.chars().filter(|c| *c != '-').collect();
-    digits.chars().all(|c| c.is_ascii_digit())
-        && matches!(digits.len(), 5 | 9)
+    let digits = token.bytes().filter(|b| *b != b'-');
+    digits.clone().all(|b| b.is_ascii_digit())
+        && matches!(digits.count(), 5 | 9)
         && (token.len() == 5 || token.len() == 9 || token.len() == 10)
 }
 

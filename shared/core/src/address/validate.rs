@@ -9,7 +9,7 @@ use super::postcode::{self, Normalized};
 use super::refdata::{self, CountryFormat, place_keys, postcodes};
 use super::{format, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
-use crate::text::{fold, fold_cow, has_non_latin_letters, is_folded, is_near_miss, squash_spaces};
+use crate::text::{fold, fold_cow, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces};
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
 /// country, oversized fields); everything wrong with the address itself is reported in the result.
@@ -265,8 +265,8 @@ impl<'a> Work<'a> {
     fn us_street_lines(&mut self) {
         let military = self.military_context();
         // The words of every line in one buffer.
-        let mut buf = String::new();
-        let mut spans = Vec::new();
+        let mut buf = String::with_capacity(self.lines.iter().map(String::len).sum());
+        let mut spans = Vec::with_capacity(16);
         let mut ends = Vec::with_capacity(self.lines.len());
         for l in &self.lines {
             us::tokenize(l, &mut buf, &mut spans);
@@ -598,7 +598,7 @@ impl<'a> Work<'a> {
                 known: Cow::Borrowed(&info.places),
                 warn: true,
                 nearby: true,
-                infer: info.places.first().cloned(),
+                infer: info.places.first().map(|p| Cow::Borrowed(p.as_str())),
             }),
             // A postcode shared by several places (AU 2000: Barangaroo, Sydney …) names none of them for sure.
             "DE" | "AT" | "AU" | "FR" => Some(LocalityReference {
@@ -606,7 +606,7 @@ impl<'a> Work<'a> {
                 warn: true,
                 nearby: false,
                 infer: match info.places.as_slice() {
-                    [only] => Some(only.clone()),
+                    [only] => Some(Cow::Borrowed(only.as_str())),
                     _ => None,
                 },
             }),
@@ -620,7 +620,8 @@ impl<'a> Work<'a> {
                 let mut known = info.places.clone();
                 known.extend(area_places.iter().cloned());
                 known.extend(post_town.clone());
-                Some(LocalityReference { known: Cow::Owned(known), warn: true, nearby: false, infer: post_town })
+                let infer = post_town.map(Cow::Owned);
+                Some(LocalityReference { known: Cow::Owned(known), warn: true, nearby: false, infer })
             }
             // CA rows name forward sortation areas ("Downtown Toronto (Harbourfront)"): good for spotting a typo
             // of the town they contain, too coarse to call any locality wrong.
@@ -662,7 +663,7 @@ impl<'a> Work<'a> {
                     };
                     // Each place's folded keys once, for the exact search and, when it fails, the near-miss
                     // search below.
-                    let mut keyed: Vec<(&String, Vec<String>)> = Vec::with_capacity(reference.known.len());
+                    let mut keyed: Vec<(&String, Vec<String>)> = Vec::new();
                     let mut known = None;
                     for place in reference.known.iter() {
                         let keys = place_keys(place);
@@ -707,7 +708,7 @@ impl<'a> Work<'a> {
                     // Uppercase, unpunctuated and single-spaced already.
                     shown
                 } else if upper {
-                    squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase())
+                    upper_locality(&shown, self.is_us())
                 } else {
                     squash_spaces(&shown)
                 };
@@ -908,7 +909,7 @@ struct LocalityReference {
     /// Nearby places of the same region are acceptable names too.
     nearby: bool,
     /// The locality to fill in when none was given.
-    infer: Option<String>,
+    infer: Option<Cow<'static, str>>,
 }
 
 /// "Muenchen" for "München": German umlauts written as two letters.
@@ -918,13 +919,29 @@ fn is_transliteration(typed: &str, place: &str) -> bool {
 }
 
 /// The key of a postcode in the country's table: ZIP5 for US, the outward code for GB, the FSA for CA.
-pub(super) fn lookup_key(country: &str, postcode: &str) -> String {
+pub(super) fn lookup_key<'a>(country: &str, postcode: &'a str) -> Cow<'a, str> {
+    // The first `n` characters, borrowed when they are ASCII.
+    let leading = |n: usize| match postcode.get(..n.min(postcode.len())) {
+        Some(key) if key.is_ascii() => Cow::Borrowed(key),
+        _ => Cow::Owned(postcode.chars().take(n).collect()),
+    };
     match country {
-        "US" => postcode.chars().take(5).collect(),
-        "GB" => postcode.split(' ').next().unwrap_or(postcode).to_owned(),
-        "CA" => postcode.chars().take(3).collect(),
-        _ => postcode.to_owned(),
+        "US" => leading(5),
+        "GB" => Cow::Borrowed(postcode.split(' ').next().unwrap_or(postcode)),
+        "CA" => leading(3),
+        _ => Cow::Borrowed(postcode),
     }
+}
+
+/// The locality as labels print it where it is uppercased: without US punctuation, single-spaced.
+fn upper_locality(shown: &str, us: bool) -> String {
+    if !shown.is_ascii() {
+        return squash_spaces(&strip_us_punctuation(shown, us).to_uppercase());
+    }
+    // One pass for ASCII names, and no squashing when the spaces are single already.
+    let upper: String =
+        shown.chars().map(|c| if us && matches!(c, '.' | ',') { ' ' } else { c.to_ascii_uppercase() }).collect();
+    if is_squashed(&upper) { upper } else { squash_spaces(&upper) }
 }
 
 fn strip_us_punctuation(s: &str, us: bool) -> String {
