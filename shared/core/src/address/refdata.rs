@@ -98,7 +98,7 @@ impl CountryFormat {
 
 impl Region {
     pub fn iso_code(&self, country: &str) -> Option<String> {
-        self.iso.as_ref().map(|iso| format!("{country}-{iso}"))
+        self.iso.as_ref().map(|iso| [country, "-", iso].concat())
     }
 }
 

@@ -51,12 +51,17 @@ fn non_empty(value: Option<&String>) -> Option<String> {
     value.map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
+/// [`non_empty`] without the copy.
+fn trimmed(value: Option<&String>) -> Option<&str> {
+    value.map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
 fn first_of(values: &[Option<&String>]) -> Option<String> {
     values.iter().find_map(|v| non_empty(*v))
 }
 
 fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, ApiError> {
-    let (typed, field) = match (non_empty(request.country_code.as_ref()), non_empty(request.country.as_ref())) {
+    let (typed, field) = match (trimmed(request.country_code.as_ref()), trimmed(request.country.as_ref())) {
         (Some(code), _) => (code, "country_code"),
         (None, Some(country)) => (country, "country"),
         (None, None) => {
@@ -68,7 +73,7 @@ fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, A
             .with_field("country"));
         }
     };
-    refdata::country_code(&typed).and_then(refdata::country).ok_or_else(|| {
+    refdata::country_code(typed).and_then(refdata::country).ok_or_else(|| {
         ApiError::new(
             422,
             "unknown_country",
