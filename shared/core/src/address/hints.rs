@@ -28,9 +28,19 @@ struct Phrases {
     by_first_word: HashMap<String, Vec<WordPhrase>>,
     /// CJK phrases, found anywhere in a segment (no spaces to mark words).
     anywhere: Vec<(String, HintKind)>,
-    /// For each first letter or digit of a first word, the lengths of the first words it starts (bit n for
-    /// length n): most words of an address are ruled out by this without hashing.
-    first_word_lengths: [u64; 36],
+    /// For each opening of a first word (see [`opening_index`]), the lengths of the first words it starts (bit n
+    /// for length n): most words of an address are ruled out by this without hashing.
+    opening_lengths: Vec<u64>,
+}
+
+/// Index of a word's opening in [`Phrases::opening_lengths`]: its first character, and its second or none.
+fn opening_index(word: &[u8]) -> Option<usize> {
+    let first = initial_index(*word.first()?)?;
+    let second = match word.get(1) {
+        None => 36,
+        Some(b) => initial_index(*b)?,
+    };
+    Some(first * 37 + second)
 }
 
 /// Index of an uppercase ASCII letter or digit in [`Phrases::first_word_lengths`].
@@ -46,7 +56,7 @@ impl Phrases {
     /// Parses `hints.csv` (`lang,phrase,kind,position`).
     fn from_csv(csv: &str) -> Self {
         let mut phrases =
-            Phrases { by_first_word: HashMap::default(), anywhere: Vec::new(), first_word_lengths: [0; 36] };
+            Phrases { by_first_word: HashMap::default(), anywhere: Vec::new(), opening_lengths: vec![0; 36 * 37] };
         for row in csv_rows(csv).into_iter().filter(|row| row.len() >= 4) {
             let folded = fold(&row[1]);
             let kind = if row[2] == "landmark" { HintKind::Landmark } else { HintKind::Instruction };
@@ -60,10 +70,11 @@ impl Phrases {
                 phrases.by_first_word.entry(words[0].clone()).or_default().push(WordPhrase { words, kind });
             }
         }
+        // Other first words (with other characters, or of 64 bytes and more) never match an ASCII word below.
         for word in phrases.by_first_word.keys() {
-            if let Some(i) = word.bytes().next().and_then(initial_index) {
+            if let Some(i) = opening_index(word.as_bytes()) {
                 if word.len() < 64 {
-                    phrases.first_word_lengths[i] |= 1 << word.len();
+                    phrases.opening_lengths[i] |= 1 << word.len();
                 }
             }
         }
@@ -142,7 +153,7 @@ fn may_hold_a_hint(text: &str) -> bool {
             buf[n] = b.to_ascii_uppercase();
             n += 1;
         }
-        let possible = n > 0 && initial_index(buf[0]).is_some_and(|i| phrases.first_word_lengths[i] & (1 << n) != 0);
+        let possible = opening_index(&buf[..n]).is_some_and(|i| phrases.opening_lengths[i] & (1 << n) != 0);
         possible && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
     })
 }
