@@ -64,7 +64,9 @@ fn fill(template: &str, address: &Standardized) -> String {
         if text.trim_start().starts_with('〒') && address.postcode.is_some() { text.trim_start() } else { trimmed };
     // Most lines need no tidying: no stray separators, single spaces.
     if find_pair(start, b" ,").is_none() && find_pair(start, b",,").is_none() && crate::text::is_squashed(start) {
-        return start.trim_end_matches([',', ' ']).to_owned();
+        let tidy = start.trim_end_matches([',', ' ']);
+        // The filled text itself when nothing was trimmed off.
+        return if tidy.len() == text.len() { text } else { tidy.to_owned() };
     }
     crate::text::squash_spaces(&start.replace(" ,", ",").replace(",,", ",")).trim_end_matches([',', ' ']).to_owned()
 }

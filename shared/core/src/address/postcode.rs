@@ -70,7 +70,7 @@ fn canonical_form(country: &CountryFormat, compact: &str) -> Option<String> {
                     return Some(laid_out);
                 }
             }
-        } else if pattern.is_match(compact) && example.len() == compact.len() {
+        } else if example.len() == compact.len() && pattern.is_match(compact) {
             return Some(compact.to_owned());
         }
     }
