@@ -729,15 +729,15 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let mut key = String::new();
     for n in (1..=4.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
-        let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i]).collect();
         key.clear();
-        for (k, word) in words.iter().enumerate() {
+        for (k, &(s, i)) in run.iter().enumerate() {
             if k > 0 {
                 key.push(' ');
             }
-            key.push_str(word);
+            key.push_str(segments[s][i]);
         }
         let Some(code) = usps().states.get(key.as_str()) else { continue };
+        let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i]).collect();
         let (ps, pi) = flat[flat.len() - n - 1];
         let previous = &segments[ps][pi];
         let same_segment = ps == run[0].0;
