@@ -1,11 +1,27 @@
 //! Text helpers shared by the engines: case and accent folding, whitespace, fuzzy comparison.
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Uppercase, accents removed, punctuation turned into spaces, whitespace collapsed: the form two spellings
 /// of the same name share ("Saint-Étienne" and "SAINT ETIENNE" both give `SAINT ETIENNE`).
 pub fn fold(s: &str) -> String {
     if s.is_ascii() { fold_ascii(s) } else { fold_unicode(s) }
+}
+
+/// [`fold`] that borrows text that is folded already (`SPRINGFIELD`, `IL`), as text the engine wrote itself is.
+pub fn fold_cow(s: &str) -> Cow<'_, str> {
+    if is_folded(s) { Cow::Borrowed(s) } else { Cow::Owned(fold(s)) }
+}
+
+/// Whether `fold(s) == s`: uppercase ASCII letters and digits in words separated by single spaces.
+pub fn is_folded(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b' ')
+        && !bytes.windows(2).any(|w| w == b"  ")
 }
 
 fn fold_unicode(s: &str) -> String {
@@ -69,6 +85,22 @@ pub fn squash_spaces(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether [`squash_spaces`] would leave `text` as it is.
+pub fn is_squashed(text: &str) -> bool {
+    let mut previous_space = true;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if c != ' ' || previous_space {
+                return false;
+            }
+            previous_space = true;
+        } else {
+            previous_space = false;
+        }
+    }
+    !previous_space || text.is_empty()
+}
+
 /// Whether two folded names are one typo apart: edit distance within 1 for short names, 2 for longer ones.
 pub fn is_near_miss(typed: &str, known: &str) -> bool {
     if typed == known {
@@ -104,6 +136,17 @@ mod tests {
         #[test]
         fn the_ascii_fast_path_folds_like_the_unicode_path(s in "[ -~]{0,40}") {
             proptest::prop_assert_eq!(fold_ascii(&s), fold_unicode(&s));
+        }
+
+        #[test]
+        fn squashed_text_is_left_as_it_is(s in "[ a\t,\u{a0}]{0,12}") {
+            proptest::prop_assert_eq!(is_squashed(&s), squash_spaces(&s) == s);
+        }
+
+        #[test]
+        fn borrowed_folds_are_folds(s in "[ A-Z0-9a-z.]{0,12}") {
+            let folded = fold_cow(&s);
+            proptest::prop_assert_eq!(folded.as_ref(), fold(&s));
         }
     }
 

@@ -5,11 +5,15 @@ use super::model::Standardized;
 
 pub fn render(fmt: &str, address: &Standardized) -> Vec<String> {
     let mut out = Vec::new();
-    for template_line in fmt.split("%n") {
-        if template_line.contains("%A") {
-            let before_after: Vec<&str> = template_line.splitn(2, "%A").collect();
-            let (before, after) =
-                (fill(before_after[0], address), fill(before_after.get(1).copied().unwrap_or(""), address));
+    let mut rest = Some(fmt);
+    while let Some(remaining) = rest {
+        let (template_line, next) = match find_pair(remaining, b"%n") {
+            Some(at) => (&remaining[..at], Some(&remaining[at + 2..])),
+            None => (remaining, None),
+        };
+        rest = next;
+        if let Some(at) = find_pair(template_line, b"%A") {
+            let (before, after) = (fill(&template_line[..at], address), fill(&template_line[at + 2..], address));
             let count = address.lines.len();
             for (i, line) in address.lines.iter().enumerate() {
                 let mut text = line.clone();
@@ -58,7 +62,19 @@ fn fill(template: &str, address: &Standardized) -> String {
     // "〒" only belongs in front of a postcode.
     let start =
         if text.trim_start().starts_with('〒') && address.postcode.is_some() { text.trim_start() } else { trimmed };
+    // Most lines need no tidying: no stray separators, single spaces.
+    if find_pair(start, b" ,").is_none() && find_pair(start, b",,").is_none() && crate::text::is_squashed(start) {
+        let tidy = start.trim_end_matches([',', ' ']);
+        // The filled text itself when nothing was trimmed off.
+        return if tidy.len() == text.len() { text } else { tidy.to_owned() };
+    }
     crate::text::squash_spaces(&start.replace(" ,", ",").replace(",,", ",")).trim_end_matches([',', ' ']).to_owned()
+}
+
+/// Byte offset of a two-character ASCII marker (`%n`, `" ,"`): cheaper than a substring search for so short a
+/// needle.
+fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {
+    text.as_bytes().windows(2).position(|w| w == pair)
 }
 
 #[cfg(test)]

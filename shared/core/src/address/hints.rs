@@ -28,12 +28,35 @@ struct Phrases {
     by_first_word: HashMap<String, Vec<WordPhrase>>,
     /// CJK phrases, found anywhere in a segment (no spaces to mark words).
     anywhere: Vec<(String, HintKind)>,
+    /// For each opening of a first word (see [`opening_index`]), the lengths of the first words it starts (bit n
+    /// for length n): most words of an address are ruled out by this without hashing.
+    opening_lengths: Vec<u64>,
+}
+
+/// Index of a word's opening in [`Phrases::opening_lengths`]: its first character, and its second or none.
+fn opening_index(word: &[u8]) -> Option<usize> {
+    let first = initial_index(*word.first()?)?;
+    let second = match word.get(1) {
+        None => 36,
+        Some(b) => initial_index(*b)?,
+    };
+    Some(first * 37 + second)
+}
+
+/// Index of an uppercase ASCII letter or digit in [`Phrases::first_word_lengths`].
+fn initial_index(b: u8) -> Option<usize> {
+    match b {
+        b'A'..=b'Z' => Some(usize::from(b - b'A')),
+        b'0'..=b'9' => Some(26 + usize::from(b - b'0')),
+        _ => None,
+    }
 }
 
 impl Phrases {
     /// Parses `hints.csv` (`lang,phrase,kind,position`).
     fn from_csv(csv: &str) -> Self {
-        let mut phrases = Phrases { by_first_word: HashMap::default(), anywhere: Vec::new() };
+        let mut phrases =
+            Phrases { by_first_word: HashMap::default(), anywhere: Vec::new(), opening_lengths: vec![0; 36 * 37] };
         for row in csv_rows(csv).into_iter().filter(|row| row.len() >= 4) {
             let folded = fold(&row[1]);
             let kind = if row[2] == "landmark" { HintKind::Landmark } else { HintKind::Instruction };
@@ -45,6 +68,14 @@ impl Phrases {
             } else {
                 let words: Vec<String> = folded.split(' ').map(str::to_owned).collect();
                 phrases.by_first_word.entry(words[0].clone()).or_default().push(WordPhrase { words, kind });
+            }
+        }
+        // Other first words (with other characters, or of 64 bytes and more) never match an ASCII word below.
+        for word in phrases.by_first_word.keys() {
+            if let Some(i) = opening_index(word.as_bytes()) {
+                if word.len() < 64 {
+                    phrases.opening_lengths[i] |= 1 << word.len();
+                }
             }
         }
         // Longest first: "in der nahe von" before "in der nahe".
@@ -95,6 +126,15 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
     (kept.join(", "), hints)
 }
 
+/// [`extract`] for a line the caller owns: a line without hints is handed back as it is, trimmed.
+pub fn extract_owned(line: String) -> (String, Vec<Hint>) {
+    if !may_hold_a_hint(&line) {
+        let trimmed = line.trim();
+        return if trimmed.len() == line.len() { (line, Vec::new()) } else { (trimmed.to_owned(), Vec::new()) };
+    }
+    extract(&line)
+}
+
 /// Whether any word of `text` could start a phrase: most address lines hold none, and this probe of each
 /// word's uppercase form is far cheaper than folding and matching.
 fn may_hold_a_hint(text: &str) -> bool {
@@ -104,16 +144,17 @@ fn may_hold_a_hint(text: &str) -> bool {
     let phrases = phrases();
     // Uppercased into a small stack buffer: no allocation for the common, hint-free line.
     let mut buf = [0u8; 32];
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'')).any(|word| {
+    text.as_bytes().split(|b| !(b.is_ascii_alphanumeric() || *b == b'\'')).any(|word| {
         let mut n = 0;
-        for b in word.bytes().filter(|b| *b != b'\'') {
+        for &b in word.iter().filter(|b| **b != b'\'') {
             if n == buf.len() {
                 return false;
             }
             buf[n] = b.to_ascii_uppercase();
             n += 1;
         }
-        n > 0 && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
+        let possible = opening_index(&buf[..n]).is_some_and(|i| phrases.opening_lengths[i] & (1 << n) != 0);
+        possible && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
     })
 }
 

@@ -23,7 +23,11 @@ pub fn compact(postcode: &str) -> String {
 /// Normalizes `typed` for `country`. Countries without a pattern keep the text, uppercased and squashed.
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
-    let upper: String = typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase();
+    let upper: String = if typed.is_ascii() {
+        typed.trim().to_ascii_uppercase()
+    } else {
+        typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase()
+    };
     let Some(pattern) = country.postcode.as_ref().and_then(|p| p.get()) else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
     };
@@ -66,7 +70,7 @@ fn canonical_form(country: &CountryFormat, compact: &str) -> Option<String> {
                     return Some(laid_out);
                 }
             }
-        } else if pattern.is_match(compact) && example.len() == compact.len() {
+        } else if example.len() == compact.len() && pattern.is_match(compact) {
             return Some(compact.to_owned());
         }
     }

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::text::fold;
+use crate::text::{fold, fold_cow};
 
 /// A pattern compiled on first use. There are thousands of region postcode patterns and a request touches
 /// one or two: compiling them all at start-up would cost tens of megabytes of automata.
@@ -82,8 +82,8 @@ impl CountryFormat {
 
     /// The region named by `text` (code, name, Latin name, ISO code or known variant), if any.
     pub fn region(&self, text: &str) -> Option<&Region> {
-        let folded = fold(text);
-        let index = self.region_index.get(&folded).or_else(|| {
+        let folded = fold_cow(text);
+        let index = self.region_index.get(folded.as_ref()).or_else(|| {
             let bare = folded.strip_prefix(self.code.as_str())?.strip_prefix(' ')?;
             self.region_index.get(bare)
         })?;
@@ -98,7 +98,7 @@ impl CountryFormat {
 
 impl Region {
     pub fn iso_code(&self, country: &str) -> Option<String> {
-        self.iso.as_ref().map(|iso| format!("{country}-{iso}"))
+        self.iso.as_ref().map(|iso| [country, "-", iso].concat())
     }
 }
 
@@ -220,7 +220,7 @@ pub fn country_code(text: &str) -> Option<&'static str> {
         }
         names
     });
-    names.get(&fold(text)).copied()
+    names.get(fold_cow(text).as_ref()).copied()
 }
 
 pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
@@ -358,11 +358,11 @@ impl PostcodeTable {
 pub fn place_keys(place: &str) -> Vec<String> {
     let folded = fold(place);
     let mut keys = vec![folded.clone()];
-    let canonical = super::us::canonical_place(&folded);
-    if canonical != folded {
+    if let std::borrow::Cow::Owned(canonical) = super::us::canonical_place_cow(&folded) {
         keys.push(canonical);
     }
-    if let Some(i) = folded.find(" ARRONDISSEMENT") {
+    // A search for the space first: far cheaper than a substring search for a word most names lack.
+    if let Some(i) = folded.match_indices(' ').map(|(i, _)| i).find(|&i| folded[i..].starts_with(" ARRONDISSEMENT")) {
         if let Some(base) = folded[..i].rsplit_once(' ').map(|(b, _)| b) {
             keys.push(base.to_owned());
         }

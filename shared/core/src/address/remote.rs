@@ -97,9 +97,17 @@ fn lists() -> &'static Lists {
 impl Rule {
     fn matches(&self, postcode: &str) -> bool {
         match self {
-            Rule::Prefix(prefix) => postcode.starts_with(prefix.as_str()),
+            // The first characters rule most prefixes and ranges out before a whole comparison.
+            Rule::Prefix(prefix) => {
+                prefix.as_bytes().first().is_none_or(|b| postcode.as_bytes().first() == Some(b))
+                    && postcode.starts_with(prefix.as_str())
+            }
             Rule::Range(from, to) => {
-                postcode.len() == from.len() && from.as_str() <= postcode && postcode <= to.as_str()
+                postcode.len() == from.len()
+                    && from.as_bytes().first() <= postcode.as_bytes().first()
+                    && postcode.as_bytes().first() <= to.as_bytes().first()
+                    && from.as_str() <= postcode
+                    && postcode <= to.as_str()
             }
             Rule::Outward { area, from, to } => {
                 // The outward code is everything but the three-character inward code.

@@ -2,7 +2,7 @@
 //! over what the address itself says, and it always gives its reason.
 
 use super::model::{Residential, Tristate};
-use crate::text::fold;
+use crate::text::{fold, fold_cow};
 
 /// Words in a street line that mark a business. Street names such as "School St" or "The Mall" are common,
 /// so only legal forms and words no home address carries count.
@@ -41,7 +41,7 @@ pub fn classify(
     if organization.is_some_and(|o| !o.trim().is_empty()) {
         return Residential { value: Tristate::No, reason: "a company name is given".to_owned() };
     }
-    let folded: Vec<String> = lines.iter().map(|l| fold(l)).collect();
+    let folded: Vec<_> = lines.iter().map(|l| fold_cow(l)).collect();
     let words = || folded.iter().flat_map(|l| l.split(' '));
     let unit = unit_type
         .map(fold)

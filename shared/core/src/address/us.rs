@@ -1,6 +1,8 @@
 //! United States: parsing and USPS Publication 28 standardization of street lines, PO boxes, rural routes
 //! and military (APO/FPO/DPO) addresses, and splitting free text into street, city, state and ZIP.
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 use super::intl::FreeText;
@@ -58,7 +60,8 @@ impl StreetLine {
                 None => format!("{} {}", unit.kind, unit.number),
             };
         }
-        [
+        let mut street = String::with_capacity(48);
+        for part in [
             &self.parts.house_number,
             &self.parts.pre_directional,
             &self.parts.street_name,
@@ -69,51 +72,135 @@ impl StreetLine {
         ]
         .into_iter()
         .flatten()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(" ")
+        {
+            if !street.is_empty() {
+                street.push(' ');
+            }
+            street.push_str(part);
+        }
+        street
     }
 }
 
 /// Uppercase, accents and periods removed, `#4` split into `#` `4`; commas end a token.
 pub fn tokens(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut spans = Vec::new();
+    tokenize(text, &mut buf, &mut spans);
+    spans.into_iter().map(|(start, end)| buf[start..end].to_owned()).collect()
+}
+
+/// The words of `text` borrowed from `buf`: one buffer for all of them rather than a string each.
+pub fn words_of<'a>(buf: &'a str, spans: &[(usize, usize)]) -> Vec<&'a str> {
+    spans.iter().map(|&(start, end)| &buf[start..end]).collect()
+}
+
+/// [`tokens`] as byte ranges of `buf`, to which the cleaned words of `text` are appended.
+pub fn tokenize(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+    if text.is_ascii() {
+        tokenize_ascii(text.as_bytes(), buf, spans);
+    } else {
+        tokenize_chars(text, buf, spans);
+    }
+}
+
+/// [`tokenize`] for any text: accents removed by decomposition.
+fn tokenize_chars(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+    let first = spans.len();
+    let trimmed = |c: char| c == '-' || c == ':';
     for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
-        let dropped = |c: &char| matches!(c, '.' | '\'' | '’' | '"' | '(' | ')');
-        let cleaned: String = if raw.is_ascii() {
-            raw.chars().filter(|c| !dropped(c)).map(|c| c.to_ascii_uppercase()).collect()
-        } else {
-            raw.nfd()
-                .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-                .filter(|c| !dropped(c))
-                .flat_map(char::to_uppercase)
-                .collect()
-        };
-        let cleaned = cleaned.trim_matches(|c: char| c == '-' || c == ':');
-        if cleaned.is_empty() {
+        if raw.is_empty() {
             continue;
         }
+        let start = buf.len();
+        if raw.is_ascii() {
+            let kept = raw.bytes().filter(|b| !matches!(b, b'.' | b'\'' | b'"' | b'(' | b')'));
+            buf.extend(kept.map(|b| char::from(b.to_ascii_uppercase())));
+        } else {
+            let dropped = |c: &char| matches!(c, '.' | '\'' | '’' | '"' | '(' | ')');
+            buf.extend(
+                raw.nfd()
+                    .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+                    .filter(|c| !dropped(c))
+                    .flat_map(char::to_uppercase),
+            );
+        }
+        let piece = &buf[start..];
+        let cleaned = piece.trim_matches(trimmed);
+        if cleaned.is_empty() {
+            buf.truncate(start);
+            continue;
+        }
+        let from = start + (piece.len() - piece.trim_start_matches(trimmed).len());
+        let to = from + cleaned.len();
         // "SUITE100", "APT4B": a designator glued to its number.
         if let Some(split) = cleaned.find(|c: char| c.is_ascii_digit()).filter(|&i| i >= 2) {
-            let (word, number) = cleaned.split_at(split);
+            let word = &cleaned[..split];
             if word.chars().all(|c| c.is_ascii_alphabetic()) && unit_designator(word).is_some() {
-                out.push(word.to_owned());
-                out.push(number.to_owned());
+                spans.push((from, from + split));
+                spans.push((from + split, to));
                 continue;
             }
         }
         // "#4", "BOX#", "APT#4": the number sign is a token of its own.
+        let mut part_start = from;
         for (i, part) in cleaned.split('#').enumerate() {
             // "# #" says no more than "#".
-            if i > 0 && out.last().is_none_or(|t: &String| t != "#") {
-                out.push("#".to_owned());
+            if i > 0 && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
+                spans.push((part_start - 1, part_start));
             }
             if !part.is_empty() {
-                out.push(part.to_owned());
+                spans.push((part_start, part_start + part.len()));
             }
+            part_start += part.len() + 1;
         }
     }
-    out
+}
+
+/// [`tokenize`] for ASCII text, the common case, byte by byte.
+fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+    let first = spans.len();
+    let separator = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b',' | b';');
+    for raw in text.split(separator) {
+        let start = buf.len();
+        for &b in raw {
+            if !matches!(b, b'.' | b'\'' | b'"' | b'(' | b')') {
+                buf.push(char::from(b.to_ascii_uppercase()));
+            }
+        }
+        let piece = &buf.as_bytes()[start..];
+        let trimmed = |b: &u8| *b == b'-' || *b == b':';
+        let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
+            buf.truncate(start);
+            continue;
+        };
+        let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
+        let (from, to) = (start + lead, start + piece.len() - tail);
+        let cleaned = &buf.as_bytes()[from..to];
+        // "SUITE100", "APT4B": a designator glued to its number.
+        if let Some(split) = cleaned.iter().position(u8::is_ascii_digit).filter(|&i| i >= 2) {
+            let word = &buf[from..from + split];
+            if word.bytes().all(|b| b.is_ascii_alphabetic()) && unit_designator(word).is_some() {
+                spans.push((from, from + split));
+                spans.push((from + split, to));
+                continue;
+            }
+        }
+        // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
+        let mut part_start = from;
+        for at in from..=to {
+            if at < to && buf.as_bytes()[at] != b'#' {
+                continue;
+            }
+            if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
+                spans.push((part_start - 1, part_start));
+            }
+            if at > part_start {
+                spans.push((part_start, at));
+            }
+            part_start = at + 1;
+        }
+    }
 }
 
 fn is_number_like(token: &str) -> bool {
@@ -197,58 +284,64 @@ const RURAL_PREFIXES: &[(&[&str], &str)] = &[
     (&["HC"], "HC"),
 ];
 
-fn strip_prefix<'a>(tokens: &'a [String], prefix: &[&str]) -> Option<&'a [String]> {
+fn strip_prefix<'a, 't>(tokens: &'a [&'t str], prefix: &[&str]) -> Option<&'a [&'t str]> {
     (tokens.len() >= prefix.len() && tokens.iter().zip(prefix).all(|(t, p)| t == p)).then(|| &tokens[prefix.len()..])
 }
 
 /// `BOX 5678` (or `BX 5678`) at the start of `rest`.
-fn box_number(rest: &[String]) -> Option<String> {
+fn box_number(rest: &[&str]) -> Option<String> {
     match rest {
-        [b, n, ..] if (b == "BOX" || b == "BX") => Some(n.clone()),
+        [b, n, ..] if (*b == "BOX" || *b == "BX") => Some((*n).to_owned()),
         _ => None,
     }
 }
 
 /// Parses one delivery line. `military_context` is true when the locality is APO/FPO/DPO or the state
 /// AA/AE/AP, which makes `UNIT 2050 BOX 4190` a military unit rather than an apartment.
-pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
+pub fn parse_line(tokens: &[&str], military_context: bool) -> StreetLine {
     let mut line = StreetLine::default();
     if tokens.is_empty() {
         return line;
     }
     if let [kind, number, rest @ ..] = tokens {
-        let military_kind = matches!(kind.as_str(), "PSC" | "CMR") || (kind == "UNIT" && military_context);
+        let military_kind = matches!(*kind, "PSC" | "CMR") || (*kind == "UNIT" && military_context);
         if military_kind && is_number_like(number) {
             line.parts.military =
-                Some(BoxUnit { kind: kind.clone(), number: number.clone(), box_number: box_number(rest) });
+                Some(BoxUnit { kind: (*kind).to_owned(), number: (*number).to_owned(), box_number: box_number(rest) });
             return line;
         }
     }
     for (prefix, kind) in RURAL_PREFIXES {
         if let Some([number, rest @ ..]) = strip_prefix(tokens, prefix) {
             if is_number_like(number) {
-                line.parts.rural_route =
-                    Some(BoxUnit { kind: (*kind).to_owned(), number: number.clone(), box_number: box_number(rest) });
+                line.parts.rural_route = Some(BoxUnit {
+                    kind: (*kind).to_owned(),
+                    number: (*number).to_owned(),
+                    box_number: box_number(rest),
+                });
                 return line;
             }
         }
     }
     if let Some((at, number, after)) = find_po_box(tokens) {
         line.parts.po_box = Some(number);
-        line.po_box_rest = tokens[after..].to_vec();
+        let rest = &tokens[after..];
+        line.po_box_rest = owned(rest);
         // "216 N PINE PO BOX 318": a street before the box is kept with it; other words become a line of their own.
+        let mut leading: &[&str] = &[];
         if at > 0 {
             let before = &tokens[..at];
-            if is_house_number(&before[0]) && before.len() > 1 {
+            if is_house_number(before[0]) && before.len() > 1 {
                 parse_street(before, &mut line);
             } else {
-                line.leading = before.to_vec();
+                leading = before;
+                line.leading = owned(before);
             }
         }
         // "DEPT 2366 PO BOX 122366", "PO BOX 60000 FILE 30580": a designator and number beside a box with no
         // street is the box's unit (written where it was typed).
         if line.parts.street_name.is_none() {
-            if let Some((unit_type, unit_number)) = box_unit(&line.po_box_rest).or_else(|| box_unit(&line.leading)) {
+            if let Some((unit_type, unit_number)) = box_unit(rest).or_else(|| box_unit(leading)) {
                 line.parts.unit_type = Some(unit_type);
                 line.parts.unit_number = Some(unit_number);
             }
@@ -259,22 +352,26 @@ pub fn parse_line(tokens: &[String], military_context: bool) -> StreetLine {
     line
 }
 
+fn owned(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| (*w).to_owned()).collect()
+}
+
 /// A unit written beside a PO box: a Pub 28 designator or a box-office word (`MSC`, `FILE`, `DRAWER` …)
 /// followed by its number.
-fn box_unit(words: &[String]) -> Option<(String, String)> {
+fn box_unit(words: &[&str]) -> Option<(String, String)> {
     let (first, rest) = words.split_first()?;
-    let rest: Vec<&str> = rest.iter().map(String::as_str).filter(|w| *w != "#").collect();
+    let rest: Vec<&str> = rest.iter().copied().filter(|w| *w != "#").collect();
     let kind = unit_designator(first).map(|(abbr, _)| abbr.clone()).or_else(|| {
-        matches!(first.as_str(), "MSC" | "FILE" | "DRAWER" | "BOX" | "LOCKBOX" | "ACCT" | "PMB").then(|| first.clone())
+        matches!(*first, "MSC" | "FILE" | "DRAWER" | "BOX" | "LOCKBOX" | "ACCT" | "PMB").then(|| (*first).to_owned())
     })?;
     (!rest.is_empty() && rest.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()))).then(|| (kind, rest.join(" ")))
 }
 
 /// A PO box anywhere in the line: its position, number, and where the words after it start. Bare `BOX n` and
 /// `PO n` only count at the start or at the very end of a line, where they cannot be a street's name.
-fn find_po_box(tokens: &[String]) -> Option<(usize, String, usize)> {
+fn find_po_box(tokens: &[&str]) -> Option<(usize, String, usize)> {
     // Most lines have no box word at all: one cheap pass before trying every spelling at every position.
-    if !tokens.iter().any(|t| PO_BOX_PREFIXES.iter().any(|prefix| prefix[0] == t)) {
+    if !tokens.iter().any(|t| PO_BOX_PREFIXES.iter().any(|prefix| prefix[0] == *t)) {
         return None;
     }
     // Strong spellings anywhere first: in "BOX # 2806 PO BOX 8500" the PO box is 8500.
@@ -288,11 +385,11 @@ fn find_po_box(tokens: &[String]) -> Option<(usize, String, usize)> {
     None
 }
 
-fn find_po_box_with(tokens: &[String], keep: fn(&&&[&str]) -> bool) -> Option<(usize, String, usize)> {
+fn find_po_box_with(tokens: &[&str], keep: fn(&&&[&str]) -> bool) -> Option<(usize, String, usize)> {
     for at in 0..tokens.len() {
         for prefix in PO_BOX_PREFIXES.iter().filter(keep) {
             let Some(rest) = strip_prefix(&tokens[at..], prefix) else { continue };
-            let skip = usize::from(rest.first().is_some_and(|t| t == "BOX" || t == "BX" || t == "NO" || t == "#"));
+            let skip = usize::from(rest.first().is_some_and(|t| matches!(*t, "BOX" | "BX" | "NO" | "#")));
             let rest = &rest[skip..];
             let Some(number) = rest.first() else { continue };
             let weak = matches!(*prefix, ["BOX"] | ["PO"] | ["BX"] | ["DRAWER"]);
@@ -300,22 +397,22 @@ fn find_po_box_with(tokens: &[String], keep: fn(&&&[&str]) -> bool) -> Option<(u
                 continue;
             }
             if is_number_like(number) || number.len() <= 6 && number.chars().any(|c| c.is_ascii_digit()) {
-                return Some((at, number.clone(), at + prefix.len() + skip + 1));
+                return Some((at, (*number).to_owned(), at + prefix.len() + skip + 1));
             }
         }
     }
     None
 }
 
-fn parse_street(tokens: &[String], line: &mut StreetLine) {
+fn parse_street(tokens: &[&str], line: &mut StreetLine) {
     let mut start = 0;
     // A number word is a house number only before at least a name and a suffix, in a line with no digits.
-    let word_number = NUMBER_WORDS.contains(&tokens[0].as_str());
-    let house = is_house_number(&tokens[0])
+    let word_number = NUMBER_WORDS.contains(&tokens[0]);
+    let house = is_house_number(tokens[0])
         && tokens.len() > 1
         && (!word_number || tokens.len() > 2 && !tokens.iter().any(|t| t.chars().any(|c| c.is_ascii_digit())));
     if house {
-        let mut number = tokens[0].clone();
+        let mut number = tokens[0].to_owned();
         start = 1;
         match tokens.get(1) {
             Some(t) if is_fraction(t) && tokens.len() > 2 => {
@@ -329,7 +426,7 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
                     && t.len() == 1
                     && t.chars().all(|c| c.is_ascii_alphabetic())
                     && directional(t).is_none()
-                    && suffix(&tokens[2]).is_none() =>
+                    && suffix(tokens[2]).is_none() =>
             {
                 number.push_str(t);
                 start = 2;
@@ -354,7 +451,7 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
         line.parts.unit_type = Some(unit_type);
         line.parts.unit_number = unit_number;
     }
-    let mut body: Vec<String> = tokens[start..body_end].to_vec();
+    let mut body: Vec<&str> = tokens[start..body_end].to_vec();
     if body.is_empty() {
         return;
     }
@@ -364,11 +461,11 @@ fn parse_street(tokens: &[String], line: &mut StreetLine) {
         return;
     }
     if body.len() >= 2 {
-        if let Some(dir) = directional(&body[0]) {
+        if let Some(dir) = directional(body[0]) {
             let rest = &body[1..];
             // "N ST" in Washington is a street named N; "N WELLS" is North Wells, WELLS being a rare suffix.
             let rest_is_a_common_suffix =
-                rest.len() == 1 && suffix(&rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s.as_str()));
+                rest.len() == 1 && suffix(rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s.as_str()));
             if !rest_is_a_common_suffix {
                 line.parts.pre_directional = Some(dir.clone());
                 body.remove(0);
@@ -430,18 +527,18 @@ const NUMBERED_ROAD_WORDS: &[&str] = &["HIGHWAY", "HWY", "ROUTE", "RTE", "RT", "
 
 /// Where the street body ends and the unit that follows it, if any: `APT 4B`, `# 12`, `STE 200`, `REAR`,
 /// or a bare trailing identifier with a digit after a suffix (`MAIN ST 4B` → `# 4B`).
-fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<String>)>) {
+fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(String, Option<String>)>) {
     for i in (start + 1)..tokens.len() {
-        let Some((abbr, needs_number)) = unit_designator(&tokens[i]) else { continue };
+        let Some((abbr, needs_number)) = unit_designator(tokens[i]) else { continue };
         let next = tokens.get(i + 1);
-        let skip_hash = usize::from(next.is_some_and(|n| n == "#"));
+        let skip_hash = usize::from(next.is_some_and(|n| *n == "#"));
         // A designator followed by a street type is part of the name: `123 FRONT ST`, `123 REAR RD N`.
         if tokens.get(i + 1 + skip_hash).is_some_and(|n| suffix(n).is_some() && !is_number_like(n)) {
             continue;
         }
         // "STATE HIGHWAY NO 33", "OLD NUMBER 6 HIGHWAY": a number word of a road's name, not a unit.
-        if matches!(tokens[i].as_str(), "NO" | "NUMBER")
-            && (NUMBERED_ROAD_WORDS.contains(&tokens[i - 1].as_str()) || tokens[i - 1] == "OLD")
+        if matches!(tokens[i], "NO" | "NUMBER")
+            && (NUMBERED_ROAD_WORDS.contains(&tokens[i - 1]) || tokens[i - 1] == "OLD")
         {
             continue;
         }
@@ -452,18 +549,13 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
         if *needs_number {
             // "15TH FLOOR", "SECOND FLOOR": the ordinal before the designator is its number.
             if next.is_none() && i > start + 1 {
-                if let Some(n) = ordinal_number(&tokens[i - 1]) {
+                if let Some(n) = ordinal_number(tokens[i - 1]) {
                     return (i - 1, Some((abbr.clone(), Some(n))));
                 }
             }
             // Words after the unit number stay with it rather than being lost ("APT 4 REAR").
-            let rest: Vec<&str> = tokens
-                .get(i + 1 + skip_hash..)
-                .unwrap_or(&[])
-                .iter()
-                .map(String::as_str)
-                .filter(|t| *t != "#")
-                .collect();
+            let rest: Vec<&str> =
+                tokens.get(i + 1 + skip_hash..).unwrap_or(&[]).iter().copied().filter(|t| *t != "#").collect();
             let number = (!rest.is_empty()).then(|| rest.join(" "));
             return (i, Some((abbr.clone(), number)));
         }
@@ -478,17 +570,17 @@ fn find_unit(tokens: &[String], start: usize) -> (usize, Option<(String, Option<
         let unit_like = last.chars().next().is_some_and(|c| c.is_ascii_digit() || last.len() <= 3)
             && last.chars().any(|c| c.is_ascii_digit())
             && ordinal_number(last).is_none();
-        let numbered_road = NUMBERED_ROAD_WORDS.contains(&before.as_str());
+        let numbered_road = NUMBERED_ROAD_WORDS.contains(before);
         let named = body.iter().any(|t| directional(t).is_none() && !is_number_like(t));
         if unit_like && !numbered_road && named {
-            return (tokens.len() - 1, Some(("#".to_owned(), Some(last.clone()))));
+            return (tokens.len() - 1, Some(("#".to_owned(), Some((*last).to_owned()))));
         }
     }
     (tokens.len(), None)
 }
 
 /// `COUNTY ROAD 12` → `COUNTY RD 12`, `HIGHWAY 12` → `HWY 12`: numbered roads have no suffix.
-fn highway_name(body: &[String]) -> Option<(String, Option<String>)> {
+fn highway_name(body: &[&str]) -> Option<(String, Option<String>)> {
     // "HWY 104 N": a directional after the road's number is the post-directional.
     let (body, post) = match body {
         [rest @ .., last] if rest.len() >= 2 && directional(last).is_some() => (rest, directional(last).cloned()),
@@ -501,9 +593,9 @@ fn highway_name(body: &[String]) -> Option<(String, Option<String>)> {
     }
     match body {
         [first, number, ..]
-            if matches!(first.as_str(), "HIGHWAY" | "HWY" | "ROUTE" | "RTE" | "RT") && is_number_like(number) =>
+            if matches!(*first, "HIGHWAY" | "HWY" | "ROUTE" | "RTE" | "RT") && is_number_like(number) =>
         {
-            let abbreviation = suffix(first).map_or(first.as_str(), String::as_str);
+            let abbreviation = suffix(first).map_or(*first, String::as_str);
             Some((format!("{abbreviation} {}", body[1..].join(" ")), post))
         }
         _ => None,
@@ -511,24 +603,24 @@ fn highway_name(body: &[String]) -> Option<(String, Option<String>)> {
 }
 
 /// Whether `tokens` are only a unit (`APT 4`, `SUITE 200`, `# 5`), as an address2 line often is.
-pub fn unit_only(tokens: &[String]) -> Option<(String, Option<String>)> {
+pub fn unit_only(tokens: &[&str]) -> Option<(String, Option<String>)> {
     let (first, rest) = tokens.split_first()?;
     let (abbr, _) = unit_designator(first)?;
     match rest {
         [] => Some((abbr.clone(), None)),
-        [hash] if hash == "#" => Some((abbr.clone(), None)),
+        [hash] if *hash == "#" => Some((abbr.clone(), None)),
         // "APT STREET" names a street, as in `find_unit`.
         [n] if suffix(n).is_some() && !is_number_like(n) => None,
-        [n] => Some((abbr.clone(), Some(n.clone()))),
-        [hash, n] if hash == "#" => Some((abbr.clone(), Some(n.clone()))),
+        [n] => Some((abbr.clone(), Some((*n).to_owned()))),
+        [hash, n] if *hash == "#" => Some((abbr.clone(), Some((*n).to_owned()))),
         _ => None,
     }
 }
 
 fn is_zip(token: &str) -> bool {
-    let digits: String = token.chars().filter(|c| *c != '-').collect();
-    digits.chars().all(|c| c.is_ascii_digit())
-        && matches!(digits.len(), 5 | 9)
+    let digits = token.bytes().filter(|b| *b != b'-');
+    digits.clone().all(|b| b.is_ascii_digit())
+        && matches!(digits.count(), 5 | 9)
         && (token.len() == 5 || token.len() == 9 || token.len() == 10)
 }
 
@@ -544,7 +636,21 @@ fn is_damaged_zip(token: &str) -> bool {
 /// Splits US free text: ZIP and state from the end, the city before them (by comma, by a known place name of
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
-    let mut segments: Vec<Vec<String>> = text.split([',', '\n', ';']).map(tokens).filter(|t| !t.is_empty()).collect();
+    let mut buf = String::with_capacity(text.len());
+    let mut spans = Vec::with_capacity(16);
+    let mut ends = Vec::with_capacity(4);
+    for segment in text.split([',', '\n', ';']) {
+        tokenize(segment, &mut buf, &mut spans);
+        ends.push(spans.len());
+    }
+    let mut start = 0;
+    let mut segments: Vec<Vec<&str>> = Vec::with_capacity(ends.len());
+    for end in ends {
+        if end > start {
+            segments.push(words_of(&buf, &spans[start..end]));
+        }
+        start = end;
+    }
     let mut out = FreeText::default();
     take_zip(&mut segments, &mut out);
     take_state(&mut segments, &mut out);
@@ -558,7 +664,7 @@ pub fn split_free_text(text: &str) -> FreeText {
         // belongs to the street before it ("…, Suite 530 Atlanta", "…Road, NW Atlanta").
         let moved = leading_street_words(&tail, out.postcode.as_deref(), out.region.as_deref());
         if moved > 0 {
-            let words: Vec<String> = tail.drain(..moved).collect();
+            let words: Vec<&str> = tail.drain(..moved).collect();
             if let Some(previous) = head.last_mut() {
                 previous.extend(words);
             }
@@ -596,20 +702,19 @@ pub fn split_free_text(text: &str) -> FreeText {
 }
 
 /// The ZIP (or ZIP+4, or a damaged ZIP after a state) at the very end.
-fn take_zip(segments: &mut [Vec<String>], out: &mut FreeText) {
+fn take_zip(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let Some(last_segment) = segments.iter_mut().rev().find(|s| !s.is_empty()) else { return };
     let n = last_segment.len();
     let last = &last_segment[n - 1];
-    let before_is_state = n >= 2 && usps().states.contains_key(&last_segment[n - 2]);
+    let before_is_state = n >= 2 && usps().states.contains_key(last_segment[n - 2]);
     // "POST OFFICE BOX 40177": a number after a box word is the box's.
-    let before_is_box =
-        n >= 2 && matches!(last_segment[n - 2].as_str(), "BOX" | "BX" | "#" | "DRAWER" | "POB" | "POBOX");
+    let before_is_box = n >= 2 && matches!(last_segment[n - 2], "BOX" | "BX" | "#" | "DRAWER" | "POB" | "POBOX");
     if before_is_box {
         return;
     }
     if is_zip(last) || before_is_state && is_damaged_zip(last) {
-        out.postcode = last_segment.pop();
-    } else if n >= 2 && last.len() == 4 && last.chars().all(|c| c.is_ascii_digit()) && is_zip(&last_segment[n - 2]) {
+        out.postcode = last_segment.pop().map(str::to_owned);
+    } else if n >= 2 && last.len() == 4 && last.chars().all(|c| c.is_ascii_digit()) && is_zip(last_segment[n - 2]) {
         let plus4 = last_segment.pop().unwrap_or_default();
         out.postcode = last_segment.pop().map(|zip| format!("{zip}-{plus4}"));
     }
@@ -617,13 +722,22 @@ fn take_zip(segments: &mut [Vec<String>], out: &mut FreeText) {
 
 /// The state: the longest run of up to four trailing words that names one ("NEW YORK", "DC"). Without a ZIP,
 /// a code right after a street type, an ordinal or a unit word is that word's ("CEDAR CREST CT", "20TH FL").
-fn take_state(segments: &mut [Vec<String>], out: &mut FreeText) {
+fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let flat: Vec<(usize, usize)> =
         segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))).collect();
+    // The candidate names are spelled into one buffer rather than joined anew for each length.
+    let mut key = String::new();
     for n in (1..=4.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
-        let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i].as_str()).collect();
-        let Some(code) = usps().states.get(&words.join(" ")) else { continue };
+        key.clear();
+        for (k, &(s, i)) in run.iter().enumerate() {
+            if k > 0 {
+                key.push(' ');
+            }
+            key.push_str(segments[s][i]);
+        }
+        let Some(code) = usps().states.get(key.as_str()) else { continue };
+        let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i]).collect();
         let (ps, pi) = flat[flat.len() - n - 1];
         let previous = &segments[ps][pi];
         let same_segment = ps == run[0].0;
@@ -638,8 +752,7 @@ fn take_state(segments: &mut [Vec<String>], out: &mut FreeText) {
             };
         // … unless the words before it name a place of that state ("ROCKY HILL CT", "PALM COAST FL").
         let names_a_place = || {
-            let before: Vec<&str> =
-                flat[..flat.len() - n].iter().rev().take(3).map(|&(s, i)| segments[s][i].as_str()).collect();
+            let before: Vec<&str> = flat[..flat.len() - n].iter().rev().take(3).map(|&(s, i)| segments[s][i]).collect();
             (1..=before.len()).any(|k| {
                 let words: Vec<&str> = before[..k].iter().rev().copied().collect();
                 is_place(&words.join(" "), None, Some(code))
@@ -656,7 +769,7 @@ fn take_state(segments: &mut [Vec<String>], out: &mut FreeText) {
     }
 }
 
-fn starts_street(tokens: &[String]) -> bool {
+fn starts_street(tokens: &[&str]) -> bool {
     tokens.first().is_some_and(|t| is_house_number(t))
         || tokens.len() > 1 && {
             let line = parse_line(tokens, false);
@@ -669,13 +782,13 @@ fn starts_street(tokens: &[String]) -> bool {
 
 /// How many leading words of a city segment belong to the street before it: a unit (`SUITE 530`, `# 502`)
 /// or a lone directional (`NW`), unless the whole segment is a known place ("NORTH LAS VEGAS").
-fn leading_street_words(city: &[String], zip: Option<&str>, state: Option<&str>) -> usize {
+fn leading_street_words(city: &[&str], zip: Option<&str>, state: Option<&str>) -> usize {
     if is_place(&city.join(" "), zip, state) {
         return 0;
     }
     if let Some((_, needs_number)) = city.first().and_then(|t| unit_designator(t)) {
         let mut n = 1 + usize::from(*needs_number);
-        if city.get(1).is_some_and(|t| t == "#") {
+        if city.get(1).is_some_and(|t| *t == "#") {
             n += 1;
         }
         return n.min(city.len());
@@ -685,8 +798,8 @@ fn leading_street_words(city: &[String], zip: Option<&str>, state: Option<&str>)
 
 /// Street fragments that commas cut off: a lone unit (`12C`, `1600`, `APT 4`) or directional (`NW`) joins
 /// the line before it.
-fn merge_fragments(segments: Vec<Vec<String>>) -> Vec<String> {
-    let mut lines: Vec<Vec<String>> = Vec::new();
+fn merge_fragments(segments: Vec<Vec<&str>>) -> Vec<String> {
+    let mut lines: Vec<Vec<&str>> = Vec::new();
     for segment in segments {
         let fragment = match segment.as_slice() {
             [only] => directional(only).is_some() || only.chars().any(|c| c.is_ascii_digit()) && !is_zip(only),
@@ -695,8 +808,8 @@ fn merge_fragments(segments: Vec<Vec<String>>) -> Vec<String> {
         };
         match lines.last_mut() {
             Some(previous) if fragment && starts_street(previous) => {
-                if segment.len() == 1 && directional(&segment[0]).is_none() {
-                    previous.push("#".to_owned());
+                if segment.len() == 1 && directional(segment[0]).is_none() {
+                    previous.push("#");
                 }
                 previous.extend(segment);
             }
@@ -708,7 +821,15 @@ fn merge_fragments(segments: Vec<Vec<String>>) -> Vec<String> {
 
 /// City names compare with their common abbreviations spelled out (ST LOUIS = SAINT LOUIS, W PALM BEACH).
 pub fn canonical_place(folded: &str) -> String {
-    folded.split(' ').map(canonical_word).collect::<Vec<_>>().join(" ")
+    canonical_place_cow(folded).into_owned()
+}
+
+/// [`canonical_place`], borrowing the name when no word of it is an abbreviation (the common case).
+pub fn canonical_place_cow(folded: &str) -> Cow<'_, str> {
+    if folded.split(' ').all(|w| canonical_word(w).len() == w.len()) {
+        return Cow::Borrowed(folded);
+    }
+    Cow::Owned(folded.split(' ').map(canonical_word).collect::<Vec<_>>().join(" "))
 }
 
 fn canonical_word(word: &str) -> &str {
@@ -736,30 +857,29 @@ fn canonical_word(word: &str) -> &str {
 }
 
 /// How many trailing words name a place of the ZIP, compared word by word without building strings.
-fn zip_place_len(tokens: &[String], zip: &str, max: usize) -> Option<usize> {
+fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
     let info = postcodes("US")?.get(&zip[..5.min(zip.len())])?;
     info.place_keys
         .iter()
         .filter_map(|key| {
-            let words: Vec<&str> = key.split(' ').collect();
-            let n = words.len();
+            let n = key.split(' ').count();
             let tail = tokens.get(tokens.len().checked_sub(n)?..)?;
-            (n <= max && tail.iter().zip(&words).all(|(t, w)| canonical_word(t) == *w)).then_some(n)
+            (n <= max && tail.iter().zip(key.split(' ')).all(|(t, w)| canonical_word(t) == w)).then_some(n)
         })
         .max()
 }
 
 /// Whether words name a place anywhere in the US.
 fn is_known_us_place(words: &str) -> bool {
-    postcodes("US").is_some_and(|t| !t.postcodes_of_place(&canonical_place(words)).is_empty())
+    postcodes("US").is_some_and(|t| !t.postcodes_of_place(&canonical_place_cow(words)).is_empty())
 }
 
 /// Whether words name a place of the ZIP, or any place of the state.
 fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
     let Some(table) = postcodes("US") else { return false };
-    let key = canonical_place(words);
+    let key = canonical_place_cow(words);
     if let Some(info) = zip.and_then(|z| table.get(&z[..5.min(z.len())])) {
-        if info.place_keys.contains(&key) {
+        if info.place_keys.iter().any(|k| *k == key) {
             return true;
         }
     }
@@ -769,7 +889,7 @@ fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
 }
 
 /// How many trailing words of a street-and-city run are the city.
-fn city_suffix_len(tokens: &[String], street_like: bool, zip: Option<&str>, state: Option<&str>) -> usize {
+fn city_suffix_len(tokens: &[&str], street_like: bool, zip: Option<&str>, state: Option<&str>) -> usize {
     // A run that is no street at all may be all city ("MINNEAPOLIS").
     let max = if street_like { tokens.len().saturating_sub(1) } else { tokens.len() }.min(5);
     // A place of this ZIP first, then any place of this state not reaching into the street.
@@ -789,13 +909,13 @@ fn city_suffix_len(tokens: &[String], street_like: bool, zip: Option<&str>, stat
 }
 
 /// Index just past the street part of a street-and-city run: after the last suffix, directional or unit.
-fn street_end(tokens: &[String]) -> usize {
+fn street_end(tokens: &[&str]) -> usize {
     let line = parse_line(tokens, false);
     if line.parts.po_box.is_some() || line.parts.rural_route.is_some() || line.parts.military.is_some() {
         // PO BOX n, RR n BOX m, PSC n BOX m: the box number ends the street part.
         return tokens
             .iter()
-            .rposition(|t| t == "BOX" || t == "BX" || t == "DRAWER")
+            .rposition(|t| matches!(*t, "BOX" | "BX" | "DRAWER"))
             .map_or(2, |i| i + 2)
             .min(tokens.len());
     }
@@ -806,7 +926,7 @@ fn street_end(tokens: &[String]) -> usize {
         let t = &tokens[i];
         if let Some((_, needs_number)) = unit_designator(t) {
             end = if *needs_number { (i + 2).min(tokens.len()) } else { i + 1 };
-            if tokens.get(i + 1).is_some_and(|n| n == "#") {
+            if tokens.get(i + 1).is_some_and(|n| *n == "#") {
                 end = (i + 3).min(tokens.len());
             }
             i = end;
@@ -824,8 +944,34 @@ fn street_end(tokens: &[String]) -> usize {
 mod tests {
     use super::*;
 
+    fn parse(text: &str, military_context: bool) -> StreetLine {
+        let owned = tokens(text);
+        let words: Vec<&str> = owned.iter().map(String::as_str).collect();
+        parse_line(&words, military_context)
+    }
+
     fn line(text: &str) -> StreetLine {
-        parse_line(&tokens(text), false)
+        parse(text, false)
+    }
+
+    fn words(text: &str, tokenizer: fn(&str, &mut String, &mut Vec<(usize, usize)>)) -> Vec<String> {
+        let (mut buf, mut spans) = (String::new(), Vec::new());
+        tokenizer(text, &mut buf, &mut spans);
+        words_of(&buf, &spans).into_iter().map(str::to_owned).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_tokenizer_agrees_with_the_general_one(text in "[ -~\t\n]{0,40}") {
+            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
+            proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
+        }
+
+        #[test]
+        fn the_ascii_tokenizer_agrees_on_punctuated_units(text in "(APT|STE|SUITE|#|-|:|[.#:a-z0-9-]{1,4}| |,){0,12}") {
+            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
+            proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
+        }
     }
 
     #[test]
@@ -852,7 +998,7 @@ mod tests {
     #[test]
     fn military_and_rural_routes() {
         assert_eq!(line("psc 1234 box 5678").render(), "PSC 1234 BOX 5678");
-        assert_eq!(parse_line(&tokens("Unit 2050 Box 4190"), true).render(), "UNIT 2050 BOX 4190");
+        assert_eq!(parse("Unit 2050 Box 4190", true).render(), "UNIT 2050 BOX 4190");
         assert_eq!(line("Rural Route 2 Box 152").render(), "RR 2 BOX 152");
     }
 

@@ -1,13 +1,15 @@
 //! The validation pipeline: resolve the country, move hints out, split free text, standardize street lines,
 //! check postcode, region and locality against each other and the reference data, then flag and decide.
 
+use std::borrow::Cow;
+
 use super::hints::{self, HintKind};
 use super::model::*;
 use super::postcode::{self, Normalized};
 use super::refdata::{self, CountryFormat, place_keys, postcodes};
 use super::{format, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
-use crate::text::{fold, has_non_latin_letters, is_near_miss, squash_spaces};
+use crate::text::{fold, fold_cow, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces};
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
 /// country, oversized fields); everything wrong with the address itself is reported in the result.
@@ -49,12 +51,17 @@ fn non_empty(value: Option<&String>) -> Option<String> {
     value.map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
+/// [`non_empty`] without the copy.
+fn trimmed(value: Option<&String>) -> Option<&str> {
+    value.map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
 fn first_of(values: &[Option<&String>]) -> Option<String> {
     values.iter().find_map(|v| non_empty(*v))
 }
 
 fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, ApiError> {
-    let (typed, field) = match (non_empty(request.country_code.as_ref()), non_empty(request.country.as_ref())) {
+    let (typed, field) = match (trimmed(request.country_code.as_ref()), trimmed(request.country.as_ref())) {
         (Some(code), _) => (code, "country_code"),
         (None, Some(country)) => (country, "country"),
         (None, None) => {
@@ -66,7 +73,7 @@ fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, A
             .with_field("country"));
         }
     };
-    refdata::country_code(&typed).and_then(refdata::country).ok_or_else(|| {
+    refdata::country_code(typed).and_then(refdata::country).ok_or_else(|| {
         ApiError::new(
             422,
             "unknown_country",
@@ -220,15 +227,17 @@ impl<'a> Work<'a> {
     fn take_hints(&mut self) {
         let mut kept = Vec::new();
         for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
-            let (address, found) = hints::extract(&line);
-            self.record_hints(&format!("lines[{i}]"), found);
+            let (address, found) = hints::extract_owned(line);
+            if !found.is_empty() {
+                self.record_hints(&format!("lines[{i}]"), found);
+            }
             if !address.is_empty() {
                 kept.push(address);
             }
         }
         self.lines = kept;
         if let Some(locality) = self.locality.take() {
-            let (address, found) = hints::extract(&locality);
+            let (address, found) = hints::extract_owned(locality);
             self.record_hints("locality", found);
             self.locality = Some(address).filter(|a| !a.is_empty());
         }
@@ -237,7 +246,7 @@ impl<'a> Work<'a> {
     /// Splits free text into the fields the structured input left empty.
     fn split_text(&mut self, text: Option<&str>) {
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return };
-        let (address, found) = hints::extract(&text.replace('\n', ", "));
+        let (address, found) = hints::extract_owned(text.replace('\n', ", "));
         self.record_hints("text", found);
         let parsed =
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
@@ -250,8 +259,8 @@ impl<'a> Work<'a> {
     }
 
     fn military_context(&self) -> bool {
-        let locality = self.locality.as_deref().map(fold);
-        let region = self.region.as_deref().map(fold);
+        let locality = self.locality.as_deref().map(fold_cow);
+        let region = self.region.as_deref().map(fold_cow);
         matches!(locality.as_deref(), Some("APO" | "FPO" | "DPO"))
             || matches!(region.as_deref(), Some("AA" | "AE" | "AP"))
     }
@@ -260,16 +269,25 @@ impl<'a> Work<'a> {
     /// abbreviated, unpunctuated.
     fn us_street_lines(&mut self) {
         let military = self.military_context();
-        let parsed: Vec<(String, Vec<String>, us::StreetLine)> = self
-            .lines
-            .iter()
-            .map(|l| {
-                let tokens = us::tokens(l);
-                let line = us::parse_line(&tokens, military);
-                (l.clone(), tokens, line)
-            })
-            .collect();
-        let is_delivery = |(_, tokens, line): &(String, Vec<String>, us::StreetLine)| {
+        // The words of every line in one buffer.
+        let mut buf = String::with_capacity(self.lines.iter().map(String::len).sum());
+        let mut spans = Vec::with_capacity(16);
+        let mut ends = Vec::with_capacity(self.lines.len());
+        for l in &self.lines {
+            us::tokenize(l, &mut buf, &mut spans);
+            ends.push(spans.len());
+        }
+        let mut start = 0;
+        // The lines are rebuilt below.
+        let lines = std::mem::take(&mut self.lines);
+        let mut parsed: Vec<(&str, Vec<&str>, us::StreetLine)> = Vec::with_capacity(lines.len());
+        for (l, end) in lines.iter().zip(ends) {
+            let tokens = us::words_of(&buf, &spans[start..end]);
+            let line = us::parse_line(&tokens, military);
+            parsed.push((l, tokens, line));
+            start = end;
+        }
+        let is_delivery = |(_, tokens, line): &(&str, Vec<&str>, us::StreetLine)| {
             line.parts.po_box.is_some()
                 || line.parts.military.is_some()
                 || line.parts.rural_route.is_some()
@@ -282,11 +300,11 @@ impl<'a> Work<'a> {
                 .position(|(_, tokens, line)| line.parts.street_name.is_some() && us::unit_only(tokens).is_none())
         });
         let mut out_lines = Vec::new();
-        let mut main = primary.map(|i| parsed[i].2.clone());
+        let mut main = primary.map(|i| std::mem::take(&mut parsed[i].2));
         for (i, (original, tokens, _)) in parsed.iter().enumerate() {
             if Some(i) == primary {
                 // The delivery line keeps its place; filled in below once units from other lines joined it.
-                out_lines.push((i, original.clone(), String::new()));
+                out_lines.push((i, *original, String::new()));
                 continue;
             }
             if let (Some(main), Some((unit_type, unit_number))) = (main.as_mut(), us::unit_only(tokens)) {
@@ -300,13 +318,13 @@ impl<'a> Work<'a> {
                     continue;
                 }
             }
-            out_lines.push((i, original.clone(), tokens.join(" ")));
+            out_lines.push((i, *original, tokens.join(" ")));
         }
         if let (Some(i), Some(main)) = (primary, main.as_ref()) {
             if let Some(at) = out_lines.iter().position(|(index, _, _)| *index == i) {
                 let original = out_lines.remove(at).1;
                 for (k, rendered) in main.render_lines().into_iter().enumerate() {
-                    let from = if k == 0 { original.clone() } else { String::new() };
+                    let from = if k == 0 { original } else { "" };
                     out_lines.insert(at + k, (i, from, rendered));
                 }
             }
@@ -340,8 +358,10 @@ impl<'a> Work<'a> {
         }
         self.lines = Vec::new();
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
-            let from = (!original.is_empty()).then_some(original.as_str());
-            self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), from, Some(&standardized));
+            let from = (!original.is_empty()).then_some(original);
+            if from != Some(standardized.as_str()) {
+                self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), from, Some(&standardized));
+            }
             self.lines.push(standardized);
         }
         if let Some(org) = self.organization.take() {
@@ -408,7 +428,8 @@ impl<'a> Work<'a> {
     }
 
     fn check_postcode(&mut self) {
-        let Some(typed) = self.postcode.clone() else {
+        // Every branch below puts a postcode back.
+        let Some(typed) = self.postcode.take() else {
             // Inferred before the region and locality checks, which both lean on the postcode.
             if let Some(inferred) = self.infer_postcode() {
                 self.change(ChangeKind::Infer, "postcode", None, Some(&inferred));
@@ -439,22 +460,19 @@ impl<'a> Work<'a> {
                 self.postcode = Some(typed.to_uppercase());
             }
         }
-        if let Some(valid) = self.valid_postcode.clone() {
-            if self.is_us() {
+        if let Some(valid) = self.valid_postcode.as_deref() {
+            if self.country.code == "US" {
                 if let Some((_, plus4)) = valid.split_once('-') {
                     self.components.zip4 = Some(plus4.to_owned());
                 }
             }
-            if let Some(table) = postcodes(&self.country.code) {
-                let key = lookup_key(&self.country.code, &valid);
-                if table.get(&key).is_none() && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR") {
-                    self.issue(
-                        IssueCode::UnknownPostcode,
-                        "postcode",
-                        Severity::Warning,
-                        format!("postcode {valid} is well formed but not in the reference data"),
-                    );
-                }
+            // `info` is the row of this very postcode, looked up when it was recorded.
+            let unknown = postcodes(&self.country.code).is_some()
+                && self.info.is_none()
+                && matches!(self.country.code.as_str(), "US" | "DE" | "AT" | "AU" | "FR");
+            if unknown {
+                let message = format!("postcode {valid} is well formed but not in the reference data");
+                self.issue(IssueCode::UnknownPostcode, "postcode", Severity::Warning, message);
             }
         }
     }
@@ -502,24 +520,24 @@ impl<'a> Work<'a> {
                 if self.is_us() {
                     self.check_military_region(region);
                 }
-                if let Some(valid) = self.valid_postcode.clone() {
-                    let compact = postcode::compact(&valid);
-                    let matches_prefix = region.postcode_prefix.as_ref().is_none_or(|p| p.is_match(&compact));
-                    if !matches_prefix {
-                        let owner =
-                            self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
-                        let code = if self.is_us() && self.military_context() {
-                            IssueCode::MilitaryRegionMismatch
-                        } else {
-                            IssueCode::PostcodeRegionMismatch
-                        };
-                        self.issue(
-                            code,
-                            "postcode",
-                            Severity::Error,
-                            format!("postcode {valid} belongs to {owner}, not {}", region.key),
-                        );
-                    }
+                let mismatch = self.valid_postcode.as_deref().is_some_and(|valid| {
+                    region.postcode_prefix.as_ref().is_some_and(|p| !p.is_match(&postcode::compact(valid)))
+                });
+                if mismatch {
+                    let valid = self.valid_postcode.clone().unwrap_or_default();
+                    let owner =
+                        self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
+                    let code = if self.is_us() && self.military_context() {
+                        IssueCode::MilitaryRegionMismatch
+                    } else {
+                        IssueCode::PostcodeRegionMismatch
+                    };
+                    self.issue(
+                        code,
+                        "postcode",
+                        Severity::Error,
+                        format!("postcode {valid} belongs to {owner}, not {}", region.key),
+                    );
                 }
             }
             // This country's addresses carry no region: drop it rather than print it on the label.
@@ -564,7 +582,7 @@ impl<'a> Work<'a> {
 
     fn check_military_region(&mut self, region: &refdata::Region) {
         let military_region = matches!(region.key.as_str(), "AA" | "AE" | "AP");
-        let military_city = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
+        let military_city = matches!(self.locality.as_deref().map(fold_cow).as_deref(), Some("APO" | "FPO" | "DPO"));
         if military_city && !military_region {
             self.issue(
                 IssueCode::MilitaryRegionMismatch,
@@ -582,18 +600,18 @@ impl<'a> Work<'a> {
         match self.country.code.as_str() {
             // Places of the ZIP; USPS also accepts other names of nearby places (Hollywood in Los Angeles).
             "US" => Some(LocalityReference {
-                known: info.places.clone(),
+                known: Cow::Borrowed(&info.places),
                 warn: true,
                 nearby: true,
-                infer: info.places.first().cloned(),
+                infer: info.places.first().map(|p| Cow::Borrowed(p.as_str())),
             }),
             // A postcode shared by several places (AU 2000: Barangaroo, Sydney …) names none of them for sure.
             "DE" | "AT" | "AU" | "FR" => Some(LocalityReference {
-                known: info.places.clone(),
+                known: Cow::Borrowed(&info.places),
                 warn: true,
                 nearby: false,
                 infer: match info.places.as_slice() {
-                    [only] => Some(only.clone()),
+                    [only] => Some(Cow::Borrowed(only.as_str())),
                     _ => None,
                 },
             }),
@@ -607,7 +625,8 @@ impl<'a> Work<'a> {
                 let mut known = info.places.clone();
                 known.extend(area_places.iter().cloned());
                 known.extend(post_town.clone());
-                Some(LocalityReference { known, warn: true, nearby: false, infer: post_town })
+                let infer = post_town.map(Cow::Owned);
+                Some(LocalityReference { known: Cow::Owned(known), warn: true, nearby: false, infer })
             }
             // CA rows name forward sortation areas ("Downtown Toronto (Harbourfront)"): good for spotting a typo
             // of the town they contain, too coarse to call any locality wrong.
@@ -623,44 +642,50 @@ impl<'a> Work<'a> {
                             .collect::<Vec<_>>()
                     })
                     .collect();
-                Some(LocalityReference { known, warn: false, nearby: false, infer: None })
+                Some(LocalityReference { known: Cow::Owned(known), warn: false, nearby: false, infer: None })
             }
             _ => None,
         }
     }
 
     fn check_locality(&mut self) {
-        let military = matches!(self.locality.as_deref().map(fold).as_deref(), Some("APO" | "FPO" | "DPO"));
+        let military = matches!(self.locality.as_deref().map(fold_cow).as_deref(), Some("APO" | "FPO" | "DPO"));
         let reference = if military { None } else { self.locality_reference() };
         let upper = self.uppercases_locality();
         let spelled = |place: &str| if upper { place.to_uppercase() } else { place.to_owned() };
-        match self.locality.clone() {
+        // Taken here and put back standardized below.
+        match self.locality.take() {
             Some(typed) => {
                 let folded = fold(&typed);
                 let mut shown = typed.clone();
                 let mut kind = ChangeKind::Standardize;
                 if let Some(reference) = &reference {
-                    let canonical = us::canonical_place(&folded);
+                    let canonical = us::canonical_place_cow(&folded);
                     // "Frankfurt" for "Frankfurt am Main", "Halle" for "Halle (Saale)": the leading words of a
                     // place's name are that place too.
                     let short_form = |key: &String| {
                         folded.len() >= 4 && key.starts_with(&folded) && key[folded.len()..].starts_with(' ')
                     };
-                    // Each place's folded keys once, for the exact search and the near-miss search below.
-                    let keyed: Vec<(&String, Vec<String>)> =
-                        reference.known.iter().map(|p| (p, place_keys(p))).collect();
-                    let known = keyed
-                        .iter()
-                        .find(|(_, keys)| {
-                            keys.contains(&folded) || keys.contains(&canonical) || keys.iter().any(short_form)
-                        })
-                        .map(|(p, _)| *p);
+                    // Each place's folded keys once, for the exact search and, when it fails, the near-miss
+                    // search below.
+                    let mut keyed: Vec<(&String, Vec<String>)> = Vec::new();
+                    let mut known = None;
+                    for place in reference.known.iter() {
+                        let keys = place_keys(place);
+                        if keys.contains(&folded) || keys.iter().any(|k| *k == canonical) || keys.iter().any(short_form)
+                        {
+                            known = Some((place, keys));
+                            break;
+                        }
+                        keyed.push((place, keys));
+                    }
                     let cedex = folded.contains(" CEDEX");
-                    if let Some(place) = known {
+                    if let Some((place, keys)) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
-                        // the typed one carries accents the data lacks ("Montréal" over "Montreal").
+                        // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The first
+                        // key is the place folded.
                         let accents = |s: &str| s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
-                        if fold(place) == folded && accents(place) >= accents(&typed) {
+                        if keys[0] == folded && accents(place) >= accents(&typed) {
                             shown = place.clone();
                         }
                     } else if let Some((place, _)) = keyed.iter().find(|(p, keys)| {
@@ -684,8 +709,11 @@ impl<'a> Work<'a> {
                         );
                     }
                 }
-                shown = if upper {
-                    squash_spaces(&strip_us_punctuation(&shown, self.is_us()).to_uppercase())
+                shown = if upper && is_folded(&shown) {
+                    // Uppercase, unpunctuated and single-spaced already.
+                    shown
+                } else if upper {
+                    upper_locality(&shown, self.is_us())
                 } else {
                     squash_spaces(&shown)
                 };
@@ -831,7 +859,9 @@ impl<'a> Work<'a> {
         standardized.formatted = format::render(template, &standardized);
         if self.country.code == "US" {
             // Pub 28: no punctuation on the last line.
-            standardized.formatted = standardized.formatted.iter().map(|l| l.replace(',', "")).collect();
+            for line in standardized.formatted.iter_mut().filter(|l| l.contains(',')) {
+                line.retain(|c| c != ',');
+            }
         }
         // Free text as typed next to the whole standardized address, so a reader sees the change at a glance.
         if let Some(text) = self.request.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -878,13 +908,13 @@ impl<'a> Work<'a> {
 
 /// Places the reference data knows for a postcode, and how far to trust them.
 struct LocalityReference {
-    known: Vec<String>,
+    known: Cow<'static, [String]>,
     /// A locality that is none of them gets a warning.
     warn: bool,
     /// Nearby places of the same region are acceptable names too.
     nearby: bool,
     /// The locality to fill in when none was given.
-    infer: Option<String>,
+    infer: Option<Cow<'static, str>>,
 }
 
 /// "Muenchen" for "München": German umlauts written as two letters.
@@ -894,13 +924,29 @@ fn is_transliteration(typed: &str, place: &str) -> bool {
 }
 
 /// The key of a postcode in the country's table: ZIP5 for US, the outward code for GB, the FSA for CA.
-pub(super) fn lookup_key(country: &str, postcode: &str) -> String {
+pub(super) fn lookup_key<'a>(country: &str, postcode: &'a str) -> Cow<'a, str> {
+    // The first `n` characters, borrowed when they are ASCII.
+    let leading = |n: usize| match postcode.get(..n.min(postcode.len())) {
+        Some(key) if key.is_ascii() => Cow::Borrowed(key),
+        _ => Cow::Owned(postcode.chars().take(n).collect()),
+    };
     match country {
-        "US" => postcode.chars().take(5).collect(),
-        "GB" => postcode.split(' ').next().unwrap_or(postcode).to_owned(),
-        "CA" => postcode.chars().take(3).collect(),
-        _ => postcode.to_owned(),
+        "US" => leading(5),
+        "GB" => Cow::Borrowed(postcode.split(' ').next().unwrap_or(postcode)),
+        "CA" => leading(3),
+        _ => Cow::Borrowed(postcode),
     }
+}
+
+/// The locality as labels print it where it is uppercased: without US punctuation, single-spaced.
+fn upper_locality(shown: &str, us: bool) -> String {
+    if !shown.is_ascii() {
+        return squash_spaces(&strip_us_punctuation(shown, us).to_uppercase());
+    }
+    // One pass for ASCII names, and no squashing when the spaces are single already.
+    let upper: String =
+        shown.chars().map(|c| if us && matches!(c, '.' | ',') { ' ' } else { c.to_ascii_uppercase() }).collect();
+    if is_squashed(&upper) { upper } else { squash_spaces(&upper) }
 }
 
 fn strip_us_punctuation(s: &str, us: bool) -> String {
