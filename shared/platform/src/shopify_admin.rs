@@ -32,7 +32,11 @@ const CARRIER_SERVICE_CREATE: &str = "mutation carrierServiceCreate($input: Deli
 impl AdminClient {
     /// The client of `shop` (`my-shop.myshopify.com`).
     pub fn for_shop(shop: &str, access_token: &str) -> AdminClient {
-        AdminClient { base: format!("https://{shop}"), access_token: access_token.to_owned(), api_version: API_VERSION.to_owned() }
+        AdminClient {
+            base: format!("https://{shop}"),
+            access_token: access_token.to_owned(),
+            api_version: API_VERSION.to_owned(),
+        }
     }
 
     fn graphql(&self, query: &str, variables: Value) -> Result<Value, AdminError> {
@@ -55,7 +59,8 @@ impl AdminClient {
         let body = self.graphql(CARRIER_SERVICE_CREATE, input)?;
         let created = &body["data"]["carrierServiceCreate"];
         if let Some(errors) = created["userErrors"].as_array().filter(|e| !e.is_empty()) {
-            let messages: Vec<String> = errors.iter().map(|e| e["message"].as_str().unwrap_or("?").to_owned()).collect();
+            let messages: Vec<String> =
+                errors.iter().map(|e| e["message"].as_str().unwrap_or("?").to_owned()).collect();
             return Err(AdminError::Refused(messages.join("; ")));
         }
         created["carrierService"]["id"]

@@ -751,7 +751,7 @@ impl<'a> Work<'a> {
         let (Some(table), Some((lat, lon))) = (postcodes(&self.country.code), info.centroid) else { return false };
         table.postcodes_of_place(folded).iter().filter_map(|p| table.get(p)).any(|other| {
             other.admin == info.admin
-                && other.centroid.is_some_and(|(olat, olon)| distance_km(lat, lon, olat, olon) <= 30.0)
+                && other.centroid.is_some_and(|other| crate::geo::distance_km((lat, lon), other) <= 30.0)
         })
     }
 
@@ -951,14 +951,4 @@ fn upper_locality(shown: &str, us: bool) -> String {
 
 fn strip_us_punctuation(s: &str, us: bool) -> String {
     if us { s.replace(['.', ','], " ") } else { s.to_owned() }
-}
-
-/// Great-circle distance (haversine), exact enough for a 30 km plausibility check. Written here rather than
-/// taken from `geo` so the edge worker's bundle does not carry that crate for one formula.
-fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * 6371.0 * a.sqrt().asin()
 }
