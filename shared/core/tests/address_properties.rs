@@ -77,3 +77,17 @@ proptest! {
         }
     }
 }
+
+/// Found by the idempotence property: a unit designator that is neither a digit nor Latin ("Apt Σ") after an
+/// abbreviated suffix made the standardized line look like a hint on the second pass.
+#[test]
+fn a_landmark_named_street_with_a_unit_stays_a_street_when_standardized_again() {
+    let request = AddressRequest {
+        country: Some("US".into()),
+        text: Some("near the school Street , Apt Σ:(A".into()),
+        ..AddressRequest::default()
+    };
+    let first = validate(&request).expect("readable");
+    let second = validate(&restandardize("US", &first)).expect("readable");
+    assert_eq!(second.standardized, first.standardized);
+}

@@ -270,6 +270,12 @@ fn ends_with_thoroughfare(words: &[String]) -> bool {
         "ROOM",
         "BLDG",
     ];
+    const UNIT_WORDS: &[&str] = &["APT", "APARTMENT", "STE", "SUITE", "UNIT", "FL", "FLOOR", "RM", "ROOM", "BLDG"];
+    // The word after a unit word is the unit's number, whatever its characters ("Apt B", "Apt Σ").
+    let words = match words {
+        [head @ .., unit, _] if UNIT_WORDS.contains(&unit.as_str()) => head,
+        _ => words,
+    };
     let end = words.iter().rposition(|w| !TRAILERS.contains(&w.as_str()) && !w.chars().any(|c| c.is_ascii_digit()));
     end.is_some_and(|i| THOROUGHFARES.contains(&words[i].as_str()))
 }
