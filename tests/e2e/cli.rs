@@ -81,3 +81,81 @@ fn quote_prices_the_parcel_on_every_line() {
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A stand-in for a shop's Admin API on loopback: answers one request with `answer` and hands back what it got.
+fn admin_stand_in(answer: serde_json::Value) -> (String, std::thread::JoinHandle<(String, String)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut head = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line.trim().is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let payload = answer.to_string();
+        let mut stream = reader.into_inner();
+        write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}", payload.len()).unwrap();
+        (head, String::from_utf8(body).unwrap())
+    });
+    (addr, handle)
+}
+
+#[test]
+fn register_carrier_service_sends_carrier_service_create_to_the_shop() {
+    let created = serde_json::json!({"data": {"carrierServiceCreate": {"carrierService": {"id": "gid://shopify/DeliveryCarrierService/42",
+        "name": "lastmile", "callbackUrl": "https://example.test/cb", "active": true, "supportsServiceDiscovery": true}, "userErrors": []}}});
+    let (admin, stand_in) = admin_stand_in(created);
+    let output = Command::new(lastmile_bin())
+        .args([
+            "shopify",
+            "register-carrier-service",
+            "--shop",
+            "my-shop.myshopify.com",
+            "--access-token",
+            "shpat_test",
+        ])
+        .args(["--callback-url", "https://example.test/shopify/carrier-service/lmk_abc", "--admin-url", &admin])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "gid://shopify/DeliveryCarrierService/42");
+    let (head, body) = stand_in.join().unwrap();
+    assert!(head.starts_with("POST /admin/api/2026-07/graphql.json HTTP/1.1"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("x-shopify-access-token: shpat_test"), "{head}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(body["query"].as_str().unwrap().contains("carrierServiceCreate(input: $input)"));
+    assert_eq!(body["variables"]["input"]["callbackUrl"], "https://example.test/shopify/carrier-service/lmk_abc");
+    assert_eq!(body["variables"]["input"]["supportsServiceDiscovery"], true);
+
+    let refused = serde_json::json!({"data": {"carrierServiceCreate": {"carrierService": null,
+        "userErrors": [{"field": ["callbackUrl"], "message": "Callback url is not a valid URL"}]}}});
+    let (admin, stand_in) = admin_stand_in(refused);
+    let output = Command::new(lastmile_bin())
+        .args([
+            "shopify",
+            "register-carrier-service",
+            "--shop",
+            "my-shop.myshopify.com",
+            "--access-token",
+            "shpat_test",
+        ])
+        .args(["--callback-url", "not a url", "--admin-url", &admin])
+        .output()
+        .expect("runs");
+    stand_in.join().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Callback url is not a valid URL"));
+}

@@ -38,8 +38,49 @@ pub enum Command {
     },
     /// Price a parcel on every line the tenant ships with.
     Quote(QuoteArgs),
+    /// Shopify set-up.
+    Shopify {
+        #[command(subcommand)]
+        command: ShopifyCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShopifyCommand {
+    /// Register the tenant's CarrierService callback in a shop (Admin GraphQL `carrierServiceCreate`).
+    RegisterCarrierService(RegisterCarrierServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterCarrierServiceArgs {
+    /// The shop: my-shop.myshopify.com.
+    #[arg(long)]
+    pub shop: String,
+    /// The app's Admin API access token for the shop (scope write_shipping).
+    #[arg(long)]
+    pub access_token: String,
+    /// The callback URL that `lastmile dev` printed (or your deployment's), token included.
+    #[arg(long)]
+    pub callback_url: String,
+    /// The name buyers see on the rates' carrier.
+    #[arg(long, default_value = "lastmile")]
+    pub name: String,
+    /// Admin API base URL instead of https://SHOP (for a proxy or a local stand-in).
+    #[arg(long)]
+    pub admin_url: Option<String>,
+}
+
+/// `lastmile shopify register-carrier-service`: prints the new carrier service's id.
+pub fn register_carrier_service(args: &RegisterCarrierServiceArgs) -> Result<i32, Box<dyn std::error::Error>> {
+    let mut client = lastmile_platform::shopify_admin::AdminClient::for_shop(&args.shop, &args.access_token);
+    if let Some(base) = &args.admin_url {
+        client.base = base.clone();
+    }
+    let id = client.create_carrier_service(&args.name, &args.callback_url)?;
+    println!("{id}");
+    Ok(0)
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 use clap::Parser;
-use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command};
+use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command, ShopifyCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -17,6 +17,9 @@ fn main() -> std::process::ExitCode {
         Command::Bench { command: BenchCommand::Edge(args) } => lastmile::bench::edge::run(&args).map(|()| 0),
         Command::Bench { command: BenchCommand::Quote(args) } => lastmile::bench::quote::run(&args).map(|()| 0),
         Command::Quote(args) => lastmile::cli::quote(&args),
+        Command::Shopify { command: ShopifyCommand::RegisterCarrierService(args) } => {
+            lastmile::cli::register_carrier_service(&args)
+        }
         Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document())
             .map(|s| println!("{s}"))
             .map(|()| 0)
