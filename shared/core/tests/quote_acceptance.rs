@@ -150,3 +150,45 @@ fn lines_that_cannot_carry_a_parcel_are_excluded_with_reasons() {
     let regional = quote(&card("us-regional-northeast"), &request(nj, ohio, &parcels, date(2026, 12, 1))).unwrap_err();
     assert!(regional.reason.contains("delivers only to"), "{}", regional.reason);
 }
+
+mod properties {
+    use jiff::ToSpan;
+    use lastmile_core::rating::quote::{Destination, Parcel, quote};
+    use lastmile_core::rating::zone::Place;
+    use lastmile_core::units::Dimensions;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// On every compiled-in line: the breakdown adds up to the total, the billable weight is never below the
+        /// actual, and a heavier parcel never costs less on the same lane and day.
+        #[test]
+        fn every_line_adds_up_and_never_bills_below_actual(
+            grams in 1u64..40_000, extra in 0u64..5_000,
+            l in 10u32..1_500, w in 10u32..800, h in 10u32..800,
+            days in 0i64..700, residential in proptest::option::of(any::<bool>()),
+        ) {
+            let day = date(2026, 1, 1).checked_add(days.days()).unwrap();
+            let sides = Some(Dimensions { length_mm: l, width_mm: w, height_mm: h });
+            let lanes = [("US", "07001", "US", "99501", Some("AK")), ("DE", "10557", "DE", "80331", Some("BY")),
+                ("GB", "M1 1AE", "GB", "EH1 1YZ", None), ("CA", "K2P1L4", "CA", "V6B1A1", Some("BC")),
+                ("AU", "2000", "AU", "6000", Some("WA")), ("FR", "75001", "FR", "20000", None)];
+            for card in builtin().iter().filter_map(|c| c.as_ref().ok()) {
+                for (from_country, from, to_country, to, region) in lanes {
+                    let destination = Destination { country: to_country, postcode: to, region, residential, ..Default::default() };
+                    let light = [Parcel { grams, dimensions: sides }];
+                    let heavy = [Parcel { grams: grams + extra, dimensions: sides }];
+                    let origin = Place { country: from_country, postcode: from };
+                    let (Ok(a), Ok(b)) = (
+                        quote(card, &request(origin, destination.clone(), &light, day)),
+                        quote(card, &request(origin, destination, &heavy, day)),
+                    ) else { continue };
+                    prop_assert_eq!(a.total_minor, a.breakdown.iter().map(|c| c.minor).sum::<i64>());
+                    prop_assert!(a.billable.iter().all(|b| b.billable >= b.actual));
+                    prop_assert!(b.total_minor >= a.total_minor, "{}: {} g costs {} but {} g costs {}", card.id, grams, a.total_minor, grams + extra, b.total_minor);
+                }
+            }
+        }
+    }
+}
