@@ -113,12 +113,8 @@ fn admin_stand_in(answer: serde_json::Value) -> (String, std::thread::JoinHandle
     (addr, handle)
 }
 
-#[test]
-fn register_carrier_service_sends_carrier_service_create_to_the_shop() {
-    let created = serde_json::json!({"data": {"carrierServiceCreate": {"carrierService": {"id": "gid://shopify/DeliveryCarrierService/42",
-        "name": "lastmile", "callbackUrl": "https://example.test/cb", "active": true, "supportsServiceDiscovery": true}, "userErrors": []}}});
-    let (admin, stand_in) = admin_stand_in(created);
-    let output = Command::new(lastmile_bin())
+fn register(admin: &str, callback_url: &str) -> std::process::Output {
+    Command::new(lastmile_bin())
         .args([
             "shopify",
             "register-carrier-service",
@@ -127,9 +123,17 @@ fn register_carrier_service_sends_carrier_service_create_to_the_shop() {
             "--access-token",
             "shpat_test",
         ])
-        .args(["--callback-url", "https://example.test/shopify/carrier-service/lmk_abc", "--admin-url", &admin])
+        .args(["--callback-url", callback_url, "--admin-url", admin])
         .output()
-        .expect("runs");
+        .expect("runs")
+}
+
+#[test]
+fn register_carrier_service_sends_carrier_service_create_to_the_shop() {
+    let created = serde_json::json!({"data": {"carrierServiceCreate": {"carrierService": {"id": "gid://shopify/DeliveryCarrierService/42",
+        "name": "lastmile", "callbackUrl": "https://example.test/cb", "active": true, "supportsServiceDiscovery": true}, "userErrors": []}}});
+    let (admin, stand_in) = admin_stand_in(created);
+    let output = register(&admin, "https://example.test/shopify/carrier-service/lmk_abc");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "gid://shopify/DeliveryCarrierService/42");
     let (head, body) = stand_in.join().unwrap();
@@ -143,18 +147,7 @@ fn register_carrier_service_sends_carrier_service_create_to_the_shop() {
     let refused = serde_json::json!({"data": {"carrierServiceCreate": {"carrierService": null,
         "userErrors": [{"field": ["callbackUrl"], "message": "Callback url is not a valid URL"}]}}});
     let (admin, stand_in) = admin_stand_in(refused);
-    let output = Command::new(lastmile_bin())
-        .args([
-            "shopify",
-            "register-carrier-service",
-            "--shop",
-            "my-shop.myshopify.com",
-            "--access-token",
-            "shpat_test",
-        ])
-        .args(["--callback-url", "not a url", "--admin-url", &admin])
-        .output()
-        .expect("runs");
+    let output = register(&admin, "not a url");
     stand_in.join().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("Callback url is not a valid URL"));

@@ -7,7 +7,7 @@ use jiff::civil::{date, time};
 use lastmile_core::calendar::{CalendarId, holidays};
 use lastmile_core::rating::card::{RateCard, builtin};
 use lastmile_core::rating::quote::{Destination, Parcel, Request, quote};
-use lastmile_core::rating::transit::{Handover, estimate};
+use lastmile_core::rating::transit::{Estimate, Handover, estimate};
 use lastmile_core::rating::zone::Place;
 use lastmile_core::units::{parse_dimensions, parse_weight};
 
@@ -38,21 +38,37 @@ fn request<'a>(
 
 const WEEKDAYS: [u8; 5] = [1, 2, 3, 4, 5];
 
-#[test]
-fn anchorage_from_new_jersey_on_the_day_before_thanksgiving() {
-    let card = card("us-national-ground");
-    let parcels = parcel();
-    // The address engine flags 99501 as remote (us_non_contiguous) and cannot tell residential from a ZIP.
-    let anchorage = Destination {
+/// Delivery dates on `card` for a handover at `local` (before a 15:00 cut-off, Mon–Fri warehouse).
+fn delivery(
+    card: &RateCard,
+    zone: &str,
+    local: jiff::civil::DateTime,
+    origin: CalendarId,
+    destination: CalendarId,
+) -> Estimate {
+    let handover = Handover { local, cutoff: time(15, 0, 0, 0), working_weekdays: &WEEKDAYS, calendar: origin };
+    estimate(card.transit.as_ref().unwrap(), zone, &handover, &destination, holidays()).unwrap()
+}
+
+/// The address engine flags 99501 as remote (us_non_contiguous) and cannot tell residential from a ZIP.
+fn anchorage() -> Destination<'static> {
+    Destination {
         country: "US",
         postcode: "99501",
         region: Some("AK"),
         residential: None,
         remote_area: true,
         ..Default::default()
-    };
-    let q = quote(&card, &request(Place { country: "US", postcode: "07001" }, anchorage, &parcels, date(2026, 11, 25)))
-        .unwrap();
+    }
+}
+
+#[test]
+fn anchorage_from_new_jersey_on_the_day_before_thanksgiving() {
+    let card = card("us-national-ground");
+    let parcels = parcel();
+    let q =
+        quote(&card, &request(Place { country: "US", postcode: "07001" }, anchorage(), &parcels, date(2026, 11, 25)))
+            .unwrap();
     // [weight] lb, divisor 139, sides to the nearest inch: 40×30×20 cm → 16×12×8 in = 1,536 in³ / 139 =
     // 11.051 lb > actual 2.3 kg = 5.071 lb → billable 12 lb.
     assert_eq!((q.billable[0].actual, q.billable[0].volumetric, q.billable[0].billable), (5071, Some(11_051), 12_000));
@@ -68,15 +84,13 @@ fn anchorage_from_new_jersey_on_the_day_before_thanksgiving() {
     // [transit] zone 8: 5–7 business days, Mon–Fri. Handed over Wed 2026-11-25 10:00 (before a 15:00 cut-off).
     // Thu 11-26 is Thanksgiving (US): day 1 Fri 11-27, 2 Mon 11-30, 3 Tue 12-01, 4 Wed 12-02, 5 Thu 12-03,
     // 6 Fri 12-04, 7 Mon 12-07.
-    let handover = Handover {
-        local: date(2026, 11, 25).at(10, 0, 0, 0),
-        cutoff: time(15, 0, 0, 0),
-        working_weekdays: &WEEKDAYS,
-        calendar: CalendarId::new("US", Some("NJ")),
-    };
-    let dates =
-        estimate(card.transit.as_ref().unwrap(), &q.zone, &handover, &CalendarId::new("US", Some("AK")), holidays())
-            .unwrap();
+    let dates = delivery(
+        &card,
+        &q.zone,
+        date(2026, 11, 25).at(10, 0, 0, 0),
+        CalendarId::new("US", Some("NJ")),
+        CalendarId::new("US", Some("AK")),
+    );
     assert_eq!((dates.min, dates.max), (date(2026, 12, 3), date(2026, 12, 7)));
     assert!(dates.skipped.iter().any(|s| s.contains("Thanksgiving")));
 }
@@ -99,15 +113,13 @@ fn berlin_to_berlin_two_days_before_christmas() {
     assert_eq!((q.billable[0].billable, q.zone.as_str(), q.total_minor), (2300, "national", 668));
     // [transit] national 1–2 days, Mon–Sat. Handed over Wed 12-23 10:00. Day 1 Thu 12-24; Fri 12-25 and
     // Sat 12-26 are Christmas (DE), Sun no delivery: day 2 Mon 12-28.
-    let handover = Handover {
-        local: date(2026, 12, 23).at(10, 0, 0, 0),
-        cutoff: time(15, 0, 0, 0),
-        working_weekdays: &WEEKDAYS,
-        calendar: CalendarId::new("DE", Some("BE")),
-    };
-    let dates =
-        estimate(card.transit.as_ref().unwrap(), &q.zone, &handover, &CalendarId::new("DE", Some("BE")), holidays())
-            .unwrap();
+    let dates = delivery(
+        &card,
+        &q.zone,
+        date(2026, 12, 23).at(10, 0, 0, 0),
+        CalendarId::new("DE", Some("BE")),
+        CalendarId::new("DE", Some("BE")),
+    );
     assert_eq!((dates.min, dates.max), (date(2026, 12, 24), date(2026, 12, 28)));
 }
 
@@ -117,16 +129,8 @@ fn rules_are_data_an_edited_card_changes_the_answer() {
     let text = lastmile_core::rating::card::BUILTIN.iter().find(|(f, _)| *f == "us-national-ground.toml").unwrap().1;
     let edited = RateCard::from_toml(&text.replace("basis_points = 1825", "basis_points = 1925")).unwrap();
     let parcels = parcel();
-    let anchorage = Destination {
-        country: "US",
-        postcode: "99501",
-        region: Some("AK"),
-        residential: None,
-        remote_area: true,
-        ..Default::default()
-    };
     let q =
-        quote(&edited, &request(Place { country: "US", postcode: "07001" }, anchorage, &parcels, date(2026, 11, 25)))
+        quote(&edited, &request(Place { country: "US", postcode: "07001" }, anchorage(), &parcels, date(2026, 11, 25)))
             .unwrap();
     assert_eq!(q.breakdown.last().map(|c| (c.code.as_str(), c.minor)), Some(("fuel", 1662)));
     assert_eq!(q.total_minor, 10_342);
