@@ -85,6 +85,18 @@ impl ParcelRequest {
     }
 }
 
+/// The whole function on its own (as Lambda runs it): the tenant API behind API-key resolution, the
+/// CarrierService callback, JSON 404/405 and correlation ids.
+pub fn app(registry: std::sync::Arc<lastmile_platform::tenants::TenantRegistry>) -> Router {
+    use lastmile_platform::http;
+    Router::new()
+        .merge(router().route_layer(axum::middleware::from_fn_with_state(registry.clone(), http::require_tenant)))
+        .merge(carrier_service_router(registry))
+        .fallback(http::not_found)
+        .method_not_allowed_fallback(http::method_not_allowed)
+        .layer(axum::middleware::from_fn(http::trace_requests))
+}
+
 /// The tenant API routes. They expect a [`TenantContext`] extension, put there by the caller's auth layer.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/v1/quote", post(quote))

@@ -146,3 +146,24 @@ async fn shopify_sample_request_gets_rates_in_shopify_shape() {
     let (status, answer) = post(app, "/shopify/carrier-service/lmk_0000", body).await;
     assert_eq!((status, answer["error"]["code"].as_str()), (401, Some("unknown_token")));
 }
+
+#[tokio::test]
+async fn the_function_on_its_own_resolves_keys_and_answers_json_errors() {
+    let registry = registry("app");
+    let (_, key) = registry.create_key("acme", "k", "t").unwrap();
+    let app = lastmile_fn_quote::app(registry);
+    let body = json!({"to": {"country": "DE", "postcode": "10115"}, "parcels": [{"grams": 1000}]}).to_string();
+    let send = |auth: Option<String>, path: &'static str| {
+        let mut request = axum::http::Request::post(path).header("content-type", "application/json");
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        app.clone().oneshot(request.body(Body::from(body.clone())).unwrap())
+    };
+    assert_eq!(send(None, "/v1/quote").await.unwrap().status(), 401);
+    assert_eq!(send(Some(format!("Bearer {key}")), "/v1/quote").await.unwrap().status(), 200);
+    let unknown = send(Some(format!("Bearer {key}")), "/v1/nothing").await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let bytes = unknown.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap()["error"]["code"], "not_found");
+}
