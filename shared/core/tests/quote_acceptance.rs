@@ -196,3 +196,100 @@ mod properties {
         }
     }
 }
+
+fn nj() -> Place<'static> {
+    Place { country: "US", postcode: "07001" }
+}
+
+fn lines_of(q: &lastmile_core::rating::quote::LineQuote) -> Vec<(&str, i64)> {
+    q.breakdown.iter().map(|c| (c.code.as_str(), c.minor)).collect()
+}
+
+#[test]
+fn a_long_parcel_pays_additional_handling_and_large_package_on_ground() {
+    // 10 kg, 200×40×30 cm from New Jersey to 10001 (New York, under 150 mi: zone 2) on 2026-12-01.
+    // [weight] sides to the nearest inch 79×16×12 = 15,168 in³ / 139 = 109.122 lb > 22.046 lb → 110 lb.
+    // [price] bracket up to 150 lb, zone 2: 97.20. [[surcharges]] residential (unknown) 5.95; additional handling
+    // 31.50 (longest side 2000 mm > 1219 mm = 48 in); large package 115.00 (length + girth 2000 + 2 × 700 =
+    // 3400 mm > 3302 mm = 130 in); peak 0.45; fuel 19.00 % from 2026-11-30 of 97.20 + 5.95 + 31.50 + 115.00 =
+    // 249.65 → 47.4335 → 47.43. Total 297.53.
+    let parcels = [Parcel { grams: 10_000, dimensions: Some(parse_dimensions("200x40x30cm").unwrap()) }];
+    let new_york = Destination { country: "US", postcode: "10001", region: Some("NY"), ..Default::default() };
+    let q = quote(&card("us-national-ground"), &request(nj(), new_york, &parcels, date(2026, 12, 1))).unwrap();
+    assert_eq!((q.zone.as_str(), q.billable[0].billable), ("2", 110_000));
+    assert_eq!(
+        lines_of(&q),
+        [
+            ("base", 9720),
+            ("residential", 595),
+            ("additional_handling", 3150),
+            ("large_package", 11_500),
+            ("peak", 45),
+            ("fuel", 4743)
+        ]
+    );
+    assert_eq!(q.total_minor, 29_753);
+}
+
+#[test]
+fn postal_oversize_and_its_length_plus_girth_limit() {
+    // 10 kg, 150×40×30 cm to 10001 (zone 1, under 50 mi) on 2026-12-01. [weight] sides up to whole inches
+    // 60×16×12 = 11,520 in³ > 1,728 → / 166 = 69.398 lb → 70 lb. [price] bracket up to 70 lb, zone 1: 41.50.
+    // oversize 55.00 (length + girth 1500 + 2 × 700 = 2900 mm > 2743 mm = 108 in); peak 0.60. Total 97.10.
+    let parcels = [Parcel { grams: 10_000, dimensions: Some(parse_dimensions("150x40x30cm").unwrap()) }];
+    let new_york = Destination { country: "US", postcode: "10001", region: Some("NY"), ..Default::default() };
+    let postal = card("us-postal-ground");
+    let q = quote(&postal, &request(nj(), new_york.clone(), &parcels, date(2026, 12, 1))).unwrap();
+    assert_eq!((q.zone.as_str(), q.billable[0].billable), ("1", 70_000));
+    assert_eq!(lines_of(&q), [("base", 4150), ("oversize", 5500), ("peak", 60)]);
+    assert_eq!(q.total_minor, 9710);
+    // 200×40×30 cm is 3400 mm of length + girth, over the postal limit of 3302 mm (130 in): excluded.
+    let long = [Parcel { grams: 10_000, dimensions: Some(parse_dimensions("200x40x30cm").unwrap()) }];
+    let excluded = quote(&postal, &request(nj(), new_york, &long, date(2026, 12, 1))).unwrap_err();
+    assert!(excluded.reason.contains("length + girth 3400 mm is over the line's 3302 mm"), "{}", excluded.reason);
+}
+
+#[test]
+fn ddp_handling_is_an_option_the_shipper_buys() {
+    // de-paket, 2.3 kg to 10115 on 2026-12-01 with DDP: 6.49 + peak 0.19 + DDP handling 2.50 = 9.18.
+    let parcels = parcel();
+    let berlin = Destination { country: "DE", postcode: "10115", ..Default::default() };
+    let ddp = ["ddp".to_owned()];
+    let mut with_ddp = request(Place { country: "DE", postcode: "10557" }, berlin, &parcels, date(2026, 12, 1));
+    with_ddp.options = &ddp;
+    let q = quote(&card("de-paket"), &with_ddp).unwrap();
+    assert_eq!(lines_of(&q), [("base", 649), ("peak", 19), ("ddp_handling", 250)]);
+}
+
+#[test]
+fn pallets_are_priced_per_pallet_with_fuel_on_the_linehaul_only() {
+    // Two 300 kg pallets, 150×120×100 cm, New Jersey to 90001 (Los Angeles, over 1,000 mi: "national") with a
+    // liftgate on 2026-12-01: 2 × 525.00 = 1,050.00; liftgate 95.00; fuel 28.50 % of the linehaul only
+    // (of_surcharges = []): 299.25. Total 1,444.25.
+    let pallet = Parcel { grams: 300_000, dimensions: Some(parse_dimensions("150x120x100cm").unwrap()) };
+    let pallets = [pallet, pallet];
+    let la = Destination { country: "US", postcode: "90001", region: Some("CA"), ..Default::default() };
+    let liftgate = ["liftgate".to_owned()];
+    let mut shipment = request(nj(), la, &pallets, date(2026, 12, 1));
+    shipment.options = &liftgate;
+    let q = quote(&card("us-ltl-pallet"), &shipment).unwrap();
+    assert_eq!(q.zone, "national");
+    assert_eq!(lines_of(&q), [("base", 105_000), ("liftgate", 9500), ("fuel", 29_925)]);
+    assert_eq!(q.total_minor, 144_425);
+}
+
+#[test]
+fn the_regional_line_undercuts_national_ground_where_it_serves() {
+    // 2.3 kg, 40×30×20 cm, New Jersey to 10001 on 2026-12-01. Regional: origin prefix 0, destination 100–149 →
+    // zone A; 12 lb billable (as national); first lb 6.95 + 11 further lb × 0.55 = 13.00; residential 3.50;
+    // fuel 12 % of 16.50 = 1.98. Total 18.48.
+    // National: zone 2, bracket up to 20 lb 21.60; residential 5.95; peak 0.45; fuel 19 % of 27.55 = 5.2345 →
+    // 5.23. Total 33.23.
+    let parcels = parcel();
+    let new_york = Destination { country: "US", postcode: "10001", region: Some("NY"), ..Default::default() };
+    let regional =
+        quote(&card("us-regional-northeast"), &request(nj(), new_york.clone(), &parcels, date(2026, 12, 1))).unwrap();
+    assert_eq!(lines_of(&regional), [("base", 1300), ("residential", 350), ("fuel", 198)]);
+    let national = quote(&card("us-national-ground"), &request(nj(), new_york, &parcels, date(2026, 12, 1))).unwrap();
+    assert_eq!((regional.total_minor, national.total_minor), (1848, 3323));
+}
