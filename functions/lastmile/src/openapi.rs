@@ -50,7 +50,7 @@ fn schemas() -> Value {
     let s = || json!({"type": "string"});
     let box_unit =
         json!({"type": ["object", "null"], "properties": {"kind": s(), "number": s(), "box": nullable_string()}});
-    json!({
+    let mut schemas = json!({
         "Error": {
             "type": "object", "required": ["error"],
             "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": s(), "message": s(), "field": nullable_string()}}}
@@ -110,6 +110,66 @@ fn schemas() -> Value {
         "BatchResponse": {
             "type": "object",
             "properties": {"results": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/AddressResult"}, {"$ref": "#/components/schemas/Error"}]}}}
+        }
+    });
+    if let (Some(all), serde_json::Value::Object(quote)) = (schemas.as_object_mut(), quote_schemas()) {
+        all.extend(quote);
+    }
+    schemas
+}
+
+/// The schemas of the quote routes (its own `json!`, which would otherwise exceed the macro recursion limit).
+fn quote_schemas() -> serde_json::Value {
+    let s = || json!({"type": "string"});
+    json!({
+        "QuoteRequest": {
+            "type": "object", "required": ["to"], "additionalProperties": false,
+            "properties": {
+                "from": {"type": "string", "description": "Warehouse id; the tenant's first warehouse when absent"},
+                "to": {"$ref": "#/components/schemas/AddressRequest"},
+                "parcels": {"type": "array", "items": {"type": "object", "additionalProperties": false, "properties": {
+                    "weight": {"type": "string", "examples": ["2.3kg", "5lb", "12oz"]},
+                    "grams": {"type": "integer", "minimum": 0},
+                    "dims": {"type": "string", "examples": ["40x30x20cm", "16x12x8in"]}}}},
+                "items": {"type": "array", "items": {"type": "object", "required": ["grams"], "properties": {
+                    "grams": {"type": "integer", "minimum": 0},
+                    "dimensions": {"type": ["object", "null"], "properties": {"length_mm": {"type": "integer"}, "width_mm": {"type": "integer"}, "height_mm": {"type": "integer"}}},
+                    "quantity": {"type": "integer", "minimum": 0, "default": 1}}}},
+                "ship_at": {"type": "string", "format": "date-time"},
+                "declared_value": {"type": "integer", "description": "Minor units of each line's currency"},
+                "options": {"type": "array", "items": {"type": "string", "examples": ["signature", "ddp", "liftgate"]}},
+                "lines": {"type": "array", "items": s()}
+            }
+        },
+        "QuoteAnswer": {
+            "type": "object", "required": ["warehouse", "destination", "parcels", "rates", "excluded"],
+            "properties": {
+                "warehouse": s(),
+                "destination": {"$ref": "#/components/schemas/AddressResult"},
+                "parcels": {"type": "array", "items": {"type": "object", "properties": {"grams": {"type": "integer"}, "dimensions_mm": {"type": ["array", "null"], "items": {"type": "integer"}}}}},
+                "rates": {"type": "array", "items": {"type": "object", "required": ["line", "currency", "total_minor", "breakdown"], "properties": {
+                    "line": s(), "name": s(), "carrier": s(), "card_version": s(), "illustrative": {"type": "boolean"},
+                    "currency": s(), "total_minor": {"type": "integer"}, "zone": s(),
+                    "billable": {"type": "array", "items": {"type": "object", "properties": {"unit": {"enum": ["kg", "lb"]}, "actual": {"type": "integer"}, "volumetric": {"type": ["integer", "null"]}, "billable": {"type": "integer"}, "basis": {"enum": ["actual", "volumetric"]}, "explanation": s()}}},
+                    "breakdown": {"type": "array", "items": {"type": "object", "properties": {"code": s(), "minor": {"type": "integer"}, "explanation": s()}}},
+                    "dates": {"type": ["object", "null"], "properties": {"handover": {"type": "string", "format": "date"}, "min": {"type": "string", "format": "date"}, "max": {"type": "string", "format": "date"}, "calendars": {"type": "array", "items": s()}, "skipped": {"type": "array", "items": s()}}},
+                    "dates_error": s()}}},
+                "excluded": {"type": "array", "items": {"type": "object", "properties": {"line": s(), "reason": s()}}}
+            }
+        },
+        "CarrierServiceRequest": {
+            "type": "object", "required": ["rate"],
+            "properties": {"rate": {"type": "object", "required": ["origin", "destination"], "properties": {
+                "origin": {"type": "object"}, "destination": {"type": "object"},
+                "items": {"type": "array", "items": {"type": "object", "properties": {"grams": {"type": "integer"}, "quantity": {"type": "integer"}, "requires_shipping": {"type": "boolean"}}}},
+                "currency": s(), "locale": s()}}}
+        },
+        "CarrierServiceResponse": {
+            "type": "object", "required": ["rates"],
+            "properties": {"rates": {"type": "array", "items": {"type": "object",
+                "required": ["service_name", "service_code", "total_price", "currency"],
+                "properties": {"service_name": s(), "service_code": s(), "total_price": {"type": "string", "description": "Minor units"},
+                    "currency": s(), "min_delivery_date": nullable_string(), "max_delivery_date": nullable_string(), "description": s()}}}}
         }
     })
 }

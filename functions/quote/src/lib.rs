@@ -152,9 +152,9 @@ pub fn routes() -> Vec<RouteDoc> {
                 "operationId": "quote",
                 "summary": "Price a shipment on every line the tenant ships with",
                 "description": format!("Body at most {MAX_QUOTE_BODY_BYTES} bytes. Lines that can carry the shipment come cheapest first, each with a breakdown that adds up to its total, the billable weight and delivery dates; the others are listed with the reason."),
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["to"]}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuoteRequest"}}}},
                 "responses": {
-                    "200": {"description": "Rates and exclusions", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "200": {"description": "Rates and exclusions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QuoteAnswer"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "401": {"$ref": "#/components/responses/Unauthorized"},
                     "413": {"$ref": "#/components/responses/PayloadTooLarge"},
@@ -171,9 +171,9 @@ pub fn routes() -> Vec<RouteDoc> {
                 "summary": "Shopify CarrierService callback",
                 "description": "Shopify's rate request in, `{\"rates\":[…]}` out. The URL's token is the tenant's carrier-service key (it opens nothing else). A destination that cannot be quoted answers 200 with no rates, so that checkout falls back to backup rates.",
                 "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["rate"]}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CarrierServiceRequest"}}}},
                 "responses": {
-                    "200": {"description": "Rates in Shopify's shape", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "200": {"description": "Rates in Shopify's shape", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CarrierServiceResponse"}}}},
                     "401": {"$ref": "#/components/responses/Unauthorized"},
                     "413": {"$ref": "#/components/responses/PayloadTooLarge"}
                 }
