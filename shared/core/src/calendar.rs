@@ -47,8 +47,9 @@ pub enum CalendarError {
 /// Every calendar of the data.
 #[derive(Debug, Default)]
 pub struct Holidays {
-    /// (country, subdivision or "") → holiday dates with their names.
-    days: FxHashMap<(String, String), FxHashMap<Date, String>>,
+    /// Country → subdivision ("" for nationwide) → holiday dates with their names: looked up by `&str`, so a
+    /// lookup allocates nothing.
+    days: FxHashMap<String, FxHashMap<String, FxHashMap<Date, String>>>,
     countries: FxHashSet<String>,
 }
 
@@ -65,7 +66,8 @@ impl Holidays {
             };
             let Ok(date) = date.parse::<Date>() else { continue };
             holidays.countries.insert(country.to_owned());
-            holidays.days.entry((country.to_owned(), sub.to_owned())).or_default().insert(date, name.to_owned());
+            let country_days = holidays.days.entry(country.to_owned()).or_default();
+            country_days.entry(sub.to_owned()).or_default().insert(date, name.to_owned());
         }
         holidays
     }
@@ -78,12 +80,9 @@ impl Holidays {
         if !self.countries.contains(&calendar.country) {
             return Err(CalendarError::Unknown(calendar.to_string()));
         }
-        let lookup = |sub: &str| {
-            self.days
-                .get(&(calendar.country.clone(), sub.to_owned()))
-                .and_then(|days| days.get(&date))
-                .map(String::as_str)
-        };
+        let subdivisions = self.days.get(&calendar.country);
+        let lookup =
+            |sub: &str| subdivisions.and_then(|s| s.get(sub)).and_then(|days| days.get(&date)).map(String::as_str);
         Ok(lookup("").or_else(|| calendar.subdivision.as_deref().and_then(lookup)))
     }
 
