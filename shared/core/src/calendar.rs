@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use jiff::civil::{Date, Weekday};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 /// Years the holiday data covers, inclusive.
 pub const FIRST_YEAR: i16 = 2025;
@@ -50,7 +50,6 @@ pub struct Holidays {
     /// Country → subdivision ("" for nationwide) → holiday dates with their names: looked up by `&str`, so a
     /// lookup allocates nothing.
     days: FxHashMap<String, FxHashMap<String, FxHashMap<Date, String>>>,
-    countries: FxHashSet<String>,
 }
 
 impl Holidays {
@@ -65,7 +64,6 @@ impl Holidays {
                 continue;
             };
             let Ok(date) = date.parse::<Date>() else { continue };
-            holidays.countries.insert(country.to_owned());
             let country_days = holidays.days.entry(country.to_owned()).or_default();
             country_days.entry(sub.to_owned()).or_default().insert(date, name.to_owned());
         }
@@ -77,17 +75,14 @@ impl Holidays {
         if !(FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
             return Err(CalendarError::BeyondData { date });
         }
-        if !self.countries.contains(&calendar.country) {
-            return Err(CalendarError::Unknown(calendar.to_string()));
-        }
-        let subdivisions = self.days.get(&calendar.country);
-        let lookup =
-            |sub: &str| subdivisions.and_then(|s| s.get(sub)).and_then(|days| days.get(&date)).map(String::as_str);
+        let subdivisions =
+            self.days.get(&calendar.country).ok_or_else(|| CalendarError::Unknown(calendar.to_string()))?;
+        let lookup = |sub: &str| subdivisions.get(sub).and_then(|days| days.get(&date)).map(String::as_str);
         Ok(lookup("").or_else(|| calendar.subdivision.as_deref().and_then(lookup)))
     }
 
     pub fn has_country(&self, country: &str) -> bool {
-        self.countries.contains(country)
+        self.days.contains_key(country)
     }
 }
 

@@ -37,11 +37,8 @@ struct Latency {
 impl Latency {
     fn of(mut samples: Vec<Duration>) -> Latency {
         samples.sort();
-        let at = |q: f64| {
-            let i = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1;
-            samples[i].as_secs_f64() * 1e3
-        };
-        Latency { p50: at(0.50), p99: at(0.99) }
+        let ms = |q: f64| super::quantile(&samples, q).as_secs_f64() * 1e3;
+        Latency { p50: ms(0.50), p99: ms(0.99) }
     }
 }
 

@@ -146,3 +146,9 @@ fn run_peers(
     };
     Ok(vec![("usaddress", figure("usaddress")?), ("scourgify", figure("scourgify")?)])
 }
+
+/// The `q` quantile (0.5 = median) of sorted, non-empty samples: the smallest sample with at least that share
+/// of samples at or below it.
+fn quantile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration {
+    sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
+}

@@ -134,7 +134,7 @@ async fn load(args: &QuoteBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     if samples.is_empty() {
         return Err("no request completed".into());
     }
-    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+    let at = |q: f64| super::quantile(&samples, q);
     let p99 = at(0.99);
     println!(
         "CarrierService callback on lastmile dev, {} connections for {:.0} s: {} requests, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms (target < 20 ms){}",
