@@ -16,7 +16,10 @@ fn main() -> BuildResult<()> {
     println!("cargo:rerun-if-changed={}", data.join("address-formats").display());
     println!("cargo:rerun-if-changed={}", data.join("postcodes").display());
     println!("cargo:rerun-if-changed={}", data.join("ratecards").display());
-    std::fs::write(out.join("ratecards.rs"), ratecards(&data.join("ratecards"))?)?;
+    println!("cargo:rerun-if-changed={}", data.join("customs").display());
+    println!("cargo:rerun-if-changed={}", data.join("customs/territories").display());
+    std::fs::write(out.join("ratecards.rs"), embedded_files(&data.join("ratecards"), &["toml"])?)?;
+    std::fs::write(out.join("customs.rs"), embedded_files(&data.join("customs"), &["toml", "csv"])?)?;
 
     std::fs::write(out.join("formats.json"), formats(&data.join("address-formats/all.json"))?)?;
     let postcodes = data.join("postcodes");
@@ -36,16 +39,26 @@ fn main() -> BuildResult<()> {
     Ok(())
 }
 
-/// Every rate card in `shared/data/ratecards`, as `(file name, text)` pairs: a card is added by adding its file.
-fn ratecards(dir: &Path) -> BuildResult<String> {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(dir)?.map(|entry| entry.map(|e| e.path())).collect::<Result<_, _>>()?;
-    files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
+/// Every file with one of `extensions` under `dir` (one level of subfolders too), as `(relative path, text)`
+/// pairs: a rate card or a customs rule is added by adding its file.
+fn embedded_files(dir: &Path, extensions: &[&str]) -> BuildResult<String> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            for inner in std::fs::read_dir(&path)? {
+                files.push(inner?.path());
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    files.retain(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.contains(&e)));
     files.sort();
     let mut out = String::from("&[\n");
     for file in files {
-        let name = file.file_name().and_then(|n| n.to_str()).ok_or("rate card file name is not UTF-8")?;
-        let _ = writeln!(out, "    ({name:?}, include_str!({:?})),", file.canonicalize()?.display().to_string());
+        let relative = file.strip_prefix(dir)?.to_str().ok_or("file name is not UTF-8")?.replace('\\', "/");
+        let _ = writeln!(out, "    ({relative:?}, include_str!({:?})),", file.canonicalize()?.display().to_string());
     }
     out.push(']');
     Ok(out)

@@ -5,6 +5,7 @@
 pub mod address;
 pub mod calendar;
 pub mod contract;
+pub mod duty;
 pub mod geo;
 pub mod money;
 pub mod rating;

@@ -1,0 +1,12 @@
+//! Duties and import taxes: landed cost under dated customs rules, the customs pre-check and the commercial
+//! invoice, all from one [`Shipment`].
+
+pub mod amount;
+pub mod landed;
+pub mod order;
+pub mod rules;
+
+pub use amount::Amount;
+pub use landed::{LandedCost, landed_cost};
+pub use order::{Channel, Incoterm, Line, Party, Shipment};
+pub use rules::Rules;
