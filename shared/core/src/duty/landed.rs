@@ -332,7 +332,9 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
     let border_tax: Decimal = taxes.iter().filter(|t| t.collected == "border").map(|t| t.amount.to_decimal()).sum();
     let checkout_tax = tax_total - border_tax;
 
-    let fees = fee_lines(territory, shipment, &value_of, duty_total + border_tax, currency, &mut warnings);
+    let entry_filed = !regime_id.contains(&"duty_relief");
+    let fees =
+        fee_lines(territory, shipment, &value_of, (duty_total + border_tax, entry_filed), currency, &mut warnings);
     for f in &fees {
         explanation.push(format!("Fee: {} {} ({}).", f.name, f.amount, f.source.source));
     }
@@ -450,20 +452,25 @@ fn convert(rules: &Rules, shipment: &Shipment, currency: Currency) -> Result<Con
         if amount.currency == currency {
             return Ok(amount.to_decimal());
         }
-        let (rate, row) = rules.fx.rate(amount.currency, currency, shipment.date).ok_or_else(|| {
-            unprocessable(
-                "no_fx_rate",
-                format!(
-                    "no FX rate {} → {} on or before {}; load a dated FX table",
-                    amount.currency, currency, shipment.date
-                ),
-                field.clone(),
-            )
-        })?;
+        let (converted, row) =
+            rules.fx.convert(amount.to_decimal(), amount.currency, currency, shipment.date).ok_or_else(|| {
+                unprocessable(
+                    "no_fx_rate",
+                    format!(
+                        "no FX rate {} → {} on or before {}; load a dated FX table",
+                        amount.currency, currency, shipment.date
+                    ),
+                    field.clone(),
+                )
+            })?;
         if !fx.iter().any(|f| f.from == amount.currency) {
+            let rate = rules
+                .fx
+                .convert(Decimal::ONE, amount.currency, currency, shipment.date)
+                .map_or(Decimal::ZERO, |(rate, _)| rate.round_dp(10).normalize());
             fx.push(FxUsed { from: amount.currency, to: currency, rate, date: row.date, source: row.source.clone() });
         }
-        Ok(amount.to_decimal() * rate)
+        Ok(converted)
     };
     let mut line_values = Vec::with_capacity(shipment.lines.len());
     for (i, line) in shipment.lines.iter().enumerate() {
@@ -695,18 +702,17 @@ fn charge_amount(
 ) -> Result<Decimal, ApiError> {
     let specific = |units: Decimal| -> Result<Decimal, ApiError> {
         let rate_currency = charge.rate_currency.unwrap_or(currency);
-        let fx = if rate_currency == currency {
-            Decimal::ONE
-        } else {
-            rules.fx.rate(rate_currency, currency, date).map(|(r, _)| r).ok_or_else(|| {
-                unprocessable(
-                    "no_fx_rate",
-                    format!("no FX rate {rate_currency} → {currency} on or before {date}"),
-                    format!("lines[{index}]"),
-                )
-            })?
-        };
-        Ok(units * charge.rate * fx)
+        let amount = units * charge.rate;
+        if rate_currency == currency {
+            return Ok(amount);
+        }
+        rules.fx.convert(amount, rate_currency, currency, date).map(|(local, _)| local).ok_or_else(|| {
+            unprocessable(
+                "no_fx_rate",
+                format!("no FX rate {rate_currency} → {currency} on or before {date}"),
+                format!("lines[{index}]"),
+            )
+        })
     };
     match charge.kind {
         RateKind::AdValorem => Ok(customs_value * charge.rate / Decimal::ONE_HUNDRED),
@@ -795,7 +801,7 @@ fn fee_lines(
     territory: &Territory,
     shipment: &Shipment,
     value_of: &dyn Fn(ValueOf) -> Decimal,
-    border_charges: Decimal,
+    (border_charges, entry_filed): (Decimal, bool),
     currency: Currency,
     warnings: &mut Vec<String>,
 ) -> Vec<FeeLine> {
@@ -805,7 +811,11 @@ fn fee_lines(
         .filter(|f| f.channels.is_empty() || f.channels.contains(&shipment.channel))
         .filter(|f| f.incoterms.is_empty() || f.incoterms.contains(&shipment.incoterm))
         .filter(|f| f.carriers.is_empty() || f.carriers.iter().any(|c| c.eq_ignore_ascii_case(carrier)))
-        .filter(|f| f.when == FeeWhen::Always || border_charges > Decimal::ZERO)
+        .filter(|f| match f.when {
+            FeeWhen::Always => true,
+            FeeWhen::ChargesDue => border_charges > Decimal::ZERO,
+            FeeWhen::EntryFiled => entry_filed,
+        })
         .filter(|f| f.max.is_none_or(|m| value_of(f.value) <= m) && f.min_value.is_none_or(|m| value_of(f.value) >= m))
         .map(|f| {
             let count = Decimal::from(match f.per {

@@ -208,6 +208,9 @@ pub enum FeeWhen {
     Always,
     /// Only when duty or tax is collected at the border.
     ChargesDue,
+    /// Whenever an entry is filed: the consignment is not released under a duty relief (the US merchandise
+    /// processing fee is due on dutiable and duty-free entries alike, but not on de minimis releases).
+    EntryFiled,
 }
 
 /// What a fee is counted per.
@@ -488,15 +491,16 @@ impl FxTable {
         Ok(table)
     }
 
-    /// How many `to` one `from` buys on `date`, and the row it comes from; the inverse of `to → from` when only
-    /// that is listed.
-    pub fn rate(&self, from: Currency, to: Currency, date: Date) -> Option<(Decimal, &FxRate)> {
+    /// `amount` of `from` in `to` on `date`, and the row used: multiplied by the `from → to` rate, or divided by
+    /// the `to → from` rate when only that is listed (dividing keeps 38.27 EUR at 0.86 exactly 44.50 USD, where
+    /// multiplying by a rounded inverse would not).
+    pub fn convert(&self, amount: Decimal, from: Currency, to: Currency, date: Date) -> Option<(Decimal, &FxRate)> {
         let latest = |pair: (Currency, Currency)| self.rates.get(&pair)?.iter().rev().find(|r| r.date <= date);
         if let Some(row) = latest((from, to)) {
-            return Some((row.rate, row));
+            return Some((amount * row.rate, row));
         }
         let row = latest((to, from))?;
-        Some((Decimal::ONE.checked_div(row.rate)?, row))
+        Some((amount.checked_div(row.rate)?, row))
     }
 }
 
@@ -703,6 +707,12 @@ impl Rules {
             .map(|i| &self.seller_tariff[i])
             .or_else(|| best(&self.tariff).map(|i| &self.tariff[i]))
     }
+}
+
+/// The rules files shipped in `shared/data/customs` as `(relative path, text)`: a starting point for a seller's
+/// own rules directory, and for tests that edit a copy.
+pub fn builtin_files() -> Vec<(String, String)> {
+    BUILTIN_FILES.iter().map(|(name, text)| ((*name).to_owned(), (*text).to_owned())).collect()
 }
 
 /// The rules files shipped in `shared/data/customs`, embedded at build time.
