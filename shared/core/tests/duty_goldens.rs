@@ -2,6 +2,8 @@
 //! exercise. Amounts are minor units of the destination's currency. Rates and thresholds are those of
 //! `shared/data/customs` (the tariff rows are its labelled sample); FX is its sample table.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use lastmile_core::duty::landed::{LandedCost, Payer};
 use lastmile_core::duty::rules::{Rules, builtin_files};
 use lastmile_core::duty::{Shipment, landed_cost};
