@@ -8,6 +8,7 @@ use axum::Router;
 use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
+use lastmile_core::duty::rules::Rules;
 use lastmile_platform::http::{self, RouteDoc};
 use lastmile_platform::tenants::TenantRegistry;
 use serde_json::json;
@@ -48,14 +49,16 @@ pub fn route_docs() -> Vec<RouteDoc> {
     ];
     routes.extend(lastmile_fn_address::routes());
     routes.extend(lastmile_fn_quote::routes());
+    routes.extend(lastmile_fn_duty::routes());
     routes
 }
 
-/// The whole application over a tenant registry.
-pub fn router(registry: Arc<TenantRegistry>) -> Router {
+/// The whole application over a tenant registry and the customs rules.
+pub fn router(registry: Arc<TenantRegistry>, rules: Arc<Rules>) -> Router {
     let tenant_api = Router::new()
         .merge(lastmile_fn_address::router())
-        .merge(lastmile_fn_quote::router())
+        .merge(lastmile_fn_quote::router(rules.clone()))
+        .merge(lastmile_fn_duty::router(rules))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))

@@ -38,6 +38,8 @@ pub enum Command {
     },
     /// Price a parcel on every line the tenant ships with.
     Quote(QuoteArgs),
+    /// Duty, import tax and fees of a shipment under the rules in force on its date.
+    Duty(crate::duty::DutyArgs),
     /// Shopify set-up.
     Shopify {
         #[command(subcommand)]
@@ -141,6 +143,8 @@ pub enum BenchCommand {
     Edge(crate::bench::edge::EdgeBenchArgs),
     /// Quoting one parcel on every line, and a load run against the CarrierService callback of `lastmile dev`.
     Quote(crate::bench::quote::QuoteBenchArgs),
+    /// Landed cost of a 5-line order in process, against a remote API's round trip.
+    Duty(crate::bench::duty::DutyBenchArgs),
 }
 
 /// `lastmile quote`: prints the rates as JSON; exit code 2 when the request was bad.
@@ -167,7 +171,11 @@ pub fn quote(args: &QuoteArgs) -> Result<i32, Box<dyn std::error::Error>> {
     }
     let outcome = serde_json::from_value::<lastmile_fn_quote::QuoteRequest>(request)
         .map_err(|e| ApiError::new(422, "invalid_request", e.to_string()))
-        .and_then(|request| lastmile_fn_quote::quote_request(&tenant, request));
+        .and_then(|request| {
+            let rules = lastmile_core::duty::rules::Rules::builtin()
+                .map_err(|e| ApiError::new(422, "customs_rules", e.to_string()))?;
+            lastmile_fn_quote::quote_request(&tenant, rules, request)
+        });
     let mut out = std::io::stdout().lock();
     let code = match outcome {
         Ok(answer) => {

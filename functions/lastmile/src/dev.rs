@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use lastmile_core::duty::rules::Rules;
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
 use lastmile_platform::tenants::{KeyScope, TenantRegistry};
 
@@ -21,6 +22,8 @@ pub struct DevOptions {
 pub struct Prepared {
     pub server: ServerConfig,
     pub registry: Arc<TenantRegistry>,
+    /// The customs rules: the shipped ones overlaid by the data directory's `customs` folder.
+    pub rules: Arc<Rules>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -46,7 +49,8 @@ pub fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + 
             registry.create_scoped_key(DEFAULT_TENANT, "shopify", &now_rfc3339(), KeyScope::CarrierService)?;
         new_carrier_service_token = Some(created.1);
     }
-    Ok(Prepared { server, registry, new_key, new_carrier_service_token })
+    let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
+    Ok(Prepared { server, registry, rules, new_key, new_carrier_service_token })
 }
 
 fn now_rfc3339() -> String {
@@ -77,7 +81,7 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         );
     }
     println!("press Ctrl-C to stop");
-    let app = crate::app::router(prepared.registry);
+    let app = crate::app::router(prepared.registry, prepared.rules);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }

@@ -6,5 +6,6 @@ pub mod bench;
 pub mod cli;
 pub mod dashboard;
 pub mod dev;
+pub mod duty;
 pub mod harness;
 pub mod openapi;

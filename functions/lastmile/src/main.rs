@@ -16,7 +16,9 @@ fn main() -> std::process::ExitCode {
         Command::Bench { command: BenchCommand::Accuracy(args) } => lastmile::bench::accuracy::run(&args).map(|()| 0),
         Command::Bench { command: BenchCommand::Edge(args) } => lastmile::bench::edge::run(&args).map(|()| 0),
         Command::Bench { command: BenchCommand::Quote(args) } => lastmile::bench::quote::run(&args).map(|()| 0),
+        Command::Bench { command: BenchCommand::Duty(args) } => lastmile::bench::duty::run(&args).map(|()| 0),
         Command::Quote(args) => lastmile::cli::quote(&args),
+        Command::Duty(args) => lastmile::duty::run(&args),
         Command::Shopify { command: ShopifyCommand::RegisterCarrierService(args) } => {
             lastmile::cli::register_carrier_service(&args)
         }

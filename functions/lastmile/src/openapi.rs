@@ -112,10 +112,77 @@ fn schemas() -> Value {
             "properties": {"results": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/AddressResult"}, {"$ref": "#/components/schemas/Error"}]}}}
         }
     });
-    if let (Some(all), serde_json::Value::Object(quote)) = (schemas.as_object_mut(), quote_schemas()) {
-        all.extend(quote);
+    for extra in [quote_schemas(), duty_schemas()] {
+        if let (Some(all), serde_json::Value::Object(extra)) = (schemas.as_object_mut(), extra) {
+            all.extend(extra);
+        }
     }
     schemas
+}
+
+/// The schemas of the duty routes.
+fn duty_schemas() -> serde_json::Value {
+    let s = || json!({"type": "string"});
+    let amount = || {
+        json!({"description": "`\"120.00 EUR\"`, or minor units and a currency", "oneOf": [
+            {"type": "string"},
+            {"type": "object", "required": ["minor", "currency"], "properties": {"minor": {"type": "integer"}, "currency": {"type": "string"}}}
+        ]})
+    };
+    let money = || json!({"$ref": "#/components/schemas/Money"});
+    let party = json!({"type": "object", "additionalProperties": false, "properties": {
+        "name": s(), "address": {"type": "array", "items": s()}, "country": s(), "eori": s(), "ioss_number": s(),
+        "uk_vat_number": s(), "au_gst_id": s(), "voec_number": s(), "email": s(), "phone": s()
+    }});
+    let citation = json!({"type": "object", "properties": {"source": s(), "confidence": {"type": "string", "enum": ["certain", "uncertain"]}, "note": s()}});
+    json!({
+        "Money": {"type": "object", "required": ["minor", "currency"], "properties": {"minor": {"type": "integer"}, "currency": s()}},
+        "Shipment": {
+            "type": "object", "required": ["to", "from", "date", "incoterm", "lines"], "additionalProperties": false,
+            "properties": {
+                "to": {"type": "string", "description": "Destination country (ISO 3166-1 alpha-2)"},
+                "subdivision": {"type": "string", "description": "Canadian province and the like, where taxes differ"},
+                "from": {"type": "string", "description": "Country shipped from (the warehouse)"},
+                "date": {"type": "string", "format": "date", "description": "Shipment date: the rules in force on it apply"},
+                "incoterm": {"type": "string", "enum": ["DDP", "DAP"]},
+                "channel": {"type": "string", "enum": ["courier", "postal"]},
+                "carrier": s(),
+                "lines": {"type": "array", "items": {"type": "object", "required": ["description", "hs_code", "origin", "unit_value", "quantity"], "additionalProperties": false, "properties": {
+                    "description": s(), "hs_code": s(), "origin": s(), "unit_value": amount(), "quantity": {"type": "integer", "minimum": 1},
+                    "unit_weight_g": {"type": "integer"}, "tax_class": s(),
+                    "dangerous_goods": {"type": "string", "enum": ["none", "lithium_ion_in_equipment", "lithium_ion_batteries", "lithium_metal", "other"]}
+                }}},
+                "shipping": amount(), "insurance": amount(),
+                "seller": party.clone(), "buyer": party,
+                "reason_for_export": s(), "reference": s()
+            }
+        },
+        "LandedCost": {
+            "type": "object",
+            "properties": {
+                "destination": s(), "territory": s(), "date": s(), "incoterm": s(), "currency": s(),
+                "valuation": {"type": "array", "items": s()},
+                "duties": {"type": "array", "items": {"type": "object", "properties": {"lines": {"type": "array", "items": {"type": "integer"}}, "hs_code": s(), "basis": s(), "rate": s(), "base": money(), "amount": money(), "source": citation.clone()}}},
+                "taxes": {"type": "array", "items": {"type": "object", "properties": {"tax": s(), "class": s(), "rate_percent": s(), "base": money(), "amount": money(), "collected": {"type": "string", "enum": ["border", "checkout"]}, "payer": s(), "source": citation.clone()}}},
+                "fees": {"type": "array", "items": {"type": "object", "properties": {"id": s(), "name": s(), "amount": money(), "payer": s(), "source": citation.clone()}}},
+                "totals": {"type": "object", "additionalProperties": money()},
+                "regime": {"type": "object", "properties": {"id": s(), "summary": s(), "sources": {"type": "array", "items": citation}}},
+                "explanation": {"type": "array", "items": s()},
+                "fx": {"type": "array", "items": {"type": "object"}},
+                "warnings": {"type": "array", "items": s()}
+            }
+        },
+        "PrecheckAnswer": {
+            "type": "object", "required": ["ready", "problems"],
+            "properties": {
+                "ready": {"type": "boolean"},
+                "problems": {"type": "array", "items": {"type": "object", "required": ["code", "field", "severity", "message"], "properties": {
+                    "code": s(), "field": s(), "severity": {"type": "string", "enum": ["blocking", "warning"]}, "message": s()
+                }}}
+            }
+        },
+        "CommercialInvoice": {"type": "object", "description": "Seller, buyer, incoterm, lines with HS code, origin and values, totals, declaration and signature block"}
+    })
 }
 
 /// The schemas of the quote routes (its own `json!`, which would otherwise exceed the macro recursion limit).

@@ -4,6 +4,8 @@
 pub mod carrier_service;
 mod plan;
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
@@ -11,6 +13,8 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use lastmile_core::address::AddressRequest;
 use lastmile_core::contract::{self, ApiError};
+use lastmile_core::duty::Incoterm;
+use lastmile_core::duty::rules::Rules;
 use lastmile_core::rating::packing::Item;
 use lastmile_core::rating::quote::Parcel;
 use lastmile_core::units::{parse_dimensions, parse_weight};
@@ -50,6 +54,11 @@ pub struct QuoteRequest {
     /// Only these line ids.
     #[serde(default)]
     pub lines: Vec<String>,
+    /// What is in the parcels, for duties and import taxes on cross-border lines. With the `ddp` option the
+    /// landed cost is added to each cross-border rate's price; without it, it is shown as what the buyer will
+    /// pay on delivery.
+    #[serde(default)]
+    pub customs: Option<plan::CustomsRequest>,
 }
 
 /// A parcel: weight as `"2.3kg"` / `"5lb"` or in `grams`; dimensions as `"40x30x20cm"` / `"16x12x8in"`.
@@ -87,49 +96,62 @@ impl ParcelRequest {
 
 /// The whole function on its own (as Lambda runs it): the tenant API behind API-key resolution, the
 /// CarrierService callback, JSON 404/405 and correlation ids.
-pub fn app(registry: std::sync::Arc<lastmile_platform::tenants::TenantRegistry>) -> Router {
+pub fn app(registry: std::sync::Arc<lastmile_platform::tenants::TenantRegistry>, rules: Arc<Rules>) -> Router {
     use lastmile_platform::http;
     Router::new()
-        .merge(router().route_layer(axum::middleware::from_fn_with_state(registry.clone(), http::require_tenant)))
+        .merge(router(rules).route_layer(axum::middleware::from_fn_with_state(registry.clone(), http::require_tenant)))
         .merge(carrier_service_router(registry))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(axum::middleware::from_fn(http::trace_requests))
 }
 
-/// The tenant API routes. They expect a [`TenantContext`] extension, put there by the caller's auth layer.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/v1/quote", post(quote))
+/// The tenant API routes over the customs rules (for DDP). They expect a [`TenantContext`] extension, put there
+/// by the caller's auth layer.
+pub fn router<S: Clone + Send + Sync + 'static>(rules: Arc<Rules>) -> Router<S> {
+    Router::new().route("/v1/quote", post(quote)).layer(Extension(rules))
 }
 
 /// Prices a parsed request for `tenant`.
 pub fn quote_request(
     tenant: &lastmile_platform::config::TenantConfig,
+    rules: &Rules,
     request: QuoteRequest,
 ) -> Result<plan::Answer, ApiError> {
     let warehouse = plan::warehouse(tenant, request.from.as_deref())?;
     let explicit = request.parcels.iter().enumerate().map(|(i, p)| p.parcel(i)).collect::<Result<Vec<_>, _>>()?;
     let parcels = plan::parcels(tenant, explicit, &request.items)?;
-    plan::quote(
+    let ship_at = request.ship_at.unwrap_or_else(jiff::Timestamp::now);
+    let ddp = request.options.iter().any(|o| o == "ddp");
+    let mut answer = plan::quote(
         tenant,
         plan::Shipment {
             warehouse,
             destination: request.to,
             parcels,
-            ship_at: request.ship_at.unwrap_or_else(jiff::Timestamp::now),
+            ship_at,
             declared_value: request.declared_value,
             options: request.options,
             lines: request.lines,
         },
-    )
+    )?;
+    if let Some(customs) = &request.customs {
+        let incoterm = if ddp { Incoterm::Ddp } else { Incoterm::Dap };
+        plan::add_landed_costs(&mut answer, rules, customs, warehouse, ship_at, incoterm)?;
+    }
+    Ok(answer)
 }
 
-async fn quote(Extension(tenant): Extension<TenantContext>, request: Request) -> Response {
+async fn quote(
+    Extension(tenant): Extension<TenantContext>,
+    Extension(rules): Extension<Arc<Rules>>,
+    request: Request,
+) -> Response {
     let (parts, body): (_, Body) = request.into_parts();
     let outcome = async {
         let bytes = read_body(&parts.headers, body, MAX_QUOTE_BODY_BYTES).await?;
         let request: QuoteRequest = contract::parse_json_body(&bytes, MAX_QUOTE_BODY_BYTES)?;
-        quote_request(&tenant.tenant, request)
+        quote_request(&tenant.tenant, &rules, request)
     }
     .await;
     match outcome {

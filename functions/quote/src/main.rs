@@ -12,5 +12,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     // Tenants and hashed keys from the configuration folder deployed with the function.
     let dir = std::env::var_os("LASTMILE_DATA_DIR").map_or_else(|| PathBuf::from("/var/task/lastmile"), PathBuf::from);
     let registry = Arc::new(TenantRegistry::open(&dir)?);
-    lambda_http::run(lastmile_fn_quote::app(registry)).await
+    let rules = Arc::new(lastmile_platform::customs::load_rules(&dir.join("customs"))?);
+    lambda_http::run(lastmile_fn_quote::app(registry, rules)).await
 }

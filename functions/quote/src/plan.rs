@@ -7,7 +7,11 @@ use jiff::tz::TimeZone;
 use lastmile_core::address::{self, AddressRequest, AddressResult, Tristate};
 use lastmile_core::calendar::{CalendarId, holidays};
 use lastmile_core::contract::ApiError;
-use lastmile_core::rating::card::{RateCard, builtin};
+use lastmile_core::duty::{self, rules::Rules};
+use lastmile_core::money::Money;
+use lastmile_core::rating::surcharge::Charge;
+use rust_decimal::{Decimal, RoundingStrategy};
+use lastmile_core::rating::card::{LineKind, RateCard, builtin};
 use lastmile_core::rating::engine::{Rates, quote_all};
 use lastmile_core::rating::packing::{self, Item, MAX_UNITS};
 use lastmile_core::rating::quote::{Destination, Parcel, Request};
@@ -149,4 +153,105 @@ fn weekday_number(day: &str) -> Option<u8> {
 fn prefix_field(mut e: ApiError, prefix: &str) -> ApiError {
     e.field = Some(e.field.map_or_else(|| prefix.to_owned(), |f| format!("{prefix}.{f}")));
     e
+}
+
+/// What is in the parcels, as customs needs it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomsRequest {
+    pub lines: Vec<duty::Line>,
+    #[serde(default)]
+    pub insurance: Option<duty::Amount>,
+    /// The seller's customs identifiers (EORI, IOSS, UK VAT number …).
+    #[serde(default)]
+    pub seller: duty::Party,
+}
+
+/// Works out the landed cost of every cross-border rate (origin and destination in different customs
+/// territories), with the rate's own price as the transport cost. Under DDP the duty, import tax and fees,
+/// converted into the rate's currency, become lines of its breakdown and part of its total.
+pub fn add_landed_costs(
+    answer: &mut Answer,
+    rules: &Rules,
+    customs: &CustomsRequest,
+    warehouse: &Warehouse,
+    ship_at: Timestamp,
+    incoterm: duty::Incoterm,
+) -> Result<(), ApiError> {
+    let to = answer.destination.country.clone();
+    let crosses_border = match (rules.territory(&warehouse.country), rules.territory(&to)) {
+        (Some(from), Some(into)) => from.id != into.id,
+        (_, None) => false,
+        (None, Some(_)) => true,
+    };
+    if !crosses_border || customs.lines.is_empty() {
+        return Ok(());
+    }
+    let date = TimeZone::get(&warehouse.time_zone).map_or_else(|_| ship_at.to_zoned(TimeZone::UTC).date(), |tz| ship_at.to_zoned(tz).date());
+    let subdivision = answer
+        .destination
+        .standardized
+        .region_code
+        .as_deref()
+        .map(|code| code.rsplit('-').next().unwrap_or(code).to_owned());
+    for rate in &mut answer.rates.rates {
+        let quote = &mut rate.quote;
+        let shipment = duty::Shipment {
+            to: to.clone(),
+            subdivision: subdivision.clone(),
+            from: warehouse.country.clone(),
+            date,
+            incoterm,
+            channel: if postal(&quote.line) { duty::Channel::Postal } else { duty::Channel::Courier },
+            carrier: Some(quote.carrier.clone()),
+            lines: customs.lines.clone(),
+            shipping: Some(duty::Amount(Money::new(quote.total_minor, quote.currency))),
+            insurance: customs.insurance,
+            seller: customs.seller.clone(),
+            buyer: duty::Party::default(),
+            reason_for_export: None,
+            reference: None,
+        };
+        let cost = duty::landed_cost(rules, &shipment).map_err(|e| prefix_field(e, "customs"))?;
+        if incoterm == duty::Incoterm::Ddp {
+            let in_rate_currency = |money: Money| -> Result<i64, ApiError> {
+                if money.currency == quote.currency {
+                    return Ok(money.minor);
+                }
+                let (value, _) = rules.fx.convert(money.to_decimal(), money.currency, quote.currency, date).ok_or_else(|| {
+                    ApiError::new(422, "no_fx_rate", format!("no FX rate {} → {} on or before {date}", money.currency, quote.currency))
+                        .with_field("customs")
+                })?;
+                let digits = quote.currency.minor_digits().unwrap_or(2);
+                let minor = (value * Decimal::from(10i64.pow(digits))).round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+                Ok(i64::try_from(minor).unwrap_or(i64::MAX))
+            };
+            let charges = [
+                ("duty", cost.totals.duty, "duty"),
+                ("import_tax", cost.totals.tax, "import VAT/GST"),
+                ("customs_fees", cost.totals.fees, "customs fees"),
+            ];
+            for (code, money, what) in charges {
+                if money.minor == 0 {
+                    continue;
+                }
+                let minor = in_rate_currency(money)?;
+                quote.total_minor += minor;
+                quote.breakdown.push(Charge {
+                    code: code.to_owned(),
+                    minor,
+                    explanation: format!("{what} {money} paid by the seller under DDP ({})", cost.regime.summary),
+                });
+            }
+        }
+        rate.landed_cost = Some(Box::new(cost));
+    }
+    // Prices changed under DDP: cheapest first again.
+    answer.rates.rates.sort_by_key(|r| r.quote.total_minor);
+    Ok(())
+}
+
+/// Whether a line is a postal one, whose parcels clear customs under the postal thresholds.
+fn postal(line: &str) -> bool {
+    builtin().iter().flatten().any(|card| card.id == line && card.kind == LineKind::Postal)
 }

@@ -23,7 +23,7 @@ fn registry(name: &str) -> Arc<TenantRegistry> {
 
 fn api() -> Router {
     let context = TenantContext { tenant: Arc::new(TenantConfig::sample("acme")), key_id: "test".into() };
-    lastmile_fn_quote::router().layer(axum::Extension(context))
+    lastmile_fn_quote::router(Arc::new(lastmile_core::duty::rules::Rules::builtin().unwrap().clone())).layer(axum::Extension(context))
 }
 
 async fn post(app: Router, path: &str, body: &str) -> (u16, Value) {
@@ -166,4 +166,39 @@ async fn the_function_on_its_own_resolves_keys_and_answers_json_errors() {
     assert_eq!(unknown.status(), 404);
     let bytes = unknown.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap()["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn ddp_adds_the_landed_cost_to_cross_border_rates() {
+    // From the sample tenant's New Jersey warehouse to Toronto, 1 kg, a USD 100.00 T-shirt of Chinese origin,
+    // on Wed 2026-11-25.
+    let body = |options: Value| {
+        json!({"from": "us-nj", "to": {"country": "CA", "postcode": "M5V 3L9", "city": "Toronto"},
+            "parcels": [{"weight": "1kg"}], "ship_at": "2026-11-25T15:00:00Z", "options": options,
+            "customs": {"lines": [{"description": "cotton T-shirt", "hs_code": "610910", "origin": "CN",
+                "unit_value": "100.00 USD", "quantity": 1}]}})
+        .to_string()
+    };
+    let (status, answer) = post(api(), "/v1/quote", &body(json!(["ddp"]))).await;
+    assert_eq!(status, 200, "{answer}");
+    let line = rate(&answer, "us-ca-crossborder");
+    // Card: zone 1 (M), 1 kg bracket 15.95 + DDP handling 5.00 = 20.95 USD.
+    // Customs (sample FX 1 USD = 1.38 CAD from 2026-06-01): goods CAD 138.00, FOB, shipped by courier from the
+    // US → ≤ CAD 150 duty-free (Courier Imports Remission Order), > CAD 40 taxed: GST 5 % = 6.90, HST (ON) 8 %
+    // = 11.04; 17.94 CAD = 13.00 USD. Total 20.95 + 13.00 = 33.95 USD.
+    assert_eq!(line["total_minor"], 3395, "{line}");
+    let breakdown: i64 = line["breakdown"].as_array().unwrap().iter().map(|c| c["minor"].as_i64().unwrap()).sum();
+    assert_eq!(breakdown, 3395);
+    assert!(line["breakdown"].as_array().unwrap().iter().any(|c| c["code"] == "import_tax" && c["minor"] == 1300));
+    assert_eq!(line["landed_cost"]["totals"]["tax"]["minor"], 1794);
+    assert_eq!(line["landed_cost"]["regime"]["id"], "duty_relief");
+    // Without DDP the price is the carriage alone and the landed cost is what the buyer pays on delivery.
+    let (_, answer) = post(api(), "/v1/quote", &body(json!([]))).await;
+    let line = rate(&answer, "us-ca-crossborder");
+    assert_eq!(line["total_minor"], 1595);
+    assert_eq!(line["landed_cost"]["totals"]["buyer_pays_on_delivery"]["minor"], 1794);
+    // Domestic lines carry no landed cost.
+    let (_, answer) = post(api(), "/v1/quote", &json!({"from": "us-nj", "to": {"country": "US", "postcode": "10001"},
+        "parcels": [{"weight": "1kg"}], "options": ["ddp"], "customs": {"lines": []}}).to_string()).await;
+    assert!(answer["rates"].as_array().unwrap().iter().all(|r| r.get("landed_cost").is_none()), "{answer}");
 }

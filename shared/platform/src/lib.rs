@@ -3,6 +3,7 @@
 //! tenant resolution) that every router uses.
 
 pub mod config;
+pub mod customs;
 pub mod http;
 pub mod shopify_admin;
 pub mod telemetry;

@@ -17,6 +17,7 @@ use lastmile_core::units::Dimensions;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use super::fastest;
 use crate::harness::dev::DevProcess;
 
 #[derive(Debug, Args)]
@@ -80,12 +81,13 @@ fn in_process() {
         per_quote * 1e6
     );
     let tenant = lastmile_platform::config::TenantConfig::sample("bench");
+    let Ok(rules) = lastmile_core::duty::rules::Rules::builtin() else { return };
     let with_address = fastest(|| {
         let request = serde_json::json!({"from": "us-nj", "to": {"country": "US", "postcode": "99501"},
             "parcels": [{"weight": "2.3kg", "dims": "40x30x20cm"}], "ship_at": "2026-11-25T15:00:00Z"});
         let request: lastmile_fn_quote::QuoteRequest =
             serde_json::from_value(request).unwrap_or_else(|_| unreachable!());
-        std::hint::black_box(lastmile_fn_quote::quote_request(&tenant, request).is_ok());
+        std::hint::black_box(lastmile_fn_quote::quote_request(&tenant, rules, request).is_ok());
     });
     println!(
         "the same through the quote API's request (address engine on the destination, JSON in): {:.1} µs",
@@ -94,20 +96,6 @@ fn in_process() {
 }
 
 /// Seconds per call: the fastest of repeated timed batches after a warm-up.
-fn fastest(mut f: impl FnMut()) -> f64 {
-    for _ in 0..200 {
-        f();
-    }
-    let mut best = f64::INFINITY;
-    for _ in 0..20 {
-        let started = Instant::now();
-        for _ in 0..200 {
-            f();
-        }
-        best = best.min(started.elapsed().as_secs_f64() / 200.0);
-    }
-    best
-}
 
 async fn load(args: &QuoteBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let dev = DevProcess::start(&std::env::current_exe()?)?;

@@ -9,7 +9,7 @@ use super::transit::{self, Estimate, Handover};
 use crate::calendar::{CalendarId, Holidays};
 
 /// One line's quote with its delivery dates (or why none could be promised).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rate {
     #[serde(flatten)]
     pub quote: LineQuote,
@@ -17,9 +17,13 @@ pub struct Rate {
     /// Why `dates` is missing: the line has no transit table, or the date is beyond the holiday data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dates_error: Option<String>,
+    /// Duties, import taxes and fees of a cross-border shipment when the order's customs lines were given;
+    /// under DDP they are also lines of `breakdown` and part of `total_minor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub landed_cost: Option<Box<crate::duty::LandedCost>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rates {
     pub rates: Vec<Rate>,
     pub excluded: Vec<Excluded>,
@@ -47,7 +51,7 @@ pub fn quote_all<'c>(
                     Some(Err(e)) => (None, Some(e.to_string())),
                     None => (None, Some("the line publishes no transit times".to_owned())),
                 };
-                rates.push(Rate { quote, dates, dates_error });
+                rates.push(Rate { quote, dates, dates_error, landed_cost: None });
             }
             Err(e) => excluded.push(e),
         }
