@@ -4,9 +4,11 @@
 pub mod amount;
 pub mod landed;
 pub mod order;
+pub mod precheck;
 pub mod rules;
 
 pub use amount::Amount;
 pub use landed::{LandedCost, landed_cost};
 pub use order::{Channel, Incoterm, Line, Party, Shipment};
+pub use precheck::{Problem, Severity, precheck};
 pub use rules::Rules;

@@ -512,7 +512,7 @@ impl FxTable {
     pub fn convert(&self, amount: Decimal, from: Currency, to: Currency, date: Date) -> Option<(Decimal, &FxRate)> {
         let latest = |pair: (Currency, Currency)| self.rates.get(&pair)?.iter().rev().find(|r| r.date <= date);
         if let Some(row) = latest((from, to)) {
-            return Some((amount * row.rate, row));
+            return Some((amount.checked_mul(row.rate)?, row));
         }
         let row = latest((to, from))?;
         Some((amount.checked_div(row.rate)?, row))
