@@ -445,9 +445,9 @@ fn check_tax_at_sale(rules: &Rules, territory: &Territory, shipment: &Shipment, 
         ValueOf::Customs => "customs",
     };
     let why = if scheme.mandatory {
-        "the tax must be charged at checkout".to_owned()
+        "the tax must be charged at checkout"
     } else {
-        "a DDP seller charges the tax at checkout and declares its number so the parcel is released tax-paid".to_owned()
+        "a DDP seller charges the tax at checkout and declares its number so the parcel is released tax-paid"
     };
     problems.push(Problem::blocking(
         missing_registration_code(&scheme.registration),
