@@ -58,6 +58,21 @@ pub struct Party {
     pub phone: Option<String>,
 }
 
+impl Party {
+    /// The registration a tax-at-sale rule names (`ioss_number`, `uk_vat_number`, `au_gst_id`, `voec_number`),
+    /// when given and not blank.
+    pub fn registration(&self, which: &str) -> Option<&str> {
+        match which {
+            "ioss_number" => self.ioss_number.as_deref(),
+            "uk_vat_number" => self.uk_vat_number.as_deref(),
+            "au_gst_id" => self.au_gst_id.as_deref(),
+            "voec_number" => self.voec_number.as_deref(),
+            _ => None,
+        }
+        .filter(|v| !v.trim().is_empty())
+    }
+}
+
 /// Dangerous-goods content a line declares; customs and carriers want it stated, not guessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

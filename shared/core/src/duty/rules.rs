@@ -87,6 +87,16 @@ pub struct Territory {
     pub name: String,
     pub currency: Currency,
     pub countries: Vec<String>,
+    /// Digits of the HS code a full import declaration asks for (EU CN code 8, US HTSUS 10); a shorter code is a
+    /// pre-check warning. Six, the international HS subheading, when absent.
+    #[serde(default = "hs_subheading_digits")]
+    pub hs_digits_required: usize,
+    /// Whether a seller importing under DDP declares as the importer and so needs an EORI number.
+    #[serde(default)]
+    pub eori_for_ddp: bool,
+    /// Country prefixes an EORI number must have to be used here (`GB`, `XI`); any country when empty.
+    #[serde(default)]
+    pub eori_prefixes: Vec<String>,
     #[serde(default)]
     pub valuation: Vec<Valuation>,
     #[serde(default)]
@@ -105,6 +115,11 @@ pub struct Territory {
     pub rounding: Vec<Rounding>,
     #[serde(default, rename = "notice")]
     pub notices: Vec<Notice>,
+}
+
+/// The 6-digit HS subheading every customs declaration has.
+fn hs_subheading_digits() -> usize {
+    6
 }
 
 /// What a value is made of: the customs value (`[[valuation]]`) or the VAT/GST base (`[[tax_base]]`).
@@ -497,7 +512,7 @@ impl FxTable {
     pub fn convert(&self, amount: Decimal, from: Currency, to: Currency, date: Date) -> Option<(Decimal, &FxRate)> {
         let latest = |pair: (Currency, Currency)| self.rates.get(&pair)?.iter().rev().find(|r| r.date <= date);
         if let Some(row) = latest((from, to)) {
-            return Some((amount * row.rate, row));
+            return Some((amount.checked_mul(row.rate)?, row));
         }
         let row = latest((to, from))?;
         Some((amount.checked_div(row.rate)?, row))
@@ -630,6 +645,15 @@ impl Rules {
         for t in &self.territories {
             if t.currency.minor_digits().is_none() {
                 return Err(invalid(&t.id, format!("unknown currency {}", t.currency)));
+            }
+            // HS codes are 6 digits internationally; national extensions stop at 10 or 12.
+            if !(6..=12).contains(&t.hs_digits_required) {
+                return Err(invalid(&t.id, format!("hs_digits_required {} is not 6 to 12", t.hs_digits_required)));
+            }
+            if let Some(prefix) =
+                t.eori_prefixes.iter().find(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                return Err(invalid(&t.id, format!("EORI prefix {prefix:?} is not two capitals")));
             }
         }
         for row in self.tariff.iter().chain(&self.seller_tariff) {
