@@ -82,6 +82,39 @@ fn quote_prices_the_parcel_on_every_line() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+#[test]
+fn duty_prints_duty_vat_and_the_regime_as_of_the_date() {
+    let run = |date: &str| {
+        let output = Command::new(lastmile_bin())
+            .args(["duty", "--to", "DE", "--date", date, "--incoterm", "DDP"])
+            .args(["--line", "hs=94016100,origin=CN,value=120.00 EUR,qty=1"])
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON")
+    };
+    // Hand-worked in shared/core/tests/duty_goldens.rs: €3 flat duty and VAT 23.37 from 2026-07-01; no duty and
+    // VAT 22.80 on 2026-06-30.
+    let after = run("2026-11-25");
+    assert_eq!(
+        (after["totals"]["duty"]["minor"].as_i64(), after["taxes"][0]["amount"]["minor"].as_i64()),
+        (Some(300), Some(2337))
+    );
+    assert_eq!(after["regime"]["id"], "flat_duty");
+    assert!(after["regime"]["sources"][0]["source"].as_str().unwrap().contains("2026/1022"));
+    let before = run("2026-06-30");
+    assert_eq!(
+        (before["totals"]["duty"]["minor"].as_i64(), before["taxes"][0]["amount"]["minor"].as_i64()),
+        (Some(0), Some(2280))
+    );
+    assert_eq!(before["regime"]["id"], "duty_relief");
+    let bad = Command::new(lastmile_bin())
+        .args(["duty", "--to", "DE", "--date", "2026-11-25", "--line", "hs=94016100,origin=CN,value=120 euros"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
 /// A stand-in for a shop's Admin API on loopback: answers one request with `answer` and hands back what it got.
 fn admin_stand_in(answer: serde_json::Value) -> (String, std::thread::JoinHandle<(String, String)>) {
     use std::io::{BufRead, BufReader, Read, Write};

@@ -65,7 +65,8 @@ fn parse_line(text: &str, index: usize) -> Result<Value, ApiError> {
     let mut line = json!({"description": "goods", "quantity": 1});
     for pair in text.split(',') {
         let (key, value) = pair.split_once('=').ok_or_else(|| {
-            ApiError::new(400, "invalid_line", format!("{pair:?} is not key=value (line {text:?})")).with_field(field(""))
+            ApiError::new(400, "invalid_line", format!("{pair:?} is not key=value (line {text:?})"))
+                .with_field(field(""))
         })?;
         let value = value.trim();
         match key.trim() {
@@ -73,14 +74,15 @@ fn parse_line(text: &str, index: usize) -> Result<Value, ApiError> {
             "origin" => line["origin"] = value.to_ascii_uppercase().into(),
             "value" => line["unit_value"] = value.into(),
             "qty" => {
-                let quantity: u32 = value
-                    .parse()
-                    .map_err(|_| ApiError::new(400, "invalid_line", format!("qty {value:?}")).with_field(field("quantity")))?;
+                let quantity: u32 = value.parse().map_err(|_| {
+                    ApiError::new(400, "invalid_line", format!("qty {value:?}")).with_field(field("quantity"))
+                })?;
                 line["quantity"] = quantity.into();
             }
             "weight" => {
-                let grams = lastmile_core::units::parse_weight(value)
-                    .map_err(|e| ApiError::new(400, "invalid_line", e.to_string()).with_field(field("unit_weight_g")))?;
+                let grams = lastmile_core::units::parse_weight(value).map_err(|e| {
+                    ApiError::new(400, "invalid_line", e.to_string()).with_field(field("unit_weight_g"))
+                })?;
                 line["unit_weight_g"] = grams.into();
             }
             "desc" => line["description"] = value.into(),
@@ -154,12 +156,11 @@ pub fn run(args: &DutyArgs) -> Result<i32, Box<dyn std::error::Error>> {
         for p in problems.iter().flatten() {
             writeln!(out, "  {:?} {} ({}): {}", p.severity, p.code, p.field, p.message)?;
         }
+    } else if let Some(problems) = problems {
+        serde_json::to_writer_pretty(&mut out, &json!({"landed_cost": cost, "precheck": problems}))?;
+        writeln!(out)?;
     } else {
-        let mut answer = serde_json::to_value(&cost)?;
-        if let Some(problems) = problems {
-            answer["precheck"] = serde_json::to_value(problems)?;
-        }
-        serde_json::to_writer_pretty(&mut out, &answer)?;
+        serde_json::to_writer_pretty(&mut out, &cost)?;
         writeln!(out)?;
     }
     Ok(0)

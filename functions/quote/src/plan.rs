@@ -9,15 +9,15 @@ use lastmile_core::calendar::{CalendarId, holidays};
 use lastmile_core::contract::ApiError;
 use lastmile_core::duty::{self, rules::Rules};
 use lastmile_core::money::Money;
-use lastmile_core::rating::surcharge::Charge;
-use rust_decimal::{Decimal, RoundingStrategy};
 use lastmile_core::rating::card::{LineKind, RateCard, builtin};
 use lastmile_core::rating::engine::{Rates, quote_all};
 use lastmile_core::rating::packing::{self, Item, MAX_UNITS};
 use lastmile_core::rating::quote::{Destination, Parcel, Request};
+use lastmile_core::rating::surcharge::Charge;
 use lastmile_core::rating::transit::Handover;
 use lastmile_core::rating::zone::Place;
 use lastmile_platform::config::{TenantConfig, Warehouse};
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// A shipment to quote, however it was asked for.
 pub struct Shipment<'a> {
@@ -187,7 +187,8 @@ pub fn add_landed_costs(
     if !crosses_border || customs.lines.is_empty() {
         return Ok(());
     }
-    let date = TimeZone::get(&warehouse.time_zone).map_or_else(|_| ship_at.to_zoned(TimeZone::UTC).date(), |tz| ship_at.to_zoned(tz).date());
+    let date = TimeZone::get(&warehouse.time_zone)
+        .map_or_else(|_| ship_at.to_zoned(TimeZone::UTC).date(), |tz| ship_at.to_zoned(tz).date());
     let subdivision = answer
         .destination
         .standardized
@@ -218,12 +219,18 @@ pub fn add_landed_costs(
                 if money.currency == quote.currency {
                     return Ok(money.minor);
                 }
-                let (value, _) = rules.fx.convert(money.to_decimal(), money.currency, quote.currency, date).ok_or_else(|| {
-                    ApiError::new(422, "no_fx_rate", format!("no FX rate {} → {} on or before {date}", money.currency, quote.currency))
+                let (value, _) =
+                    rules.fx.convert(money.to_decimal(), money.currency, quote.currency, date).ok_or_else(|| {
+                        ApiError::new(
+                            422,
+                            "no_fx_rate",
+                            format!("no FX rate {} → {} on or before {date}", money.currency, quote.currency),
+                        )
                         .with_field("customs")
-                })?;
+                    })?;
                 let digits = quote.currency.minor_digits().unwrap_or(2);
-                let minor = (value * Decimal::from(10i64.pow(digits))).round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+                let minor = (value * Decimal::from(10i64.pow(digits)))
+                    .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
                 Ok(i64::try_from(minor).unwrap_or(i64::MAX))
             };
             let charges = [

@@ -23,7 +23,8 @@ fn registry(name: &str) -> Arc<TenantRegistry> {
 
 fn api() -> Router {
     let context = TenantContext { tenant: Arc::new(TenantConfig::sample("acme")), key_id: "test".into() };
-    lastmile_fn_quote::router(Arc::new(lastmile_core::duty::rules::Rules::builtin().unwrap().clone())).layer(axum::Extension(context))
+    lastmile_fn_quote::router(Arc::new(lastmile_core::duty::rules::Rules::builtin().unwrap().clone()))
+        .layer(axum::Extension(context))
 }
 
 async fn post(app: Router, path: &str, body: &str) -> (u16, Value) {
@@ -151,7 +152,7 @@ async fn shopify_sample_request_gets_rates_in_shopify_shape() {
 async fn the_function_on_its_own_resolves_keys_and_answers_json_errors() {
     let registry = registry("app");
     let (_, key) = registry.create_key("acme", "k", "t").unwrap();
-    let app = lastmile_fn_quote::app(registry);
+    let app = lastmile_fn_quote::app(registry, Arc::new(lastmile_core::duty::rules::Rules::builtin().unwrap().clone()));
     let body = json!({"to": {"country": "DE", "postcode": "10115"}, "parcels": [{"grams": 1000}]}).to_string();
     let send = |auth: Option<String>, path: &'static str| {
         let mut request = axum::http::Request::post(path).header("content-type", "application/json");
@@ -198,7 +199,13 @@ async fn ddp_adds_the_landed_cost_to_cross_border_rates() {
     assert_eq!(line["total_minor"], 1595);
     assert_eq!(line["landed_cost"]["totals"]["buyer_pays_on_delivery"]["minor"], 1794);
     // Domestic lines carry no landed cost.
-    let (_, answer) = post(api(), "/v1/quote", &json!({"from": "us-nj", "to": {"country": "US", "postcode": "10001"},
-        "parcels": [{"weight": "1kg"}], "options": ["ddp"], "customs": {"lines": []}}).to_string()).await;
+    let (_, answer) = post(
+        api(),
+        "/v1/quote",
+        &json!({"from": "us-nj", "to": {"country": "US", "postcode": "10001"},
+        "parcels": [{"weight": "1kg"}], "options": ["ddp"], "customs": {"lines": []}})
+        .to_string(),
+    )
+    .await;
     assert!(answer["rates"].as_array().unwrap().iter().all(|r| r.get("landed_cost").is_none()), "{answer}");
 }

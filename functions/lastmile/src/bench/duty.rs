@@ -17,9 +17,7 @@ pub struct DutyBenchArgs {
 
 /// A 5-line order of the sample categories: furniture, apparel, a power tool, a laptop and brake parts.
 fn order(to: &str) -> Result<Shipment, serde_json::Error> {
-    let line = |hs: &str, origin: &str, value: &str, quantity: u32| {
-        json!({"description": "bench goods", "hs_code": hs, "origin": origin, "unit_value": value, "quantity": quantity})
-    };
+    let line = |hs: &str, origin: &str, value: &str, quantity: u32| json!({"description": "bench goods", "hs_code": hs, "origin": origin, "unit_value": value, "quantity": quantity});
     serde_json::from_value(json!({
         "to": to, "from": "DE", "date": "2026-11-25", "incoterm": "DDP", "shipping": "35.00 EUR",
         "lines": [
@@ -34,7 +32,8 @@ fn order(to: &str) -> Result<Shipment, serde_json::Error> {
 
 pub fn run(args: &DutyBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let rules = Rules::builtin()?;
-    for (to, what) in [("DE", "EU tariff, CIF, VAT"), ("US", "EUR → USD, whole-dollar rounding, Section 301/232, MPF")] {
+    for (to, what) in [("DE", "EU tariff, CIF, VAT"), ("US", "EUR → USD, whole-dollar rounding, Section 301/232, MPF")]
+    {
         let shipment = order(to)?;
         let cost = landed_cost(rules, &shipment)?;
         let seconds = fastest(|| {

@@ -95,8 +95,6 @@ fn in_process() {
     );
 }
 
-/// Seconds per call: the fastest of repeated timed batches after a warm-up.
-
 async fn load(args: &QuoteBenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let dev = DevProcess::start(&std::env::current_exe()?)?;
     let url = dev.carrier_service_url.clone().ok_or("lastmile dev printed no CarrierService URL")?;

@@ -182,7 +182,7 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
         (0..shipment.lines.len()).map(|i| converted.line_values[i] + freight * share(i)).collect();
     let customs_value: Decimal = line_customs.iter().sum();
     explanation.push(format!(
-        "Customs value {} ({}) = {}.",
+        "Customs value {} ({}; {}).",
         money(customs_value, currency),
         if includes(Part::Shipping) { "CIF: goods, transport and insurance" } else { "FOB: goods only" },
         valuation.source
