@@ -107,13 +107,7 @@ pub fn commercial_invoice(rules: &Rules, shipment: &Shipment, number: &str) -> R
     let currency = invoice_currency(shipment)?;
     let mut lines = Vec::with_capacity(shipment.lines.len());
     for (i, line) in shipment.lines.iter().enumerate() {
-        if line.quantity == 0 {
-            return Err(unprocessable(
-                "invalid_quantity",
-                "quantity must be at least 1",
-                format!("lines[{i}].quantity"),
-            ));
-        }
+        line.check_quantity(i)?;
         let unit = line.unit_value.0;
         if unit.minor < 0 {
             return Err(unprocessable(

@@ -164,14 +164,12 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
     let date = shipment.date;
     let currency = territory.currency;
     let converted = convert(rules, shipment, currency)?;
-    let mut explanation = Vec::new();
-    let mut warnings = Vec::new();
-    let mut sources = Vec::new();
+    let mut notes = Notes::default();
 
     let valuation = in_force(&territory.valuation, date).next().ok_or_else(|| {
         unprocessable("no_rule", format!("no valuation rule for {} in force on {date}", territory.id), "date")
     })?;
-    note_citation(&mut warnings, valuation.citation(), "valuation");
+    note_citation(&mut notes.warnings, valuation.citation(), "valuation");
     let includes = |part: Part| valuation.includes.contains(&part);
     let goods: Decimal = converted.line_values.iter().sum();
     let freight = if includes(Part::Shipping) { converted.shipping } else { Decimal::ZERO }
@@ -181,7 +179,7 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
     let line_customs: Vec<Decimal> =
         (0..shipment.lines.len()).map(|i| converted.line_values[i] + freight * share(i)).collect();
     let customs_value: Decimal = line_customs.iter().sum();
-    explanation.push(format!(
+    notes.explanation.push(format!(
         "Customs value {} ({}; {}).",
         money(customs_value, currency),
         if includes(Part::Shipping) { "CIF: goods, transport and insurance" } else { "FOB: goods only" },
@@ -193,7 +191,7 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
     };
     let rounding = in_force(&territory.rounding, date).next();
     if let Some(r) = rounding {
-        note_citation(&mut warnings, r.citation(), "rounding");
+        note_citation(&mut notes.warnings, r.citation(), "rounding");
     }
 
     // Duty: relief, else a flat low-value duty, else the tariff.
@@ -203,27 +201,19 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
     let mut regime_id = Vec::new();
     let duties = if let Some(relief) = relief {
         regime_id.push("duty_relief");
-        explanation.push(format!(
-            "No duty: the consignment's {} value {} is at most {} ({}).",
-            value_name(relief.value),
-            money(value_of(relief.value), currency),
-            money(relief.max, currency),
-            relief.source
-        ));
-        note_citation(&mut warnings, relief.citation(), "duty relief");
-        sources.push(relief.citation());
+        notes.relief("duty", relief, value_of(relief.value), currency);
         Vec::new()
     } else if let Some(flat) = flat {
         regime_id.push("flat_duty");
-        note_citation(&mut warnings, flat.citation(), "flat duty");
-        sources.push(flat.citation());
+        note_citation(&mut notes.warnings, flat.citation(), "flat duty");
+        notes.sources.push(flat.citation());
         let lines = flat_duty_lines(shipment, flat, &line_customs, currency);
         let count: usize = match flat.per {
             FlatPer::Subheading => lines.len(),
             FlatPer::Unit => shipment.lines.iter().map(|l| l.quantity as usize).sum(),
             FlatPer::Consignment => 1,
         };
-        explanation.push(format!(
+        notes.explanation.push(format!(
             "Flat low-value duty {} × {count} {} = {} instead of the tariff: the {} value {} is at most {} ({}).",
             money(flat.amount, currency),
             match flat.per {
@@ -240,9 +230,9 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
         lines
     } else {
         regime_id.push("tariff");
-        let duties = tariff_duties(rules, territory, shipment, &line_customs, rounding, &mut warnings)?;
+        let duties = tariff_duties(rules, territory, shipment, &line_customs, rounding, &mut notes.warnings)?;
         for d in &duties {
-            explanation.push(format!(
+            notes.explanation.push(format!(
                 "Duty on line(s) {:?} (HS {}): {} of {} = {} [{}] ({}).",
                 d.lines, d.hs_code, d.rate, d.base, d.amount, d.basis, d.source.source
             ));
@@ -252,7 +242,9 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
     let duty_exact: Decimal = duties.iter().map(|d| d.amount.to_decimal()).sum();
     let duty_total = round_total(duty_exact, rounding.and_then(|r| r.duty), currency);
     if duty_total != duty_exact {
-        explanation.push(format!("Duty rounded to {} as the territory rounds the total.", money(duty_total, currency)));
+        notes
+            .explanation
+            .push(format!("Duty rounded to {} as the territory rounds the total.", money(duty_total, currency)));
     }
 
     // Import taxes.
@@ -261,25 +253,17 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
         let tax_relief = matching_relief(&territory.tax_relief, shipment, &origins, &value_of);
         if let Some(relief) = tax_relief {
             regime_id.push("tax_relief");
-            explanation.push(format!(
-                "No import tax: the {} value {} is at most {} ({}).",
-                value_name(relief.value),
-                money(value_of(relief.value), currency),
-                money(relief.max, currency),
-                relief.source
-            ));
-            note_citation(&mut warnings, relief.citation(), "tax relief");
-            sources.push(relief.citation());
+            notes.relief("import tax", relief, value_of(relief.value), currency);
         } else {
             let at_sale = in_force(&territory.tax_at_sale, date).find(|s| value_of(s.value) <= s.max);
             let collected_at_sale =
-                at_sale.filter(|s| s.mandatory || registration(shipment, &s.registration).is_some());
+                at_sale.filter(|s| s.mandatory || shipment.seller.registration(&s.registration).is_some());
             if let Some(s) = at_sale {
-                sources.push(s.citation());
-                note_citation(&mut warnings, s.citation(), "tax at sale");
+                notes.sources.push(s.citation());
+                note_citation(&mut notes.warnings, s.citation(), "tax at sale");
                 if collected_at_sale.is_some() {
                     regime_id.push("tax_at_sale");
-                    explanation.push(format!(
+                    notes.explanation.push(format!(
                         "{}: tax is charged at checkout and remitted by the seller; the {} value {} is at most {} ({}).",
                         s.scheme,
                         value_name(s.value),
@@ -288,7 +272,7 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
                         s.source
                     ));
                 } else {
-                    explanation.push(format!(
+                    notes.explanation.push(format!(
                         "{} would collect the tax at checkout, but the seller gave no {}: import tax is due at the border.",
                         s.scheme, s.registration
                     ));
@@ -313,7 +297,7 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
                 },
             )?;
             for t in &taxes {
-                explanation.push(format!(
+                notes.explanation.push(format!(
                     "{} ({}) {} of {} = {}, collected at {} ({}).",
                     t.tax,
                     t.class,
@@ -326,21 +310,27 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
             }
         }
     } else {
-        explanation.push(format!("No import VAT or GST in {}.", territory.name));
+        notes.explanation.push(format!("No import VAT or GST in {}.", territory.name));
     }
     let tax_total: Decimal = taxes.iter().map(|t| t.amount.to_decimal()).sum();
     let border_tax: Decimal = taxes.iter().filter(|t| t.collected == "border").map(|t| t.amount.to_decimal()).sum();
     let checkout_tax = tax_total - border_tax;
 
     let entry_filed = !regime_id.contains(&"duty_relief");
-    let fees =
-        fee_lines(territory, shipment, &value_of, (duty_total + border_tax, entry_filed), currency, &mut warnings);
+    let fees = fee_lines(
+        territory,
+        shipment,
+        &value_of,
+        (duty_total + border_tax, entry_filed),
+        currency,
+        &mut notes.warnings,
+    );
     for f in &fees {
-        explanation.push(format!("Fee: {} {} ({}).", f.name, f.amount, f.source.source));
+        notes.explanation.push(format!("Fee: {} {} ({}).", f.name, f.amount, f.source.source));
     }
     let fee_total: Decimal = fees.iter().map(|f| f.amount.to_decimal()).sum();
     for notice in in_force(&territory.notices, date) {
-        warnings.push(notice.text.clone());
+        notes.warnings.push(notice.text.clone());
     }
 
     let charges = duty_total + border_tax + fee_total;
@@ -365,12 +355,13 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
             currency,
         ),
     };
-    explanation.push(match shipment.incoterm {
+    notes.explanation.push(match shipment.incoterm {
         Incoterm::Ddp => format!("DDP: the seller pays {} of duty, import tax and fees.", totals.seller_pays),
         Incoterm::Dap => {
             format!("DAP: the buyer pays {} of duty, import tax and fees on delivery.", totals.buyer_pays_on_delivery)
         }
     });
+    let Notes { explanation, warnings, sources } = notes;
     let regime = Regime { id: regime_id.join("+"), summary: regime_summary(territory, &regime_id), sources };
     Ok(LandedCost {
         destination: shipment.to.clone(),
@@ -390,6 +381,29 @@ pub fn landed_cost(rules: &Rules, shipment: &Shipment) -> Result<LandedCost, Api
     })
 }
 
+/// What an answer says besides its figures: the explanation, the warnings and the sources of the regime.
+#[derive(Default)]
+struct Notes {
+    explanation: Vec<String>,
+    warnings: Vec<String>,
+    sources: Vec<Citation>,
+}
+
+impl Notes {
+    /// A relief that applied: its sentence, its source, and a warning when the record is uncertain.
+    fn relief(&mut self, what: &str, relief: &Relief, value: Decimal, currency: Currency) {
+        self.explanation.push(format!(
+            "No {what}: the consignment's {} value {} is at most {} ({}).",
+            value_name(relief.value),
+            money(value, currency),
+            money(relief.max, currency),
+            relief.source
+        ));
+        note_citation(&mut self.warnings, relief.citation(), &format!("{what} relief"));
+        self.sources.push(relief.citation());
+    }
+}
+
 fn known_countries(rules: &Rules) -> String {
     rules.territories.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -406,18 +420,6 @@ fn border_payer(incoterm: Incoterm) -> Payer {
         Incoterm::Ddp => Payer::Seller,
         Incoterm::Dap => Payer::Buyer,
     }
-}
-
-fn registration<'s>(shipment: &'s Shipment, which: &str) -> Option<&'s str> {
-    let seller = &shipment.seller;
-    match which {
-        "ioss_number" => seller.ioss_number.as_deref(),
-        "uk_vat_number" => seller.uk_vat_number.as_deref(),
-        "au_gst_id" => seller.au_gst_id.as_deref(),
-        "voec_number" => seller.voec_number.as_deref(),
-        _ => None,
-    }
-    .filter(|v| !v.trim().is_empty())
 }
 
 fn note_citation(warnings: &mut Vec<String>, citation: Citation, what: &str) {
@@ -474,13 +476,7 @@ fn convert(rules: &Rules, shipment: &Shipment, currency: Currency) -> Result<Con
     };
     let mut line_values = Vec::with_capacity(shipment.lines.len());
     for (i, line) in shipment.lines.iter().enumerate() {
-        if line.quantity == 0 {
-            return Err(unprocessable(
-                "invalid_quantity",
-                "quantity must be at least 1",
-                format!("lines[{i}].quantity"),
-            ));
-        }
+        line.check_quantity(i)?;
         let unit = to_local(line.unit_value.0, format!("lines[{i}].unit_value"))?;
         line_values.push(unit * Decimal::from(line.quantity));
     }

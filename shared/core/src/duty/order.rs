@@ -111,6 +111,17 @@ pub struct Line {
     pub dangerous_goods: Option<DangerousGoods>,
 }
 
+impl Line {
+    /// A line ships at least one unit; `index` names it in the error.
+    pub fn check_quantity(&self, index: usize) -> Result<(), crate::contract::ApiError> {
+        if self.quantity == 0 {
+            return Err(crate::contract::ApiError::new(422, "invalid_quantity", "quantity must be at least 1")
+                .with_field(format!("lines[{index}].quantity")));
+        }
+        Ok(())
+    }
+}
+
 /// A shipment as customs sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

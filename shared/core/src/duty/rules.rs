@@ -41,6 +41,29 @@ pub trait Dated {
     }
 }
 
+/// A rule read from a TOML file: its own fields plus the window and provenance every rule has, with unknown
+/// keys refused so that a misspelt `efective_from` is an error, not an open window.
+macro_rules! dated_rule {
+    ($(#[$meta:meta])* pub struct $rule:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $rule {
+            $($body)*
+            #[serde(default)]
+            pub effective_from: Option<Date>,
+            #[serde(default)]
+            pub effective_to: Option<Date>,
+            pub source: String,
+            #[serde(default)]
+            pub confidence: Confidence,
+            #[serde(default)]
+            pub note: Option<String>,
+        }
+        dated!($rule);
+    };
+}
+
 macro_rules! dated {
     ($($rule:ty),* $(,)?) => {$(
         impl Dated for $rule {
@@ -54,7 +77,8 @@ macro_rules! dated {
     )*};
 }
 
-dated!(Valuation, Relief, TaxAtSale, FlatDuty, Fee, Rounding, Notice, VatRate, TariffRow, Program);
+// The CSV rows read their dates and notes through `empty_as_none`, so they are written out in full.
+dated!(VatRate, TariffRow);
 
 /// The first rule of `rules` in force on `date`.
 pub fn in_force<T: Dated>(rules: &[T], date: Date) -> impl Iterator<Item = &T> {
@@ -122,68 +146,41 @@ fn hs_subheading_digits() -> usize {
     6
 }
 
-/// What a value is made of: the customs value (`[[valuation]]`) or the VAT/GST base (`[[tax_base]]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Valuation {
-    pub includes: Vec<Part>,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    /// What a value is made of: the customs value (`[[valuation]]`) or the VAT/GST base (`[[tax_base]]`).
+    pub struct Valuation {
+        pub includes: Vec<Part>,
+    }
 }
 
-/// No duty (or no import tax) on consignments whose value is at most `max`, for the channels, ship-from
-/// countries and origins it names. The first row in force that matches the shipment applies.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Relief {
-    pub max: Decimal,
-    pub value: ValueOf,
-    #[serde(default)]
-    pub channels: Vec<Channel>,
-    #[serde(default)]
-    pub ship_from: Vec<String>,
-    #[serde(default)]
-    pub origins_excluded: Vec<String>,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    /// No duty (or no import tax) on consignments whose value is at most `max`, for the channels, ship-from
+    /// countries and origins it names. The first row in force that matches the shipment applies.
+    pub struct Relief {
+        pub max: Decimal,
+        pub value: ValueOf,
+        #[serde(default)]
+        pub channels: Vec<Channel>,
+        #[serde(default)]
+        pub ship_from: Vec<String>,
+        #[serde(default)]
+        pub origins_excluded: Vec<String>,
+    }
 }
 
-/// Import VAT/GST charged by the seller at checkout instead of at the border (EU IOSS, UK ≤ £135, AU ≤ A$1,000).
-/// Where it is `mandatory` the seller must use it; otherwise it applies only when the seller has the
-/// `registration` (the IOSS number), and the tax is due at import instead.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaxAtSale {
-    pub scheme: String,
-    /// The seller identifier it needs: `ioss_number`, `uk_vat_number`, `au_gst_id`, `voec_number`.
-    pub registration: String,
-    pub max: Decimal,
-    pub value: ValueOf,
-    #[serde(default)]
-    pub mandatory: bool,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    /// Import VAT/GST charged by the seller at checkout instead of at the border (EU IOSS, UK ≤ £135, AU ≤ A$1,000).
+    /// Where it is `mandatory` the seller must use it; otherwise it applies only when the seller has the
+    /// `registration` (the IOSS number), and the tax is due at import instead.
+    pub struct TaxAtSale {
+        pub scheme: String,
+        /// The seller identifier it needs: `ioss_number`, `uk_vat_number`, `au_gst_id`, `voec_number`.
+        pub registration: String,
+        pub max: Decimal,
+        pub value: ValueOf,
+        #[serde(default)]
+        pub mandatory: bool,
+    }
 }
 
 /// What a flat duty is counted per.
@@ -196,23 +193,14 @@ pub enum FlatPer {
     Consignment,
 }
 
-/// A fixed duty that replaces the tariff on low-value consignments (the EU's €3 per item from 2026-07-01).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlatDuty {
-    pub max: Decimal,
-    pub value: ValueOf,
-    pub amount: Decimal,
-    pub per: FlatPer,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    /// A fixed duty that replaces the tariff on low-value consignments (the EU's €3 per item from 2026-07-01).
+    pub struct FlatDuty {
+        pub max: Decimal,
+        pub value: ValueOf,
+        pub amount: Decimal,
+        pub per: FlatPer,
+    }
 }
 
 /// When a fee is charged.
@@ -237,46 +225,37 @@ pub enum FeePer {
     Line,
 }
 
-/// A fee: a fixed `amount` per consignment, unit or line, or a `percent` of the duty and tax collected at the
-/// border with an optional `minimum`. Filters left empty match everything.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fee {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub countries: Vec<String>,
-    #[serde(default)]
-    pub channels: Vec<Channel>,
-    #[serde(default)]
-    pub incoterms: Vec<Incoterm>,
-    #[serde(default)]
-    pub carriers: Vec<String>,
-    #[serde(default)]
-    pub when: FeeWhen,
-    #[serde(default)]
-    pub amount: Option<Decimal>,
-    #[serde(default)]
-    pub percent: Option<Decimal>,
-    #[serde(default)]
-    pub minimum: Option<Decimal>,
-    pub per: FeePer,
-    /// Charged only on consignments whose value is in `[min_value, max]`.
-    #[serde(default)]
-    pub min_value: Option<Decimal>,
-    #[serde(default)]
-    pub max: Option<Decimal>,
-    #[serde(default = "customs_value")]
-    pub value: ValueOf,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    /// A fee: a fixed `amount` per consignment, unit or line, or a `percent` of the duty and tax collected at the
+    /// border with an optional `minimum`. Filters left empty match everything.
+    pub struct Fee {
+        pub id: String,
+        pub name: String,
+        #[serde(default)]
+        pub countries: Vec<String>,
+        #[serde(default)]
+        pub channels: Vec<Channel>,
+        #[serde(default)]
+        pub incoterms: Vec<Incoterm>,
+        #[serde(default)]
+        pub carriers: Vec<String>,
+        #[serde(default)]
+        pub when: FeeWhen,
+        #[serde(default)]
+        pub amount: Option<Decimal>,
+        #[serde(default)]
+        pub percent: Option<Decimal>,
+        #[serde(default)]
+        pub minimum: Option<Decimal>,
+        pub per: FeePer,
+        /// Charged only on consignments whose value is in `[min_value, max]`.
+        #[serde(default)]
+        pub min_value: Option<Decimal>,
+        #[serde(default)]
+        pub max: Option<Decimal>,
+        #[serde(default = "customs_value")]
+        pub value: ValueOf,
+    }
 }
 
 fn customs_value() -> ValueOf {
@@ -329,42 +308,24 @@ impl RoundingStep {
     }
 }
 
-/// A territory's rounding: of the customs value before rates apply, of duty, of tax. Absent steps leave the
-/// value exact (value) or round to the currency's minor unit, half-even (duty, tax).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rounding {
-    #[serde(default)]
-    pub value: Option<RoundingStep>,
-    #[serde(default)]
-    pub duty: Option<RoundingStep>,
-    #[serde(default)]
-    pub tax: Option<RoundingStep>,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    /// A territory's rounding: of the customs value before rates apply, of duty, of tax. Absent steps leave the
+    /// value exact (value) or round to the currency's minor unit, half-even (duty, tax).
+    pub struct Rounding {
+        #[serde(default)]
+        pub value: Option<RoundingStep>,
+        #[serde(default)]
+        pub duty: Option<RoundingStep>,
+        #[serde(default)]
+        pub tax: Option<RoundingStep>,
+    }
 }
 
-/// Something the answer should say while it is in force, without changing the arithmetic.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Notice {
-    pub text: String,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    /// Something the answer should say while it is in force, without changing the arithmetic.
+    pub struct Notice {
+        pub text: String,
+    }
 }
 
 /// One VAT/GST component of a country (or of one subdivision) for one class of goods.
@@ -430,32 +391,23 @@ pub enum ProgramKind {
     Additional,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Program {
-    pub id: String,
-    pub name: String,
-    pub kind: ProgramKind,
-    pub importers: Vec<String>,
-    #[serde(default)]
-    pub origins: Vec<String>,
-    #[serde(default)]
-    pub origins_excluded: Vec<String>,
-    /// Percent ad valorem for lines the tariff has no row of this program for.
-    #[serde(default)]
-    pub default_rate: Option<Decimal>,
-    /// What the importer must hold to claim it.
-    #[serde(default)]
-    pub requires: Option<String>,
-    #[serde(default)]
-    pub effective_from: Option<Date>,
-    #[serde(default)]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    #[serde(default)]
-    pub confidence: Confidence,
-    #[serde(default)]
-    pub note: Option<String>,
+dated_rule! {
+    pub struct Program {
+        pub id: String,
+        pub name: String,
+        pub kind: ProgramKind,
+        pub importers: Vec<String>,
+        #[serde(default)]
+        pub origins: Vec<String>,
+        #[serde(default)]
+        pub origins_excluded: Vec<String>,
+        /// Percent ad valorem for lines the tariff has no row of this program for.
+        #[serde(default)]
+        pub default_rate: Option<Decimal>,
+        /// What the importer must hold to claim it.
+        #[serde(default)]
+        pub requires: Option<String>,
+    }
 }
 
 impl Program {
