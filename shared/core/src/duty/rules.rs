@@ -77,8 +77,26 @@ macro_rules! dated {
     )*};
 }
 
-// The CSV rows read their dates and notes through `empty_as_none`, so they are written out in full.
-dated!(VatRate, TariffRow);
+/// A row of a rules CSV file: its own columns plus the window and provenance, where an empty cell is an open
+/// date or no note.
+macro_rules! dated_row {
+    ($(#[$meta:meta])* pub struct $rule:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize)]
+        pub struct $rule {
+            $($body)*
+            #[serde(default, deserialize_with = "empty_as_none")]
+            pub effective_from: Option<Date>,
+            #[serde(default, deserialize_with = "empty_as_none")]
+            pub effective_to: Option<Date>,
+            pub source: String,
+            pub confidence: Confidence,
+            #[serde(default, deserialize_with = "empty_as_none")]
+            pub note: Option<String>,
+        }
+        dated!($rule);
+    };
+}
 
 /// The first rule of `rules` in force on `date`.
 pub fn in_force<T: Dated>(rules: &[T], date: Date) -> impl Iterator<Item = &T> {
@@ -328,24 +346,17 @@ dated_rule! {
     }
 }
 
-/// One VAT/GST component of a country (or of one subdivision) for one class of goods.
-#[derive(Debug, Clone, Deserialize)]
-pub struct VatRate {
-    pub country: String,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub subdivision: Option<String>,
-    pub tax: String,
-    pub class: String,
-    /// Percent.
-    pub rate: Decimal,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub effective_from: Option<Date>,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    pub confidence: Confidence,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub note: Option<String>,
+dated_row! {
+    /// One VAT/GST component of a country (or of one subdivision) for one class of goods.
+    pub struct VatRate {
+        pub country: String,
+        #[serde(default, deserialize_with = "empty_as_none")]
+        pub subdivision: Option<String>,
+        pub tax: String,
+        pub class: String,
+        /// Percent.
+        pub rate: Decimal,
+    }
 }
 
 /// How a tariff rate is expressed.
@@ -360,27 +371,20 @@ pub enum RateKind {
     PerUnit,
 }
 
-/// A tariff row: the rate for HS codes starting with `hs` in `territory`, under `program` (the general rate
-/// when empty).
-#[derive(Debug, Clone, Deserialize)]
-pub struct TariffRow {
-    pub territory: String,
-    pub hs: String,
-    pub description: String,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub program: Option<String>,
-    pub kind: RateKind,
-    pub rate: Decimal,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub currency: Option<Currency>,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub effective_from: Option<Date>,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub effective_to: Option<Date>,
-    pub source: String,
-    pub confidence: Confidence,
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub note: Option<String>,
+dated_row! {
+    /// A tariff row: the rate for HS codes starting with `hs` in `territory`, under `program` (the general rate
+    /// when empty).
+    pub struct TariffRow {
+        pub territory: String,
+        pub hs: String,
+        pub description: String,
+        #[serde(default, deserialize_with = "empty_as_none")]
+        pub program: Option<String>,
+        pub kind: RateKind,
+        pub rate: Decimal,
+        #[serde(default, deserialize_with = "empty_as_none")]
+        pub currency: Option<Currency>,
+    }
 }
 
 /// Preferential programs lower the general rate; additional ones add to it.
