@@ -5,6 +5,7 @@
 pub mod config;
 pub mod customs;
 pub mod http;
+pub mod ports;
 pub mod shopify_admin;
 pub mod telemetry;
 pub mod tenants;
