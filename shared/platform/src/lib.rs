@@ -3,7 +3,9 @@
 //! tenant resolution) that every router uses.
 
 pub mod config;
+pub mod conformance;
 pub mod customs;
+pub mod embedded;
 pub mod http;
 pub mod ports;
 pub mod shopify_admin;

@@ -1,0 +1,4 @@
+//! The embedded adapters of the ports, for `lastmile dev`: a redb file for the table and the queues, files for
+//! blobs. Nothing to install, and a restart loses nothing.
+
+pub mod table;
