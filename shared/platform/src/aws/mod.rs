@@ -2,6 +2,8 @@
 //! `AWS_ENDPOINT_URL` points them at a local AWS-compatible server in tests.
 
 pub mod dynamodb;
+pub mod s3;
+pub mod sqs;
 
 /// The shared AWS configuration of a process.
 pub async fn config() -> aws_config::SdkConfig {
