@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod customs;
+pub mod embedded;
 pub mod http;
 pub mod ports;
 pub mod shopify_admin;
