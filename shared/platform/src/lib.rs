@@ -3,6 +3,7 @@
 //! tenant resolution) that every router uses.
 
 pub mod config;
+pub mod conformance;
 pub mod customs;
 pub mod embedded;
 pub mod http;
