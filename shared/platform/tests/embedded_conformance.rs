@@ -1,5 +1,7 @@
 //! The conformance suites against the embedded adapters.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

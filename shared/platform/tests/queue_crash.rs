@@ -6,6 +6,8 @@
 //! The worker is this test binary run again as a child process, filtered down to [`queue_worker_entry`], which
 //! acts only when the parent has set its environment.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions unwrap too
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::OpenOptions;
 use std::io::Write;
