@@ -9,6 +9,9 @@
 //!   is [`QueueError::StaleReceipt`] (SQS may accept an older receipt and delete the message anyway);
 //! - visible messages are delivered in send order (SQS's standard queues only try);
 //! - a message moved to the dead-letter queue starts there with a receive count of zero.
+//!
+//! A receive reads from the oldest message on, skipping those in flight: cheap for the thousands of messages a
+//! development queue holds, not meant for millions.
 
 use std::fmt;
 use std::sync::Arc;
@@ -93,7 +96,7 @@ impl fmt::Debug for EmbeddedQueue {
 
 impl EmbeddedQueue {
     /// The queue `name` in `db` (created on first use). Names follow SQS's rules: 1 to 80 letters, digits,
-    /// `-` and `_`.
+    /// `-` and `_`. The options are not stored: whoever opens the queue says what they are.
     pub fn open(
         db: Arc<Database>,
         name: &str,
