@@ -4,6 +4,8 @@
 // Test support: a failure here is a failed test, so panicking with a message is the right behaviour.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod moto;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

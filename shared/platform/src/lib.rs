@@ -2,6 +2,8 @@
 //! API keys, tracing with redaction, and the HTTP plumbing (error bodies, body limits, correlation ids,
 //! tenant resolution) that every router uses.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod conformance;
 pub mod customs;

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use super::step;
+use super::{check, step};
 use crate::embedded::blob::FsBlobStore;
 use crate::ports::blob::{BlobError, BlobStore, sha256_hex};
 

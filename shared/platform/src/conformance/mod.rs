@@ -1,8 +1,12 @@
-//! The conformance suites of the ports: what every adapter must do, written once as library functions (not
-//! tests) so that the same checks run against the embedded adapters in `cargo test` and against AWS or a local
-//! stand-in for it. Each answers `Err` naming the first check that failed, and never panics.
+//! One conformance suite per port: the same bodies run against the embedded adapters and against the AWS ones
+//! (on a local AWS-compatible server), so `lastmile dev` and a deployment behave alike. Each suite answers the
+//! first check that failed, by name, and never panics.
 
-/// Fails the suite with a message when a condition does not hold.
+pub mod blob;
+pub mod queue;
+pub mod table;
+
+/// Fails the suite with `message` unless `condition` holds.
 macro_rules! check {
     ($condition:expr, $($message:tt)+) => {
         if !$condition {
@@ -10,9 +14,7 @@ macro_rules! check {
         }
     };
 }
-
-pub mod blob;
-pub mod queue;
+pub(crate) use check;
 
 /// Turns an adapter's error into the suite's, saying which step failed.
 fn step<T, E: std::fmt::Debug>(what: &str, result: Result<T, E>) -> Result<T, String> {

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use super::step;
+use super::{check, step};
 use crate::ports::queue::{MAX_BODY_BYTES, MAX_RECEIVE, Message, Queue, QueueError};
 
 /// What the suite may expect of the queue under test.

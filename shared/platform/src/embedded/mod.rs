@@ -1,5 +1,6 @@
-//! The embedded adapters of the ports, for `lastmile dev` and tests: everything in one redb database file and a
-//! directory of blobs, surviving restarts and crashes.
+//! The embedded adapters of the ports, for `lastmile dev`: a redb file for the table and the queues, files for
+//! blobs. Nothing to install, and a restart (or a crash) loses nothing.
 
 pub mod blob;
 pub mod queue;
+pub mod table;

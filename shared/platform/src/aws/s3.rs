@@ -1,0 +1,71 @@
+//! The blob port on S3: each object carries its SHA-256 as S3's own checksum (checked by S3 on upload) and as
+//! metadata, and every read is checked against it.
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use base64::Engine as _;
+
+use crate::ports::blob::{BlobError, BlobStore, check_key, sha256_hex};
+
+pub struct S3Blobs {
+    client: Client,
+    bucket: String,
+}
+
+fn backend(e: impl std::fmt::Display) -> BlobError {
+    BlobError::Backend(e.to_string())
+}
+
+impl S3Blobs {
+    pub fn new(client: Client, bucket: impl Into<String>) -> S3Blobs {
+        S3Blobs { client, bucket: bucket.into() }
+    }
+
+    /// Creates the bucket when it does not exist (tests and tooling; a deployment gets it from the template).
+    pub async fn create_if_missing(client: &Client, bucket: &str) -> Result<(), BlobError> {
+        if client.head_bucket().bucket(bucket).send().await.is_ok() {
+            return Ok(());
+        }
+        client.create_bucket().bucket(bucket).send().await.map_err(|e| backend(e.into_service_error()))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BlobStore for S3Blobs {
+    async fn put(&self, key: &str, bytes: &[u8], content_type: &str) -> Result<String, BlobError> {
+        check_key(key)?;
+        let hex_digest = sha256_hex(bytes);
+        let digest = hex::decode(&hex_digest).map_err(backend)?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(bytes.to_vec()))
+            .content_type(content_type)
+            .checksum_sha256(base64::engine::general_purpose::STANDARD.encode(digest))
+            .metadata("sha256", &hex_digest)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        Ok(hex_digest)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        check_key(key)?;
+        let output = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(output) => output,
+            Err(e) => {
+                let e = e.into_service_error();
+                return if e.is_no_such_key() { Ok(None) } else { Err(backend(e)) };
+            }
+        };
+        let expected = output.metadata().and_then(|m| m.get("sha256")).cloned();
+        let bytes = output.body.collect().await.map_err(backend)?.into_bytes().to_vec();
+        match expected {
+            Some(expected) if expected == sha256_hex(&bytes) => Ok(Some(bytes)),
+            _ => Err(BlobError::Corrupt { key: key.to_owned() }),
+        }
+    }
+}
