@@ -1,4 +1,6 @@
 //! The embedded adapters of the ports, for `lastmile dev`: a redb file for the table and the queues, files for
-//! blobs. Nothing to install, and a restart loses nothing.
+//! blobs. Nothing to install, and a restart (or a crash) loses nothing.
 
+pub mod blob;
+pub mod queue;
 pub mod table;

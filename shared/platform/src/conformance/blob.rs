@@ -1,0 +1,113 @@
+//! The [`BlobStore`] conformance suite, and the embedded store's own check that tampering is caught.
+
+use std::fs;
+use std::path::PathBuf;
+
+use super::{check, step};
+use crate::embedded::blob::FsBlobStore;
+use crate::ports::blob::{BlobError, BlobStore, sha256_hex};
+
+/// Keys no store may take.
+const INVALID_KEYS: [&str; 11] = ["", "../x", "/abs", "a/../b", "a/./b", "a//b", "a/", "./a", "a b", "ü", "a\\b"];
+
+/// Runs every check against `store`. Keys go under a fresh random prefix, so that a shared bucket does, and
+/// the suite leaves its blobs behind (the port has no delete).
+pub async fn blob_suite(store: &dyn BlobStore) -> Result<(), String> {
+    let prefix = format!("conformance-{}", random_hex()?);
+    let key = |name: &str| format!("{prefix}/{name}");
+
+    let hello = key("notes/hello.txt");
+    let sha = step("put", store.put(&hello, b"hello, blobs", "text/plain").await)?;
+    check!(sha == sha256_hex(b"hello, blobs"), "put answered {sha}, not the SHA-256 of the bytes");
+    check!(read(store, &hello).await? == Some(b"hello, blobs".to_vec()), "get did not answer the bytes put");
+
+    let sha = step("overwrite", store.put(&hello, b"hello again", "text/plain").await)?;
+    check!(sha == sha256_hex(b"hello again"), "an overwrite answered {sha}, not the SHA-256 of the new bytes");
+    check!(
+        read(store, &hello).await? == Some(b"hello again".to_vec()),
+        "get after an overwrite did not answer the new bytes"
+    );
+
+    check!(read(store, &key("missing")).await?.is_none(), "get of a key never put answered bytes");
+    check!(read(store, &key("notes")).await?.is_none(), "get of a key's parent path answered bytes");
+    let nested = key("notes/hello.txt/inner");
+    step("put under a key that holds a blob", store.put(&nested, b"inner", "text/plain").await)?;
+    check!(read(store, &nested).await? == Some(b"inner".to_vec()), "a blob under another blob's key was lost");
+    check!(
+        read(store, &hello).await? == Some(b"hello again".to_vec()),
+        "a blob changed when one was put under its key"
+    );
+
+    let every_byte: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    binary_round_trip(store, &key("every-byte.bin"), &every_byte).await?;
+    binary_round_trip(store, &key("empty.bin"), &[]).await?;
+    binary_round_trip(store, &key("large.bin"), &pseudo_random_bytes(1 << 20)).await?;
+
+    for invalid in INVALID_KEYS {
+        let put = store.put(invalid, b"x", "text/plain").await;
+        check!(matches!(put, Err(BlobError::InvalidKey(_))), "put with key {invalid:?} answered {put:?}");
+        let get = store.get(invalid).await;
+        check!(matches!(get, Err(BlobError::InvalidKey(_))), "get with key {invalid:?} answered {get:?}");
+    }
+    Ok(())
+}
+
+/// For [`FsBlobStore`] only: a stored file changed behind the store's back is reported as
+/// [`BlobError::Corrupt`], never answered.
+pub async fn fs_blob_corruption(root: PathBuf) -> Result<(), String> {
+    let store = FsBlobStore::new(root);
+    let key = "labels/parcel-1.pdf";
+    let original = b"%PDF-1.7 a shipping label".to_vec();
+    step("put", store.put(key, &original, "application/pdf").await)?;
+    let path = step("find the stored file", store.bytes_path(key))?.ok_or("no stored file after a put")?;
+    let corrupt = Err(BlobError::Corrupt { key: key.to_owned() });
+
+    let mut flipped = original.clone();
+    flipped[0] ^= 0x01;
+    step("tamper", fs::write(&path, &flipped))?;
+    check!(store.get(key).await == corrupt, "a flipped bit was not reported as corrupt");
+
+    step("tamper", fs::write(&path, &original[..original.len() - 1]))?;
+    check!(store.get(key).await == corrupt, "a truncated file was not reported as corrupt");
+
+    step("restore", fs::write(&path, &original))?;
+    check!(store.get(key).await == Ok(Some(original.clone())), "the restored file was not answered");
+
+    step("remove", fs::remove_file(&path))?;
+    check!(store.get(key).await == corrupt, "a missing file was not reported as corrupt");
+
+    step("put again", store.put(key, &original, "application/pdf").await)?;
+    check!(store.get(key).await == Ok(Some(original)), "a put did not replace a corrupt blob");
+    Ok(())
+}
+
+async fn read(store: &dyn BlobStore, key: &str) -> Result<Option<Vec<u8>>, String> {
+    step(&format!("get {key}"), store.get(key).await)
+}
+
+async fn binary_round_trip(store: &dyn BlobStore, key: &str, bytes: &[u8]) -> Result<(), String> {
+    let sha = step(&format!("put {key}"), store.put(key, bytes, "application/octet-stream").await)?;
+    check!(sha == sha256_hex(bytes), "put {key} answered {sha}, not the SHA-256 of its {} bytes", bytes.len());
+    let back = read(store, key).await?;
+    check!(back.as_deref() == Some(bytes), "get {key} did not answer its {} bytes", bytes.len());
+    Ok(())
+}
+
+/// Bytes that do not compress or repeat (xorshift), the same on every run.
+fn pseudo_random_bytes(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+fn random_hex() -> Result<String, String> {
+    let mut bytes = [0u8; 6];
+    step("random prefix", getrandom::fill(&mut bytes))?;
+    Ok(hex::encode(bytes))
+}
