@@ -1,0 +1,31 @@
+# Lambda packaging helpers sourced by scripts/test. cargo-lambda (with zig for the cross link) comes from the
+# project's Python environment (scripts/python-env); the aarch64 target from rustup.
+
+LAMBDA_FUNCTIONS=(lastmile-fn-quote lastmile-fn-duty)
+
+ensure_lambda_target() {
+  rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
+    || rustup target add aarch64-unknown-linux-gnu
+}
+
+# Builds every HTTP function for Graviton (arm64) as Lambda deploys it, and checks each artifact: a zip holding
+# `bootstrap`, an ELF executable for aarch64. Prints the zip sizes.
+build_lambdas_arm64() {
+  local packages=()
+  for f in "${LAMBDA_FUNCTIONS[@]}"; do packages+=(-p "$f"); done
+  PATH="$ROOT/.venv/bin:$PATH" cargo lambda build --profile lambda --arm64 --locked --output-format zip \
+    "${packages[@]}"
+  for f in "${LAMBDA_FUNCTIONS[@]}"; do
+    python3 - "$ROOT/target/lambda/$f/bootstrap.zip" <<'PY'
+import sys, zipfile
+path = sys.argv[1]
+with zipfile.ZipFile(path) as z:
+    head = z.read("bootstrap")[:20]
+# ELF magic, 64-bit, and e_machine 183 (EM_AARCH64) at offset 18.
+ok = head[:4] == b"\x7fELF" and head[4] == 2 and int.from_bytes(head[18:20], "little") == 183
+import os
+print(f"{path}: {os.path.getsize(path) / 1e6:.2f} MB zip, bootstrap {'ELF aarch64' if ok else 'NOT an aarch64 ELF'}")
+sys.exit(0 if ok else 1)
+PY
+  done
+}
