@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::index::{is_us_place_of_state, us_postcode};
 use super::intl::FreeText;
 use super::model::{BoxUnit, Components};
 use super::refdata::{postcodes, usps};
@@ -858,7 +859,7 @@ fn canonical_word(word: &str) -> &str {
 
 /// How many trailing words name a place of the ZIP, compared word by word without building strings.
 fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
-    let info = postcodes("US")?.get(&zip[..5.min(zip.len())])?;
+    let info = us_postcode(&zip[..5.min(zip.len())])?;
     info.place_keys
         .iter()
         .filter_map(|key| {
@@ -876,16 +877,16 @@ fn is_known_us_place(words: &str) -> bool {
 
 /// Whether words name a place of the ZIP, or any place of the state.
 fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
-    let Some(table) = postcodes("US") else { return false };
+    if postcodes("US").is_none() {
+        return false;
+    }
     let key = canonical_place_cow(words);
-    if let Some(info) = zip.and_then(|z| table.get(&z[..5.min(z.len())])) {
+    if let Some(info) = zip.and_then(|z| us_postcode(&z[..5.min(z.len())])) {
         if info.place_keys.iter().any(|k| *k == key) {
             return true;
         }
     }
-    state.is_some_and(|state| {
-        table.postcodes_of_place(&key).iter().any(|z| table.get(z).is_some_and(|i| i.admin == state))
-    })
+    state.is_some_and(|state| is_us_place_of_state(&key, state))
 }
 
 /// How many trailing words of a street-and-city run are the city.

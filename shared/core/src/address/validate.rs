@@ -7,7 +7,7 @@ use super::hints::{self, HintKind};
 use super::model::*;
 use super::postcode::{self, Normalized};
 use super::refdata::{self, CountryFormat, place_keys, postcodes};
-use super::{format, intl, remote, residential, us};
+use super::{format, index, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
 use crate::text::{fold, fold_cow, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces};
 
@@ -479,7 +479,7 @@ impl<'a> Work<'a> {
 
     /// Records a postcode that passed the format check and looks up its reference row once.
     fn set_valid_postcode(&mut self, postcode: String) {
-        self.info = postcodes(&self.country.code).and_then(|t| t.get(&lookup_key(&self.country.code, &postcode)));
+        self.info = index::postcode_info(&self.country.code, &lookup_key(&self.country.code, &postcode));
         self.valid_postcode = Some(postcode);
     }
 
