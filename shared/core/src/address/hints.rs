@@ -145,16 +145,21 @@ fn may_hold_a_hint(text: &str) -> bool {
     // Uppercased into a small stack buffer: no allocation for the common, hint-free line.
     let mut buf = [0u8; 32];
     text.as_bytes().split(|b| !(b.is_ascii_alphanumeric() || *b == b'\'')).any(|word| {
-        let mut n = 0;
-        for &b in word.iter().filter(|b| **b != b'\'') {
-            if n == buf.len() {
-                return false;
-            }
-            buf[n] = b.to_ascii_uppercase();
-            n += 1;
+        let letters = || word.iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
+        // The opening and the length rule out most words before any copy.
+        let n = letters().count();
+        let mut opening = letters().take(2);
+        let opening = [opening.next().unwrap_or(0), opening.next().unwrap_or(0)];
+        let opening = &opening[..n.min(2)];
+        let possible =
+            n <= buf.len() && opening_index(opening).is_some_and(|i| phrases.opening_lengths[i] & (1 << n) != 0);
+        if !possible {
+            return false;
         }
-        let possible = opening_index(&buf[..n]).is_some_and(|i| phrases.opening_lengths[i] & (1 << n) != 0);
-        possible && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
+        for (slot, b) in buf.iter_mut().zip(letters()) {
+            *slot = b;
+        }
+        std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
     })
 }
 

@@ -1,6 +1,8 @@
 //! Postcode normalization by the country's pattern: `sw1a1aa` → `SW1A 1AA`, `k1a0b1` → `K1A 0B1`,
 //! `1000001` → `100-0001`, and repair of common damage (a leading zero lost in a spreadsheet, O for 0).
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 use super::refdata::CountryFormat;
@@ -20,6 +22,15 @@ pub fn compact(postcode: &str) -> String {
     postcode.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
+/// [`compact`], borrowing a postcode that is compact already (`62701`, `SW1A1AA`).
+pub fn compact_cow(postcode: &str) -> Cow<'_, str> {
+    if postcode.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        Cow::Borrowed(postcode)
+    } else {
+        Cow::Owned(compact(postcode))
+    }
+}
+
 /// Normalizes `typed` for `country`. Countries without a pattern keep the text, uppercased and squashed.
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
@@ -31,7 +42,7 @@ pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     let Some(pattern) = country.postcode.as_ref().and_then(|p| p.get()) else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
     };
-    let compact = compact(&upper);
+    let compact = compact_cow(&upper);
     if compact.is_empty() {
         return Normalized::Invalid;
     }

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use super::model::RemoteArea;
-use super::postcode::compact;
+use super::postcode::{compact, compact_cow};
 use super::refdata::csv_rows;
 
 #[derive(Debug)]
@@ -75,7 +75,7 @@ impl Lists {
 
     /// The first list of `country` (or its postal parent) that contains `postcode`.
     fn lookup(&self, country: &str, postcode: &str) -> Option<RemoteArea> {
-        let postcode = compact(postcode);
+        let postcode = compact_cow(postcode);
         let country = postal_parent(country);
         let entry = self.entries.get(country)?.iter().find(|e| e.rule.matches(&postcode))?;
         let (name, source) = self.meta.get(&entry.list).cloned().unwrap_or_default();

@@ -2,7 +2,9 @@
 //! over what the address itself says, and it always gives its reason.
 
 use super::model::{Residential, Tristate};
-use crate::text::{fold, fold_cow};
+use std::borrow::Cow;
+
+use crate::text::fold_cow;
 
 /// Words in a street line that mark a business. Street names such as "School St" or "The Mall" are common,
 /// so only legal forms and words no home address carries count.
@@ -44,13 +46,13 @@ pub fn classify(
     let folded: Vec<_> = lines.iter().map(|l| fold_cow(l)).collect();
     let words = || folded.iter().flat_map(|l| l.split(' '));
     let unit = unit_type
-        .map(fold)
-        .or_else(|| words().find(|w| BUSINESS_UNITS.contains(w) || HOME_UNITS.contains(w)).map(str::to_owned));
+        .map(fold_cow)
+        .or_else(|| words().find(|w| BUSINESS_UNITS.contains(w) || HOME_UNITS.contains(w)).map(Cow::Borrowed));
     if let Some(unit) = unit {
-        if BUSINESS_UNITS.contains(&unit.as_str()) {
+        if BUSINESS_UNITS.contains(&unit.as_ref()) {
             return Residential { value: Tristate::No, reason: format!("unit type {unit} is used by businesses") };
         }
-        if HOME_UNITS.contains(&unit.as_str()) {
+        if HOME_UNITS.contains(&unit.as_ref()) {
             return Residential { value: Tristate::Yes, reason: format!("unit type {unit} is used by homes") };
         }
     }

@@ -187,6 +187,10 @@ fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>
                 continue;
             }
         }
+        if !cleaned.contains(&b'#') {
+            spans.push((from, to));
+            continue;
+        }
         // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
         let mut part_start = from;
         for at in from..=to {

@@ -490,7 +490,7 @@ impl<'a> Work<'a> {
     /// The region the postcode belongs to, by the metadata's postcode prefixes or the postcode data.
     fn region_of_postcode(&self) -> Option<&'static refdata::Region> {
         let valid = self.valid_postcode.as_deref()?;
-        let compact = postcode::compact(valid);
+        let compact = postcode::compact_cow(valid);
         let by_prefix: Vec<&refdata::Region> = self.country.regions_for_postcode(&compact);
         if let [only] = by_prefix.as_slice() {
             return Some(only);
@@ -521,7 +521,7 @@ impl<'a> Work<'a> {
                     self.check_military_region(region);
                 }
                 let mismatch = self.valid_postcode.as_deref().is_some_and(|valid| {
-                    region.postcode_prefix.as_ref().is_some_and(|p| !p.is_match(&postcode::compact(valid)))
+                    region.postcode_prefix.as_ref().is_some_and(|p| !p.is_match(&postcode::compact_cow(valid)))
                 });
                 if mismatch {
                     let valid = self.valid_postcode.clone().unwrap_or_default();
