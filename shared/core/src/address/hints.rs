@@ -142,25 +142,37 @@ fn may_hold_a_hint(text: &str) -> bool {
         return true;
     }
     let phrases = phrases();
-    // Uppercased into a small stack buffer: no allocation for the common, hint-free line.
+    // One pass over the bytes keeps each word's length and opening, which rule out most words; only a
+    // possible one is uppercased into a small stack buffer and looked up.
+    let bytes = text.as_bytes();
     let mut buf = [0u8; 32];
-    text.as_bytes().split(|b| !(b.is_ascii_alphanumeric() || *b == b'\'')).any(|word| {
-        let letters = || word.iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
-        // The opening and the length rule out most words before any copy.
-        let n = letters().count();
-        let mut opening = letters().take(2);
-        let opening = [opening.next().unwrap_or(0), opening.next().unwrap_or(0)];
-        let opening = &opening[..n.min(2)];
-        let possible =
-            n <= buf.len() && opening_index(opening).is_some_and(|i| phrases.opening_lengths[i] & (1 << n) != 0);
-        if !possible {
-            return false;
+    let (mut start, mut len, mut opening) = (0, 0, [0u8; 2]);
+    for end in 0..=bytes.len() {
+        let b = bytes.get(end).copied().unwrap_or(b' ');
+        if b.is_ascii_alphanumeric() {
+            if len < 2 {
+                opening[len] = b.to_ascii_uppercase();
+            }
+            len += 1;
+            continue;
         }
-        for (slot, b) in buf.iter_mut().zip(letters()) {
-            *slot = b;
+        if b == b'\'' {
+            continue;
         }
-        std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
-    })
+        let possible = len <= buf.len()
+            && opening_index(&opening[..len.min(2)]).is_some_and(|i| phrases.opening_lengths[i] & (1 << len) != 0);
+        if possible {
+            let letters = bytes[start..end].iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
+            for (slot, b) in buf.iter_mut().zip(letters) {
+                *slot = b;
+            }
+            if std::str::from_utf8(&buf[..len]).is_ok_and(|w| phrases.by_first_word.contains_key(w)) {
+                return true;
+            }
+        }
+        (start, len) = (end + 1, 0);
+    }
+    false
 }
 
 /// Byte offset in `segment` where the leftmost hint starts, and its kind. Phrase matching alone would strip

@@ -6,10 +6,12 @@ use std::borrow::Cow;
 use super::hints::{self, HintKind};
 use super::model::*;
 use super::postcode::{self, Normalized};
-use super::refdata::{self, CountryFormat, place_keys, postcodes};
+use super::refdata::{self, CountryFormat, folded_place_keys, place_keys, postcodes};
 use super::{format, index, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
-use crate::text::{fold, fold_cow, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces};
+use crate::text::{
+    fold, fold_cow, fold_into, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces,
+};
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
 /// country, oversized fields); everything wrong with the address itself is reported in the result.
@@ -663,33 +665,26 @@ impl<'a> Work<'a> {
                     let canonical = us::canonical_place_cow(&folded);
                     // "Frankfurt" for "Frankfurt am Main", "Halle" for "Halle (Saale)": the leading words of a
                     // place's name are that place too.
-                    let short_form = |key: &String| {
+                    let short_form = |key: &str| {
                         folded.len() >= 4 && key.starts_with(&folded) && key[folded.len()..].starts_with(' ')
                     };
-                    // Each place's folded keys once, for the exact search and, when it fails, the near-miss
-                    // search below.
-                    let mut keyed: Vec<(&String, Vec<String>)> = Vec::new();
-                    let mut known = None;
-                    for place in reference.known.iter() {
-                        let keys = place_keys(place);
-                        if keys.contains(&folded) || keys.iter().any(|k| *k == canonical) || keys.iter().any(short_form)
-                        {
-                            known = Some((place, keys));
-                            break;
-                        }
-                        keyed.push((place, keys));
-                    }
+                    // Each place folded into one buffer, its keys borrowed from it: no allocation per place.
+                    let mut folded_place = String::new();
+                    let known = reference.known.iter().find(|place| {
+                        fold_into(place, &mut folded_place);
+                        folded_place_keys(&folded_place).any(|k| *k == folded || *k == canonical || short_form(&k))
+                    });
                     let cedex = folded.contains(" CEDEX");
-                    if let Some((place, keys)) = known {
+                    if let Some(place) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
-                        // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The first
-                        // key is the place folded.
+                        // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The buffer
+                        // holds the place folded.
                         let accents = |s: &str| s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
-                        if keys[0] == folded && accents(place) >= accents(&typed) {
+                        if folded_place == folded && accents(place) >= accents(&typed) {
                             shown = place.clone();
                         }
-                    } else if let Some((place, _)) = keyed.iter().find(|(p, keys)| {
-                        keys.iter().any(|k| is_near_miss(&folded, k)) || is_transliteration(&typed, p)
+                    } else if let Some(place) = reference.known.iter().find(|p| {
+                        place_keys(p).iter().any(|k| is_near_miss(&folded, k)) || is_transliteration(&typed, p)
                     }) {
                         shown = (*place).clone();
                         // "Muenchen" is München spelt without umlauts: a spelling, not a correction.
