@@ -1,7 +1,9 @@
 //! United States: parsing and USPS Publication 28 standardization of street lines, PO boxes, rural routes
 //! and military (APO/FPO/DPO) addresses, and splitting free text into street, city, state and ZIP.
 
+use rustc_hash::FxHashSet as HashSet;
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -731,8 +733,11 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let flat: Vec<(usize, usize)> =
         segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))).collect();
     // The candidate names are spelled into one buffer rather than joined anew for each length.
-    let mut key = String::new();
-    for n in (1..=4.min(flat.len().saturating_sub(1))).rev() {
+    let mut key = String::with_capacity(64);
+    // Names of several words are only tried when the last word ends one.
+    let last_word = flat.last().map(|&(s, i)| segments[s][i]);
+    let longest = if last_word.is_some_and(|w| ends_a_state_name_of_words(w)) { 4 } else { 1 };
+    for n in (1..=longest.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
         key.clear();
         for (k, &(s, i)) in run.iter().enumerate() {
@@ -742,19 +747,21 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
             key.push_str(segments[s][i]);
         }
         let Some(code) = usps().states.get(key.as_str()) else { continue };
-        let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i]).collect();
+        let (ls, li) = run[0];
+        let only_word = (n == 1).then(|| segments[ls][li]);
         let (ps, pi) = flat[flat.len() - n - 1];
         let previous = &segments[ps][pi];
         let same_segment = ps == run[0].0;
         // A comma before the code sets it apart as a state ("…ROAD, IL"), unless it reads as a directional
         // ("…STREET, NE").
         let belongs_to_street = out.postcode.is_none()
-            && words.len() == 1
-            && if same_segment {
-                suffix(previous).is_some() || ordinal_number(previous).is_some() || unit_designator(words[0]).is_some()
-            } else {
-                directional(words[0]).is_some()
-            };
+            && only_word.is_some_and(|word| {
+                if same_segment {
+                    suffix(previous).is_some() || ordinal_number(previous).is_some() || unit_designator(word).is_some()
+                } else {
+                    directional(word).is_some()
+                }
+            });
         // … unless the words before it name a place of that state ("ROCKY HILL CT", "PALM COAST FL").
         let names_a_place = || {
             let before: Vec<&str> = flat[..flat.len() - n].iter().rev().take(3).map(|&(s, i)| segments[s][i]).collect();
@@ -772,6 +779,14 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
         }
         return;
     }
+}
+
+/// Whether `word` is the last word of a state name of two or more words (`YORK` of NEW YORK).
+fn ends_a_state_name_of_words(word: &str) -> bool {
+    static ENDINGS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    ENDINGS
+        .get_or_init(|| usps().states.keys().filter_map(|name| name.rsplit_once(' ')).map(|(_, last)| last).collect())
+        .contains(word)
 }
 
 fn starts_street(tokens: &[&str]) -> bool {
