@@ -26,10 +26,16 @@ pub fn fold_cow(s: &str) -> Cow<'_, str> {
 /// Whether `fold(s) == s`: uppercase ASCII letters and digits in words separated by single spaces.
 pub fn is_folded(s: &str) -> bool {
     let bytes = s.as_bytes();
-    bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ')
-        && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b' ')
-        && !bytes.windows(2).any(|w| w == b"  ")
+    // One pass: every byte a capital or digit, or a space after one.
+    let mut after_word = false;
+    for &b in bytes {
+        after_word = match b {
+            b'A'..=b'Z' | b'0'..=b'9' => true,
+            b' ' if after_word => false,
+            _ => return false,
+        };
+    }
+    after_word || bytes.is_empty()
 }
 
 fn fold_unicode(s: &str, out: &mut String) {

@@ -137,6 +137,25 @@ pub fn extract_owned(line: String) -> (String, Vec<Hint>) {
 
 /// Whether any word of `text` could start a phrase: most address lines hold none, and this probe of each
 /// word's uppercase form is far cheaper than folding and matching.
+/// What each byte is to the probe: a word's letter or digit (as its uppercase), an apostrophe (inside a word,
+/// not counted), or the end of a word.
+const WORD_BYTES: [u8; 256] = {
+    let mut table = [WORD_END; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() {
+            table[b] = byte.to_ascii_uppercase();
+        } else if byte == b'\'' {
+            table[b] = APOSTROPHE;
+        }
+        b += 1;
+    }
+    table
+};
+const WORD_END: u8 = 0;
+const APOSTROPHE: u8 = 1;
+
 fn may_hold_a_hint(text: &str) -> bool {
     if !text.is_ascii() {
         return true;
@@ -148,15 +167,15 @@ fn may_hold_a_hint(text: &str) -> bool {
     let mut buf = [0u8; 32];
     let (mut start, mut len, mut opening) = (0, 0, [0u8; 2]);
     for end in 0..=bytes.len() {
-        let b = bytes.get(end).copied().unwrap_or(b' ');
-        if b.is_ascii_alphanumeric() {
+        let class = bytes.get(end).map_or(WORD_END, |b| WORD_BYTES[usize::from(*b)]);
+        if class > APOSTROPHE {
             if len < 2 {
-                opening[len] = b.to_ascii_uppercase();
+                opening[len] = class;
             }
             len += 1;
             continue;
         }
-        if b == b'\'' {
+        if class == APOSTROPHE {
             continue;
         }
         let possible = len <= buf.len()

@@ -458,11 +458,12 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
         line.parts.unit_type = Some(unit_type);
         line.parts.unit_number = unit_number;
     }
-    let mut body: Vec<&str> = tokens[start..body_end].to_vec();
+    // Narrowed from both ends as the directionals and the suffix are taken off.
+    let mut body: &[&str] = &tokens[start..body_end];
     if body.is_empty() {
         return;
     }
-    if let Some((name, post)) = highway_name(&body) {
+    if let Some((name, post)) = highway_name(body) {
         line.parts.street_name = Some(name);
         line.parts.post_directional = post;
         return;
@@ -475,8 +476,8 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
                 rest.len() == 1 && suffix(rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s.as_str()));
             if !rest_is_a_common_suffix {
                 line.parts.pre_directional = Some(dir.clone());
-                body.remove(0);
-                if let Some((name, post)) = highway_name(&body) {
+                body = &body[1..];
+                if let Some((name, post)) = highway_name(body) {
                     line.parts.street_name = Some(name);
                     line.parts.post_directional = post;
                     return;
@@ -487,20 +488,20 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
     if body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
             line.parts.post_directional = Some(dir.clone());
-            body.pop();
+            body = &body[..body.len() - 1];
         }
     }
     if body.len() >= 2 {
         if let Some(sfx) = body.last().and_then(|t| suffix(t)) {
             line.parts.street_suffix = Some(sfx.clone());
-            body.pop();
+            body = &body[..body.len() - 1];
         }
     }
     // "SAINT JOHN W ST": a directional written before the suffix.
     if line.parts.post_directional.is_none() && body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
             line.parts.post_directional = Some(dir.clone());
-            body.pop();
+            body = &body[..body.len() - 1];
         }
     }
     line.parts.street_name = Some(body.join(" "));
