@@ -85,8 +85,19 @@ fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, A
     })
 }
 
+/// The field path of street line `i`, without formatting for the first lines.
+fn line_field(i: usize) -> Cow<'static, str> {
+    const FIELDS: [&str; 4] = ["lines[0]", "lines[1]", "lines[2]", "lines[3]"];
+    FIELDS.get(i).map_or_else(|| Cow::Owned(format!("lines[{i}]")), |field| Cow::Borrowed(*field))
+}
+
+/// `text.lines().count()`, by counting line feeds: a last line without one counts too.
+fn line_count(text: &str) -> usize {
+    text.bytes().filter(|b| *b == b'\n').count() + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
 fn check_limits(request: &AddressRequest) -> Result<(), ApiError> {
-    let line_count = request.lines.len() + request.text.as_deref().map_or(0, |t| t.lines().count().saturating_sub(1));
+    let line_count = request.lines.len() + request.text.as_deref().map_or(0, |t| line_count(t).saturating_sub(1));
     if line_count > MAX_ADDRESS_LINES {
         return Err(ApiError::new(
             422,
@@ -231,7 +242,7 @@ impl<'a> Work<'a> {
         for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
             let (address, found) = hints::extract_owned(line);
             if !found.is_empty() {
-                self.record_hints(&format!("lines[{i}]"), found);
+                self.record_hints(&line_field(i), found);
             }
             if !address.is_empty() {
                 kept.push(address);
@@ -316,7 +327,7 @@ impl<'a> Work<'a> {
                         && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
                     main.parts.unit_type = Some(unit_type);
                     main.parts.unit_number = unit_number;
-                    self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(original), None);
+                    self.change(ChangeKind::Standardize, &line_field(i), Some(original), None);
                     continue;
                 }
             }
@@ -362,7 +373,7 @@ impl<'a> Work<'a> {
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
             let from = (!original.is_empty()).then_some(original);
             if from != Some(standardized.as_str()) {
-                self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), from, Some(&standardized));
+                self.change(ChangeKind::Standardize, &line_field(new_index), from, Some(&standardized));
             }
             self.lines.push(standardized);
         }
@@ -381,7 +392,7 @@ impl<'a> Work<'a> {
             if upper {
                 standardized = standardized.to_uppercase();
             }
-            self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(&line), Some(&standardized));
+            self.change(ChangeKind::Standardize, &line_field(i), Some(&line), Some(&standardized));
             lines.push(standardized);
         }
         self.components = intl::components(&self.country.code, &lines);
