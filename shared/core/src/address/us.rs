@@ -737,7 +737,7 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let mut key = String::with_capacity(64);
     // Names of several words are only tried when the last word ends one.
     let last_word = flat.last().map(|&(s, i)| segments[s][i]);
-    let longest = if last_word.is_some_and(|w| ends_a_state_name_of_words(w)) { 4 } else { 1 };
+    let longest = if last_word.is_some_and(ends_a_state_name_of_words) { 4 } else { 1 };
     for n in (1..=longest.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
         key.clear();

@@ -669,21 +669,22 @@ impl<'a> Work<'a> {
         // Taken here and put back standardized below.
         match self.locality.take() {
             Some(typed) => {
-                let folded = fold(&typed);
-                let mut shown = typed.clone();
+                let folded = fold_cow(&typed);
+                // The typed spelling or a place's from the data, borrowed until the standardized one is written.
+                let mut shown: &str = &typed;
                 let mut kind = ChangeKind::Standardize;
                 if let Some(reference) = &reference {
                     let canonical = us::canonical_place_cow(&folded);
                     // "Frankfurt" for "Frankfurt am Main", "Halle" for "Halle (Saale)": the leading words of a
                     // place's name are that place too.
                     let short_form = |key: &str| {
-                        folded.len() >= 4 && key.starts_with(&folded) && key[folded.len()..].starts_with(' ')
+                        folded.len() >= 4 && key.starts_with(&*folded) && key[folded.len()..].starts_with(' ')
                     };
                     // Each place folded into one buffer, its keys borrowed from it: no allocation per place.
                     let mut folded_place = String::new();
                     let known = reference.known.iter().find(|place| {
                         fold_into(place, &mut folded_place);
-                        folded_place_keys(&folded_place).any(|k| *k == folded || *k == canonical || short_form(&k))
+                        folded_place_keys(&folded_place).any(|k| *k == *folded || *k == canonical || short_form(&k))
                     });
                     let cedex = folded.contains(" CEDEX");
                     if let Some(place) = known {
@@ -691,13 +692,13 @@ impl<'a> Work<'a> {
                         // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The buffer
                         // holds the place folded.
                         let accents = |s: &str| s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
-                        if folded_place == folded && accents(place) >= accents(&typed) {
-                            shown = place.clone();
+                        if *folded_place == *folded && accents(place) >= accents(&typed) {
+                            shown = place;
                         }
                     } else if let Some(place) = reference.known.iter().find(|p| {
                         place_keys(p).iter().any(|k| is_near_miss(&folded, k)) || is_transliteration(&typed, p)
                     }) {
-                        shown = (*place).clone();
+                        shown = place;
                         // "Muenchen" is München spelt without umlauts: a spelling, not a correction.
                         kind = if is_transliteration(&typed, place) {
                             ChangeKind::Standardize
@@ -715,16 +716,22 @@ impl<'a> Work<'a> {
                         );
                     }
                 }
-                shown = if upper && is_folded(&shown) {
+                let rewritten = if upper && is_folded(shown) {
                     // Uppercase, unpunctuated and single-spaced already.
-                    shown
+                    None
                 } else if upper {
-                    upper_locality(&shown, self.is_us())
+                    Some(upper_locality(shown, self.is_us()))
                 } else {
-                    squash_spaces(&shown)
+                    Some(squash_spaces(shown))
                 };
-                self.change(kind, "locality", Some(&typed), Some(&shown));
-                self.locality = Some(shown);
+                self.change(kind, "locality", Some(&typed), Some(rewritten.as_deref().unwrap_or(shown)));
+                let standardized = match rewritten {
+                    Some(rewritten) if rewritten == typed => typed,
+                    Some(rewritten) => rewritten,
+                    None if shown == typed => typed,
+                    None => shown.to_owned(),
+                };
+                self.locality = Some(standardized);
             }
             None => match reference.and_then(|r| r.infer) {
                 Some(place) => {
