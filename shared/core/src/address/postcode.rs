@@ -34,10 +34,16 @@ pub fn compact_cow(postcode: &str) -> Cow<'_, str> {
 /// Normalizes `typed` for `country`. Countries without a pattern keep the text, uppercased and squashed.
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
-    let upper: String = if typed.is_ascii() {
-        typed.trim().to_ascii_uppercase()
+    let upper: Cow<str> = if typed.is_ascii() {
+        let trimmed = typed.trim();
+        // Borrowed when it is uppercase already, as most postcodes are typed.
+        if trimmed.bytes().any(|b| b.is_ascii_lowercase()) {
+            Cow::Owned(trimmed.to_ascii_uppercase())
+        } else {
+            Cow::Borrowed(trimmed)
+        }
     } else {
-        typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase()
+        Cow::Owned(typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase())
     };
     let Some(pattern) = country.postcode.as_ref().and_then(|p| p.get()) else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
@@ -50,7 +56,7 @@ pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
         return Normalized::Standard(canonical);
     }
     if pattern.is_match(&upper) {
-        return Normalized::Standard(upper);
+        return Normalized::Standard(upper.to_string());
     }
     let mut readings: Vec<String> = Vec::new();
     // Spreadsheets drop the leading zero of numeric postcodes (US 02134 → 2134, DE 01067 → 1067).

@@ -515,7 +515,8 @@ impl<'a> Work<'a> {
 
     fn check_region(&mut self) {
         let has_regions = !self.country.regions.is_empty();
-        match self.region.clone() {
+        // Taken here and put back (standardized) on every path that keeps it.
+        match self.region.take() {
             Some(typed) if has_regions => {
                 let Some(region) = self.country.region(&typed) else {
                     self.issue(
@@ -524,11 +525,12 @@ impl<'a> Work<'a> {
                         Severity::Error,
                         format!("'{typed}' is not a region of {}", self.country.name),
                     );
+                    self.region = Some(typed);
                     return;
                 };
                 let shown = self.region_form(region, &typed);
                 self.change(ChangeKind::Standardize, "region", Some(&typed), Some(&shown));
-                self.region = Some(shown);
+                self.region = Some(if *shown == *typed { typed } else { shown.into_owned() });
                 self.region_code = region.iso_code(&self.country.code);
                 if self.is_us() {
                     self.check_military_region(region);
@@ -558,10 +560,10 @@ impl<'a> Work<'a> {
                 self.change(ChangeKind::Standardize, "region", Some(&typed), None);
                 self.region = None;
             }
-            Some(_) => {}
+            Some(typed) => self.region = Some(typed),
             None if has_regions && self.country.uses('S') => match self.region_of_postcode() {
                 Some(region) => {
-                    let shown = self.region_form(region, "");
+                    let shown = self.region_form(region, "").into_owned();
                     self.change(ChangeKind::Infer, "region", None, Some(&shown));
                     self.region = Some(shown);
                     self.region_code = region.iso_code(&self.country.code);
@@ -584,12 +586,12 @@ impl<'a> Work<'a> {
     }
 
     /// The spelling the label uses: the metadata key, or the Latin name for a Latin-script Japanese address.
-    fn region_form(&self, region: &refdata::Region, typed: &str) -> String {
+    fn region_form<'r>(&self, region: &'r refdata::Region, typed: &str) -> Cow<'r, str> {
         let latin_input = !typed.is_empty() && !has_non_latin_letters(typed)
             || typed.is_empty() && !self.lines.iter().any(|l| has_non_latin_letters(l));
         match &region.latin_name {
-            Some(latin) if has_non_latin_letters(&region.key) && latin_input => latin.to_uppercase(),
-            _ => region.key.clone(),
+            Some(latin) if has_non_latin_letters(&region.key) && latin_input => Cow::Owned(latin.to_uppercase()),
+            _ => Cow::Borrowed(&region.key),
         }
     }
 
