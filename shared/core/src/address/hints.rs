@@ -3,6 +3,7 @@
 //! `delivery_instructions`. The phrases are data: `shared/data/address-hints/hints.csv`.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::refdata::csv_rows;
@@ -106,6 +107,11 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
     if !may_hold_a_hint(line) {
         return (line.trim().to_owned(), Vec::new());
     }
+    extract_probed(line)
+}
+
+/// [`extract`] for a line the probe did not rule out.
+fn extract_probed(line: &str) -> (String, Vec<Hint>) {
     let mut kept: Vec<String> = Vec::new();
     let mut hints = Vec::new();
     for segment in line.split([',', ';', '(', ')', '\n', '，', '、', '；']) {
@@ -132,7 +138,16 @@ pub fn extract_owned(line: String) -> (String, Vec<Hint>) {
         let trimmed = line.trim();
         return if trimmed.len() == line.len() { (line, Vec::new()) } else { (trimmed.to_owned(), Vec::new()) };
     }
-    extract(&line)
+    extract_probed(&line)
+}
+
+/// [`extract`] that borrows a line without hints, trimmed.
+pub fn extract_cow(line: &str) -> (Cow<'_, str>, Vec<Hint>) {
+    if !may_hold_a_hint(line) {
+        return (Cow::Borrowed(line.trim()), Vec::new());
+    }
+    let (address, hints) = extract_probed(line);
+    (Cow::Owned(address), hints)
 }
 
 /// Whether any word of `text` could start a phrase: most address lines hold none, and this probe of each

@@ -238,17 +238,17 @@ impl<'a> Work<'a> {
 
     /// Moves delivery hints out of the street lines and the locality.
     fn take_hints(&mut self) {
-        let mut kept = Vec::new();
-        for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
-            let (address, found) = hints::extract_owned(line);
+        // In place: each line replaced by what is left of it, the emptied ones dropped after.
+        let mut lines = std::mem::take(&mut self.lines);
+        for (i, line) in lines.iter_mut().enumerate() {
+            let (address, found) = hints::extract_owned(std::mem::take(line));
             if !found.is_empty() {
                 self.record_hints(&line_field(i), found);
             }
-            if !address.is_empty() {
-                kept.push(address);
-            }
+            *line = address;
         }
-        self.lines = kept;
+        lines.retain(|line| !line.is_empty());
+        self.lines = lines;
         if let Some(locality) = self.locality.take() {
             let (address, found) = hints::extract_owned(locality);
             self.record_hints("locality", found);
@@ -259,7 +259,14 @@ impl<'a> Work<'a> {
     /// Splits free text into the fields the structured input left empty.
     fn split_text(&mut self, text: Option<&str>) {
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return };
-        let (address, found) = hints::extract_owned(text.replace('\n', ", "));
+        let joined;
+        let text = if text.contains('\n') {
+            joined = text.replace('\n', ", ");
+            joined.as_str()
+        } else {
+            text
+        };
+        let (address, found) = hints::extract_cow(text);
         self.record_hints("text", found);
         let parsed =
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
