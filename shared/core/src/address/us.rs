@@ -731,8 +731,8 @@ fn take_zip(segments: &mut [Vec<&str>], out: &mut FreeText) {
 /// The state: the longest run of up to four trailing words that names one ("NEW YORK", "DC"). Without a ZIP,
 /// a code right after a street type, an ordinal or a unit word is that word's ("CEDAR CREST CT", "20TH FL").
 fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
-    let flat: Vec<(usize, usize)> =
-        segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))).collect();
+    let mut flat: Vec<(usize, usize)> = Vec::with_capacity(segments.iter().map(Vec::len).sum());
+    flat.extend(segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))));
     // The candidate names are spelled into one buffer rather than joined anew for each length.
     let mut key = String::with_capacity(64);
     // Names of several words are only tried when the last word ends one.

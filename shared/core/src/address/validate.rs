@@ -376,7 +376,7 @@ impl<'a> Work<'a> {
                 "no line has a house number, PO box, rural route or military box".into(),
             );
         }
-        self.lines = Vec::new();
+        self.lines = Vec::with_capacity(out_lines.len());
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
             let from = (!original.is_empty()).then_some(original);
             if from != Some(standardized.as_str()) {
@@ -690,7 +690,7 @@ impl<'a> Work<'a> {
                         folded.len() >= 4 && key.starts_with(&*folded) && key[folded.len()..].starts_with(' ')
                     };
                     // Each place folded into one buffer, its keys borrowed from it: no allocation per place.
-                    let mut folded_place = String::new();
+                    let mut folded_place = String::with_capacity(64);
                     let known = reference.known.iter().find(|place| {
                         fold_into(place, &mut folded_place);
                         folded_place_keys(&folded_place).any(|k| *k == *folded || *k == canonical || short_form(&k))
@@ -966,8 +966,8 @@ fn upper_locality(shown: &str, us: bool) -> String {
         return squash_spaces(&strip_us_punctuation(shown, us).to_uppercase());
     }
     // One pass for ASCII names, and no squashing when the spaces are single already.
-    let upper: String =
-        shown.chars().map(|c| if us && matches!(c, '.' | ',') { ' ' } else { c.to_ascii_uppercase() }).collect();
+    let mut upper = String::with_capacity(shown.len());
+    upper.extend(shown.chars().map(|c| if us && matches!(c, '.' | ',') { ' ' } else { c.to_ascii_uppercase() }));
     if is_squashed(&upper) { upper } else { squash_spaces(&upper) }
 }
 
