@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::refdata::csv_rows;
-use crate::text::fold;
+use crate::text::{fold, fold_into};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HintKind {
@@ -228,13 +228,21 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
         }
     }
     let words = word_spans(segment);
-    let folded_words: Vec<String> = words.iter().map(|&(s, e)| fold(&segment[s..e])).collect();
+    // Every word folded into one buffer rather than a string each.
+    let (mut folded, mut word, mut folded_spans) =
+        (String::with_capacity(segment.len()), String::new(), Vec::with_capacity(words.len()));
+    for &(s, e) in &words {
+        fold_into(&segment[s..e], &mut word);
+        folded_spans.push((folded.len(), folded.len() + word.len()));
+        folded.push_str(&word);
+    }
+    let folded_words: Vec<&str> = folded_spans.iter().map(|&(s, e)| &folded[s..e]).collect();
     // Words left to right: the first acceptable match is the leftmost word hint.
     'words: for start in 0..folded_words.len() {
         if best.is_some_and(|(b, _)| b <= words[start].0) {
             break;
         }
-        let Some(candidates) = phrases.by_first_word.get(&folded_words[start]) else { continue };
+        let Some(candidates) = phrases.by_first_word.get(folded_words[start]) else { continue };
         for phrase in candidates {
             let end = start + phrase.words.len();
             if end > folded_words.len() || folded_words[start..end] != phrase.words[..] {
@@ -242,7 +250,7 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
             }
             let rest = &folded_words[end..];
             // A number after a box or unit word is that box's or unit's, not a house number.
-            let boxed = rest.len() >= 2 && BOX_WORDS.contains(&rest[rest.len() - 2].as_str());
+            let boxed = rest.len() >= 2 && BOX_WORDS.contains(&rest[rest.len() - 2]);
             // A hint never swallows a PO box ("REF NO 24385309 PO BOX 41602").
             let holds_a_box = rest.windows(2).any(|w| w[0] == "BOX" && w[1].chars().any(|c| c.is_ascii_digit()));
             if holds_a_box {
@@ -251,7 +259,7 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
             let street_name =
                 (phrase.kind == HintKind::Landmark && !boxed && ends_with_house_number(&segment[words[start].0..]))
                     || ends_with_thoroughfare(rest)
-                    || start > 0 && STREET_TYPES.contains(&folded_words[start - 1].as_str());
+                    || start > 0 && STREET_TYPES.contains(&folded_words[start - 1]);
             // Later in a segment only multi-word phrases cut it: a lone "near" inside a line is too often a name.
             if !street_name && (start == 0 || phrase.words.len() >= 2) {
                 best = Some((words[start].0, phrase.kind));
@@ -296,7 +304,7 @@ const THOROUGHFARES: &[&str] = &[
 
 /// "… Lane", "… Street N", "… Street Apt 4": the words end in a thoroughfare word, maybe followed by a
 /// directional and a unit.
-fn ends_with_thoroughfare(words: &[String]) -> bool {
+fn ends_with_thoroughfare(words: &[&str]) -> bool {
     const TRAILERS: &[&str] = &[
         "N",
         "S",
@@ -324,11 +332,11 @@ fn ends_with_thoroughfare(words: &[String]) -> bool {
     const UNIT_WORDS: &[&str] = &["APT", "APARTMENT", "STE", "SUITE", "UNIT", "FL", "FLOOR", "RM", "ROOM", "BLDG"];
     // The word after a unit word is the unit's number, whatever its characters ("Apt B", "Apt Σ").
     let words = match words {
-        [head @ .., unit, _] if UNIT_WORDS.contains(&unit.as_str()) => head,
+        [head @ .., unit, _] if UNIT_WORDS.contains(unit) => head,
         _ => words,
     };
-    let end = words.iter().rposition(|w| !TRAILERS.contains(&w.as_str()) && !w.chars().any(|c| c.is_ascii_digit()));
-    end.is_some_and(|i| THOROUGHFARES.contains(&words[i].as_str()))
+    let end = words.iter().rposition(|w| !TRAILERS.contains(w) && !w.chars().any(|c| c.is_ascii_digit()));
+    end.is_some_and(|i| THOROUGHFARES.contains(&words[i]))
 }
 
 /// Words whose number is a box or unit number.
