@@ -56,7 +56,8 @@ pub fn classify(
     let (mut unit_word, mut business_word) = (None, None);
     for line in lines {
         let folded = fold_cow(line);
-        for word in folded.split(' ') {
+        // Folded text is words between single spaces.
+        for word in folded.split_ascii_whitespace() {
             if unit_word.is_none() && (is_business_unit(word) || is_home_unit(word)) {
                 unit_word = Some(word.to_owned());
             }

@@ -847,7 +847,9 @@ pub fn canonical_place(folded: &str) -> String {
 
 /// [`canonical_place`], borrowing the name when no word of it is an abbreviation (the common case).
 pub fn canonical_place_cow(folded: &str) -> Cow<'_, str> {
-    if folded.split(' ').all(|w| canonical_word(w).len() == w.len()) {
+    // Split at any ASCII whitespace for speed: it finds every abbreviation the split at spaces below finds, and
+    // for text it alone cuts (at a tab, say) the rewrite gives the text back unchanged.
+    if folded.split_ascii_whitespace().all(|w| canonical_word(w).len() == w.len()) {
         return Cow::Borrowed(folded);
     }
     Cow::Owned(folded.split(' ').map(canonical_word).collect::<Vec<_>>().join(" "))
