@@ -127,7 +127,8 @@ pub fn is_near_miss(typed: &str, known: &str) -> bool {
 
 /// True when the text has letters from a non-Latin script (CJK, Cyrillic …).
 pub fn has_non_latin_letters(s: &str) -> bool {
-    s.chars().any(|c| c.is_alphabetic() && !c.is_ascii() && (c as u32) > 0x024F)
+    // ASCII text, most of it, is checked a word at a time.
+    !s.is_ascii() && s.chars().any(|c| c.is_alphabetic() && !c.is_ascii() && (c as u32) > 0x024F)
 }
 
 #[cfg(test)]
