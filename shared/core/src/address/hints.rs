@@ -112,7 +112,8 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
 
 /// [`extract`] for a line the probe did not rule out.
 fn extract_probed(line: &str) -> (String, Vec<Hint>) {
-    let mut kept: Vec<String> = Vec::new();
+    // The segments left, joined by ", " as they are kept.
+    let mut kept = String::with_capacity(line.len());
     let mut hints = Vec::new();
     for segment in line.split([',', ';', '(', ')', '\n', '，', '、', '；']) {
         let mut rest = segment.trim();
@@ -126,10 +127,13 @@ fn extract_probed(line: &str) -> (String, Vec<Hint>) {
             rest = address.trim();
         }
         if !rest.is_empty() {
-            kept.push(rest.to_owned());
+            if !kept.is_empty() {
+                kept.push_str(", ");
+            }
+            kept.push_str(rest);
         }
     }
-    (kept.join(", "), hints)
+    (kept, hints)
 }
 
 /// [`extract`] for a line the caller owns: a line without hints is handed back as it is, trimmed.
@@ -399,6 +403,19 @@ fn find_anywhere(segment: &str, phrase: &str) -> Option<usize> {
 /// Byte spans of the words of `s` (runs of letters, digits and apostrophes).
 fn word_spans(s: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
+    if s.is_ascii() {
+        // Byte by byte: the same words, without decoding characters.
+        let mut start = 0;
+        for (end, b) in s.bytes().chain([b' ']).enumerate() {
+            if !(b.is_ascii_alphanumeric() || b == b'\'') {
+                if end > start {
+                    spans.push((start, end));
+                }
+                start = end + 1;
+            }
+        }
+        return spans;
+    }
     let mut start = None;
     for (i, c) in s.char_indices() {
         let word_char = c.is_alphanumeric() || c == '\'' || c == '’';
