@@ -160,53 +160,96 @@ fn tokenize_chars(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>)
     }
 }
 
-/// [`tokenize`] for ASCII text, the common case, byte by byte.
+/// What each ASCII byte is to [`tokenize_ascii`]: a separator of words, a character dropped from them, or the
+/// character a word keeps (uppercased).
+const TOKEN_BYTES: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = match byte {
+            b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b',' | b';' => SEPARATOR,
+            b'.' | b'\'' | b'"' | b'(' | b')' => DROPPED,
+            _ => byte.to_ascii_uppercase(),
+        };
+        b += 1;
+    }
+    table
+};
+const SEPARATOR: u8 = 0;
+const DROPPED: u8 = 1;
+
+/// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, its first digit and
+/// any number sign noted on the way.
 fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
-    let separator = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b',' | b';');
-    for raw in text.split(separator) {
-        let start = buf.len();
-        for &b in raw {
-            if !matches!(b, b'.' | b'\'' | b'"' | b'(' | b')') {
-                buf.push(char::from(b.to_ascii_uppercase()));
+    buf.reserve(text.len());
+    let mut start = buf.len();
+    let (mut digit, mut hash) = (None, false);
+    // A separator after the last byte ends the last word.
+    for &b in text.iter().chain(b" ") {
+        match TOKEN_BYTES[usize::from(b & 0x7F)] {
+            SEPARATOR => {
+                end_word(buf, spans, first, start, digit, hash);
+                (start, digit, hash) = (buf.len(), None, false);
+            }
+            DROPPED => {}
+            kept => {
+                if kept.is_ascii_digit() && digit.is_none() {
+                    digit = Some(buf.len());
+                }
+                hash |= kept == b'#';
+                buf.push(char::from(kept));
             }
         }
-        let piece = &buf.as_bytes()[start..];
-        let trimmed = |b: &u8| *b == b'-' || *b == b':';
-        let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
-            buf.truncate(start);
+    }
+}
+
+/// Trims the word copied to `buf[start..]` and records its tokens; `digit` is the position of its first digit
+/// and `hash` whether it holds a number sign.
+fn end_word(
+    buf: &mut String,
+    spans: &mut Vec<(usize, usize)>,
+    first: usize,
+    start: usize,
+    digit: Option<usize>,
+    hash: bool,
+) {
+    let piece = &buf.as_bytes()[start..];
+    let trimmed = |b: &u8| *b == b'-' || *b == b':';
+    let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
+        buf.truncate(start);
+        return;
+    };
+    let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
+    let (from, to) = (start + lead, start + piece.len() - tail);
+    // "SUITE100", "APT4B": a designator glued to its number. Trimming takes no digit off, so the first digit is
+    // inside the trimmed word.
+    if let Some(split) = digit.map(|d| d - from).filter(|&i| i >= 2) {
+        let word = &buf[from..from + split];
+        if word.bytes().all(|b| b.is_ascii_alphabetic()) && unit_designator(word).is_some() {
+            spans.push((from, from + split));
+            spans.push((from + split, to));
+            return;
+        }
+    }
+    if !hash {
+        spans.push((from, to));
+        return;
+    }
+    // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
+    let mut part_start = from;
+    for at in from..=to {
+        if at < to && buf.as_bytes()[at] != b'#' {
             continue;
-        };
-        let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
-        let (from, to) = (start + lead, start + piece.len() - tail);
-        let cleaned = &buf.as_bytes()[from..to];
-        // "SUITE100", "APT4B": a designator glued to its number.
-        if let Some(split) = cleaned.iter().position(u8::is_ascii_digit).filter(|&i| i >= 2) {
-            let word = &buf[from..from + split];
-            if word.bytes().all(|b| b.is_ascii_alphabetic()) && unit_designator(word).is_some() {
-                spans.push((from, from + split));
-                spans.push((from + split, to));
-                continue;
-            }
         }
-        if !cleaned.contains(&b'#') {
-            spans.push((from, to));
-            continue;
+        if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
+            spans.push((part_start - 1, part_start));
         }
-        // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
-        let mut part_start = from;
-        for at in from..=to {
-            if at < to && buf.as_bytes()[at] != b'#' {
-                continue;
-            }
-            if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
-                spans.push((part_start - 1, part_start));
-            }
-            if at > part_start {
-                spans.push((part_start, at));
-            }
-            part_start = at + 1;
+        if at > part_start {
+            spans.push((part_start, at));
         }
+        part_start = at + 1;
     }
 }
 
