@@ -7,7 +7,15 @@ use unicode_normalization::UnicodeNormalization;
 /// Uppercase, accents removed, punctuation turned into spaces, whitespace collapsed: the form two spellings
 /// of the same name share ("Saint-Étienne" and "SAINT ETIENNE" both give `SAINT ETIENNE`).
 pub fn fold(s: &str) -> String {
-    if s.is_ascii() { fold_ascii(s) } else { fold_unicode(s) }
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+/// [`fold`] into a buffer the caller reuses, which is cleared first.
+pub fn fold_into(s: &str, out: &mut String) {
+    out.clear();
+    if s.is_ascii() { fold_ascii(s, out) } else { fold_unicode(s, out) }
 }
 
 /// [`fold`] that borrows text that is folded already (`SPRINGFIELD`, `IL`), as text the engine wrote itself is.
@@ -18,14 +26,19 @@ pub fn fold_cow(s: &str) -> Cow<'_, str> {
 /// Whether `fold(s) == s`: uppercase ASCII letters and digits in words separated by single spaces.
 pub fn is_folded(s: &str) -> bool {
     let bytes = s.as_bytes();
-    bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ')
-        && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b' ')
-        && !bytes.windows(2).any(|w| w == b"  ")
+    // One pass: every byte a capital or digit, or a space after one.
+    let mut after_word = false;
+    for &b in bytes {
+        after_word = match b {
+            b'A'..=b'Z' | b'0'..=b'9' => true,
+            b' ' if after_word => false,
+            _ => return false,
+        };
+    }
+    after_word || bytes.is_empty()
 }
 
-fn fold_unicode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn fold_unicode(s: &str, out: &mut String) {
     let mut pending_space = false;
     for c in s.nfd() {
         if unicode_normalization::char::is_combining_mark(c) {
@@ -33,7 +46,7 @@ fn fold_unicode(s: &str) -> String {
         }
         let c = match c {
             'ß' => {
-                push_word_char(&mut out, &mut pending_space, 'S');
+                push_word_char(out, &mut pending_space, 'S');
                 'S'
             }
             'ø' | 'Ø' => 'O',
@@ -43,7 +56,7 @@ fn fold_unicode(s: &str) -> String {
         };
         if c.is_alphanumeric() {
             for u in c.to_uppercase() {
-                push_word_char(&mut out, &mut pending_space, u);
+                push_word_char(out, &mut pending_space, u);
             }
         } else if c == '\'' || c == '’' {
             // O'Brien and OBRIEN are the same name.
@@ -51,12 +64,10 @@ fn fold_unicode(s: &str) -> String {
             pending_space = !out.is_empty();
         }
     }
-    out
 }
 
 /// [`fold`] for ASCII text, the common case, without Unicode decomposition.
-fn fold_ascii(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn fold_ascii(s: &str, out: &mut String) {
     let mut pending_space = false;
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() {
@@ -69,7 +80,6 @@ fn fold_ascii(s: &str) -> String {
             pending_space = !out.is_empty();
         }
     }
-    out
 }
 
 fn push_word_char(out: &mut String, pending_space: &mut bool, c: char) {
@@ -117,7 +127,8 @@ pub fn is_near_miss(typed: &str, known: &str) -> bool {
 
 /// True when the text has letters from a non-Latin script (CJK, Cyrillic …).
 pub fn has_non_latin_letters(s: &str) -> bool {
-    s.chars().any(|c| c.is_alphabetic() && !c.is_ascii() && (c as u32) > 0x024F)
+    // ASCII text, most of it, is checked a word at a time.
+    !s.is_ascii() && s.chars().any(|c| c.is_alphabetic() && !c.is_ascii() && (c as u32) > 0x024F)
 }
 
 #[cfg(test)]
@@ -135,7 +146,10 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn the_ascii_fast_path_folds_like_the_unicode_path(s in "[ -~]{0,40}") {
-            proptest::prop_assert_eq!(fold_ascii(&s), fold_unicode(&s));
+            let (mut ascii, mut unicode) = (String::new(), String::new());
+            fold_ascii(&s, &mut ascii);
+            fold_unicode(&s, &mut unicode);
+            proptest::prop_assert_eq!(ascii, unicode);
         }
 
         #[test]

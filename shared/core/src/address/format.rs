@@ -37,22 +37,28 @@ pub fn render(fmt: &str, address: &Standardized) -> Vec<String> {
 
 /// Replaces the placeholders of one template line and tidies the separators that empty fields leave behind.
 fn fill(template: &str, address: &Standardized) -> String {
-    let mut text = String::new();
+    let value = |field: Option<char>| match field {
+        Some('O') => address.organization.as_deref(),
+        Some('C') => address.locality.as_deref(),
+        Some('S') => address.region.as_deref(),
+        Some('Z') => address.postcode.as_deref(),
+        Some('D') => address.dependent_locality.as_deref(),
+        _ => None,
+    };
+    // Sized before it is filled: the line is built without growing.
+    let mut len = 0;
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        len += if c == '%' { value(chars.next()).map_or(0, str::len) } else { c.len_utf8() };
+    }
+    let mut text = String::with_capacity(len);
     let mut chars = template.chars();
     while let Some(c) = chars.next() {
         if c != '%' {
             text.push(c);
             continue;
         }
-        let value = match chars.next() {
-            Some('O') => address.organization.as_deref(),
-            Some('C') => address.locality.as_deref(),
-            Some('S') => address.region.as_deref(),
-            Some('Z') => address.postcode.as_deref(),
-            Some('D') => address.dependent_locality.as_deref(),
-            _ => None,
-        };
-        text.push_str(value.unwrap_or(""));
+        text.push_str(value(chars.next()).unwrap_or(""));
     }
     let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '〒');
     let has_content = trimmed.chars().any(char::is_alphanumeric);

@@ -3,10 +3,11 @@
 //! `delivery_instructions`. The phrases are data: `shared/data/address-hints/hints.csv`.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::refdata::csv_rows;
-use crate::text::fold;
+use crate::text::{fold, fold_into};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HintKind {
@@ -106,7 +107,13 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
     if !may_hold_a_hint(line) {
         return (line.trim().to_owned(), Vec::new());
     }
-    let mut kept: Vec<String> = Vec::new();
+    extract_probed(line)
+}
+
+/// [`extract`] for a line the probe did not rule out.
+fn extract_probed(line: &str) -> (String, Vec<Hint>) {
+    // The segments left, joined by ", " as they are kept.
+    let mut kept = String::with_capacity(line.len());
     let mut hints = Vec::new();
     for segment in line.split([',', ';', '(', ')', '\n', '，', '、', '；']) {
         let mut rest = segment.trim();
@@ -120,10 +127,13 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
             rest = address.trim();
         }
         if !rest.is_empty() {
-            kept.push(rest.to_owned());
+            if !kept.is_empty() {
+                kept.push_str(", ");
+            }
+            kept.push_str(rest);
         }
     }
-    (kept.join(", "), hints)
+    (kept, hints)
 }
 
 /// [`extract`] for a line the caller owns: a line without hints is handed back as it is, trimmed.
@@ -132,30 +142,75 @@ pub fn extract_owned(line: String) -> (String, Vec<Hint>) {
         let trimmed = line.trim();
         return if trimmed.len() == line.len() { (line, Vec::new()) } else { (trimmed.to_owned(), Vec::new()) };
     }
-    extract(&line)
+    extract_probed(&line)
+}
+
+/// [`extract`] that borrows a line without hints, trimmed.
+pub fn extract_cow(line: &str) -> (Cow<'_, str>, Vec<Hint>) {
+    if !may_hold_a_hint(line) {
+        return (Cow::Borrowed(line.trim()), Vec::new());
+    }
+    let (address, hints) = extract_probed(line);
+    (Cow::Owned(address), hints)
 }
 
 /// Whether any word of `text` could start a phrase: most address lines hold none, and this probe of each
 /// word's uppercase form is far cheaper than folding and matching.
+/// What each byte is to the probe: a word's letter or digit (as its uppercase), an apostrophe (inside a word,
+/// not counted), or the end of a word.
+const WORD_BYTES: [u8; 256] = {
+    let mut table = [WORD_END; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() {
+            table[b] = byte.to_ascii_uppercase();
+        } else if byte == b'\'' {
+            table[b] = APOSTROPHE;
+        }
+        b += 1;
+    }
+    table
+};
+const WORD_END: u8 = 0;
+const APOSTROPHE: u8 = 1;
+
 fn may_hold_a_hint(text: &str) -> bool {
     if !text.is_ascii() {
         return true;
     }
     let phrases = phrases();
-    // Uppercased into a small stack buffer: no allocation for the common, hint-free line.
+    // One pass over the bytes keeps each word's length and opening, which rule out most words; only a
+    // possible one is uppercased into a small stack buffer and looked up.
+    let bytes = text.as_bytes();
     let mut buf = [0u8; 32];
-    text.as_bytes().split(|b| !(b.is_ascii_alphanumeric() || *b == b'\'')).any(|word| {
-        let mut n = 0;
-        for &b in word.iter().filter(|b| **b != b'\'') {
-            if n == buf.len() {
-                return false;
+    let (mut start, mut len, mut opening) = (0, 0, [0u8; 2]);
+    for end in 0..=bytes.len() {
+        let class = bytes.get(end).map_or(WORD_END, |b| WORD_BYTES[usize::from(*b)]);
+        if class > APOSTROPHE {
+            if len < 2 {
+                opening[len] = class;
             }
-            buf[n] = b.to_ascii_uppercase();
-            n += 1;
+            len += 1;
+            continue;
         }
-        let possible = opening_index(&buf[..n]).is_some_and(|i| phrases.opening_lengths[i] & (1 << n) != 0);
-        possible && std::str::from_utf8(&buf[..n]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
-    })
+        if class == APOSTROPHE {
+            continue;
+        }
+        let possible = len <= buf.len()
+            && opening_index(&opening[..len.min(2)]).is_some_and(|i| phrases.opening_lengths[i] & (1 << len) != 0);
+        if possible {
+            let letters = bytes[start..end].iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
+            for (slot, b) in buf.iter_mut().zip(letters) {
+                *slot = b;
+            }
+            if std::str::from_utf8(&buf[..len]).is_ok_and(|w| phrases.by_first_word.contains_key(w)) {
+                return true;
+            }
+        }
+        (start, len) = (end + 1, 0);
+    }
+    false
 }
 
 /// Byte offset in `segment` where the leftmost hint starts, and its kind. Phrase matching alone would strip
@@ -177,13 +232,21 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
         }
     }
     let words = word_spans(segment);
-    let folded_words: Vec<String> = words.iter().map(|&(s, e)| fold(&segment[s..e])).collect();
+    // Every word folded into one buffer rather than a string each.
+    let (mut folded, mut word, mut folded_spans) =
+        (String::with_capacity(segment.len()), String::new(), Vec::with_capacity(words.len()));
+    for &(s, e) in &words {
+        fold_into(&segment[s..e], &mut word);
+        folded_spans.push((folded.len(), folded.len() + word.len()));
+        folded.push_str(&word);
+    }
+    let folded_words: Vec<&str> = folded_spans.iter().map(|&(s, e)| &folded[s..e]).collect();
     // Words left to right: the first acceptable match is the leftmost word hint.
     'words: for start in 0..folded_words.len() {
         if best.is_some_and(|(b, _)| b <= words[start].0) {
             break;
         }
-        let Some(candidates) = phrases.by_first_word.get(&folded_words[start]) else { continue };
+        let Some(candidates) = phrases.by_first_word.get(folded_words[start]) else { continue };
         for phrase in candidates {
             let end = start + phrase.words.len();
             if end > folded_words.len() || folded_words[start..end] != phrase.words[..] {
@@ -191,7 +254,7 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
             }
             let rest = &folded_words[end..];
             // A number after a box or unit word is that box's or unit's, not a house number.
-            let boxed = rest.len() >= 2 && BOX_WORDS.contains(&rest[rest.len() - 2].as_str());
+            let boxed = rest.len() >= 2 && BOX_WORDS.contains(&rest[rest.len() - 2]);
             // A hint never swallows a PO box ("REF NO 24385309 PO BOX 41602").
             let holds_a_box = rest.windows(2).any(|w| w[0] == "BOX" && w[1].chars().any(|c| c.is_ascii_digit()));
             if holds_a_box {
@@ -200,7 +263,7 @@ fn find_hint(segment: &str) -> Option<(usize, HintKind)> {
             let street_name =
                 (phrase.kind == HintKind::Landmark && !boxed && ends_with_house_number(&segment[words[start].0..]))
                     || ends_with_thoroughfare(rest)
-                    || start > 0 && STREET_TYPES.contains(&folded_words[start - 1].as_str());
+                    || start > 0 && STREET_TYPES.contains(&folded_words[start - 1]);
             // Later in a segment only multi-word phrases cut it: a lone "near" inside a line is too often a name.
             if !street_name && (start == 0 || phrase.words.len() >= 2) {
                 best = Some((words[start].0, phrase.kind));
@@ -245,7 +308,7 @@ const THOROUGHFARES: &[&str] = &[
 
 /// "… Lane", "… Street N", "… Street Apt 4": the words end in a thoroughfare word, maybe followed by a
 /// directional and a unit.
-fn ends_with_thoroughfare(words: &[String]) -> bool {
+fn ends_with_thoroughfare(words: &[&str]) -> bool {
     const TRAILERS: &[&str] = &[
         "N",
         "S",
@@ -273,11 +336,11 @@ fn ends_with_thoroughfare(words: &[String]) -> bool {
     const UNIT_WORDS: &[&str] = &["APT", "APARTMENT", "STE", "SUITE", "UNIT", "FL", "FLOOR", "RM", "ROOM", "BLDG"];
     // The word after a unit word is the unit's number, whatever its characters ("Apt B", "Apt Σ").
     let words = match words {
-        [head @ .., unit, _] if UNIT_WORDS.contains(&unit.as_str()) => head,
+        [head @ .., unit, _] if UNIT_WORDS.contains(unit) => head,
         _ => words,
     };
-    let end = words.iter().rposition(|w| !TRAILERS.contains(&w.as_str()) && !w.chars().any(|c| c.is_ascii_digit()));
-    end.is_some_and(|i| THOROUGHFARES.contains(&words[i].as_str()))
+    let end = words.iter().rposition(|w| !TRAILERS.contains(w) && !w.chars().any(|c| c.is_ascii_digit()));
+    end.is_some_and(|i| THOROUGHFARES.contains(&words[i]))
 }
 
 /// Words whose number is a box or unit number.
@@ -340,6 +403,19 @@ fn find_anywhere(segment: &str, phrase: &str) -> Option<usize> {
 /// Byte spans of the words of `s` (runs of letters, digits and apostrophes).
 fn word_spans(s: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
+    if s.is_ascii() {
+        // Byte by byte: the same words, without decoding characters.
+        let mut start = 0;
+        for (end, b) in s.bytes().chain([b' ']).enumerate() {
+            if !(b.is_ascii_alphanumeric() || b == b'\'') {
+                if end > start {
+                    spans.push((start, end));
+                }
+                start = end + 1;
+            }
+        }
+        return spans;
+    }
     let mut start = None;
     for (i, c) in s.char_indices() {
         let word_char = c.is_alphanumeric() || c == '\'' || c == '’';

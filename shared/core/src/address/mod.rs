@@ -5,6 +5,7 @@
 pub mod api;
 mod format;
 pub mod hints;
+mod index;
 pub mod intl;
 pub mod model;
 pub mod postcode;

@@ -1,6 +1,8 @@
 //! Postcode normalization by the country's pattern: `sw1a1aa` → `SW1A 1AA`, `k1a0b1` → `K1A 0B1`,
 //! `1000001` → `100-0001`, and repair of common damage (a leading zero lost in a spreadsheet, O for 0).
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 use super::refdata::CountryFormat;
@@ -20,18 +22,33 @@ pub fn compact(postcode: &str) -> String {
     postcode.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
+/// [`compact`], borrowing a postcode that is compact already (`62701`, `SW1A1AA`).
+pub fn compact_cow(postcode: &str) -> Cow<'_, str> {
+    if postcode.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        Cow::Borrowed(postcode)
+    } else {
+        Cow::Owned(compact(postcode))
+    }
+}
+
 /// Normalizes `typed` for `country`. Countries without a pattern keep the text, uppercased and squashed.
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
-    let upper: String = if typed.is_ascii() {
-        typed.trim().to_ascii_uppercase()
+    let upper: Cow<str> = if typed.is_ascii() {
+        let trimmed = typed.trim();
+        // Borrowed when it is uppercase already, as most postcodes are typed.
+        if trimmed.bytes().any(|b| b.is_ascii_lowercase()) {
+            Cow::Owned(trimmed.to_ascii_uppercase())
+        } else {
+            Cow::Borrowed(trimmed)
+        }
     } else {
-        typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase()
+        Cow::Owned(typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase())
     };
     let Some(pattern) = country.postcode.as_ref().and_then(|p| p.get()) else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
     };
-    let compact = compact(&upper);
+    let compact = compact_cow(&upper);
     if compact.is_empty() {
         return Normalized::Invalid;
     }
@@ -39,7 +56,7 @@ pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
         return Normalized::Standard(canonical);
     }
     if pattern.is_match(&upper) {
-        return Normalized::Standard(upper);
+        return Normalized::Standard(upper.to_string());
     }
     let mut readings: Vec<String> = Vec::new();
     // Spreadsheets drop the leading zero of numeric postcodes (US 02134 → 2134, DE 01067 → 1067).

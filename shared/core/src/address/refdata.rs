@@ -2,6 +2,7 @@
 //! process on first use. Nothing here reads files at run time.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -356,18 +357,23 @@ impl PostcodeTable {
 /// Folded names under which a place is known: "Paris 8e Arrondissement" is also "PARIS",
 /// "Dresden Friedrichstadt" is also "DRESDEN" only through its own row, so only arrondissements are split.
 pub fn place_keys(place: &str) -> Vec<String> {
-    let folded = fold(place);
-    let mut keys = vec![folded.clone()];
-    if let std::borrow::Cow::Owned(canonical) = super::us::canonical_place_cow(&folded) {
-        keys.push(canonical);
-    }
+    folded_place_keys(&fold(place)).map(Cow::into_owned).collect()
+}
+
+/// [`place_keys`] of a place folded already, borrowing all but a canonical spelling: the place itself first.
+pub fn folded_place_keys(folded: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    let canonical = match super::us::canonical_place_cow(folded) {
+        Cow::Owned(canonical) => Some(Cow::Owned(canonical)),
+        Cow::Borrowed(_) => None,
+    };
     // A search for the space first: far cheaper than a substring search for a word most names lack.
-    if let Some(i) = folded.match_indices(' ').map(|(i, _)| i).find(|&i| folded[i..].starts_with(" ARRONDISSEMENT")) {
-        if let Some(base) = folded[..i].rsplit_once(' ').map(|(b, _)| b) {
-            keys.push(base.to_owned());
-        }
-    }
-    keys
+    let base = folded
+        .match_indices(' ')
+        .map(|(i, _)| i)
+        .find(|&i| folded[i..].starts_with(" ARRONDISSEMENT"))
+        .and_then(|i| folded[..i].rsplit_once(' '))
+        .map(|(base, _)| Cow::Borrowed(base));
+    std::iter::once(Cow::Borrowed(folded)).chain(canonical).chain(base)
 }
 
 /// The principal post town of a GB postcode area (`OX` → OXFORD, `NW` → LONDON):

@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use super::model::RemoteArea;
-use super::postcode::compact;
+use super::postcode::{compact, compact_cow};
 use super::refdata::csv_rows;
 
 #[derive(Debug)]
@@ -26,9 +26,30 @@ struct Entry {
     label: String,
 }
 
+/// One country's rules, in file order.
+struct CountryRules {
+    entries: Vec<Entry>,
+    /// First characters of compact postcodes that some rule may match: most postcodes match none.
+    openings: [bool; 256],
+}
+
+impl CountryRules {
+    fn new(entries: Vec<Entry>) -> Self {
+        let mut openings = [false; 256];
+        for entry in &entries {
+            match entry.rule.opening() {
+                Some((from, to)) if from <= to => openings[usize::from(from)..=usize::from(to)].fill(true),
+                // A range that ends before it starts matches nothing.
+                Some(_) => {}
+                None => openings.fill(true),
+            }
+        }
+        CountryRules { entries, openings }
+    }
+}
+
 struct Lists {
-    /// Rules by country, in file order.
-    entries: HashMap<String, Vec<Entry>>,
+    entries: HashMap<String, CountryRules>,
     /// list id → (name, source)
     meta: HashMap<String, (String, String)>,
 }
@@ -69,15 +90,23 @@ impl Lists {
             .fold(HashMap::default(), |mut by_country: HashMap<String, Vec<Entry>>, entry| {
                 by_country.entry(entry.country.clone()).or_default().push(entry);
                 by_country
-            });
+            })
+            .into_iter()
+            .map(|(country, entries)| (country, CountryRules::new(entries)))
+            .collect();
         Lists { entries, meta }
     }
 
     /// The first list of `country` (or its postal parent) that contains `postcode`.
     fn lookup(&self, country: &str, postcode: &str) -> Option<RemoteArea> {
-        let postcode = compact(postcode);
+        let postcode = compact_cow(postcode);
         let country = postal_parent(country);
-        let entry = self.entries.get(country)?.iter().find(|e| e.rule.matches(&postcode))?;
+        let rules = self.entries.get(country)?;
+        let opening = postcode.as_bytes().first().is_none_or(|b| rules.openings[usize::from(*b)]);
+        if !opening {
+            return None;
+        }
+        let entry = rules.entries.iter().find(|e| e.rule.matches(&postcode))?;
         let (name, source) = self.meta.get(&entry.list).cloned().unwrap_or_default();
         let name = if entry.label.is_empty() { name } else { format!("{name}: {}", entry.label) };
         Some(RemoteArea { list: entry.list.clone(), name, source })
@@ -95,6 +124,15 @@ fn lists() -> &'static Lists {
 }
 
 impl Rule {
+    /// The range of first characters a compact postcode needs to match; `None` when any may.
+    fn opening(&self) -> Option<(u8, u8)> {
+        match self {
+            Rule::Prefix(prefix) => prefix.as_bytes().first().map(|b| (*b, *b)),
+            Rule::Range(from, to) => Some((*from.as_bytes().first()?, *to.as_bytes().first()?)),
+            Rule::Outward { area, .. } => area.as_bytes().first().map(|b| (*b, *b)),
+        }
+    }
+
     fn matches(&self, postcode: &str) -> bool {
         match self {
             // The first characters rule most prefixes and ranges out before a whole comparison.
@@ -142,7 +180,7 @@ pub fn lookup(country: &str, postcode: &str) -> Option<RemoteArea> {
 
 /// Number of rules loaded, for start-up logs and data tests.
 pub fn rule_count() -> usize {
-    lists().entries.values().map(Vec::len).sum()
+    lists().entries.values().map(|rules| rules.entries.len()).sum()
 }
 
 #[cfg(test)]

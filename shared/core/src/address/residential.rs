@@ -2,34 +2,45 @@
 //! over what the address itself says, and it always gives its reason.
 
 use super::model::{Residential, Tristate};
-use crate::text::{fold, fold_cow};
+use crate::text::fold_cow;
 
 /// Words in a street line that mark a business. Street names such as "School St" or "The Mall" are common,
 /// so only legal forms and words no home address carries count.
-const BUSINESS_WORDS: &[&str] = &[
-    "INC",
-    "LLC",
-    "LTD",
-    "LIMITED",
-    "CORP",
-    "CORPORATION",
-    "GMBH",
-    "PLC",
-    "PTY",
-    "SARL",
-    "WAREHOUSE",
-    "INDUSTRIAL",
-    "GEWERBEGEBIET",
-    "INDUSTRIEGEBIET",
-    "GEWERBEPARK",
-    "株式会社",
-    "有限会社",
-];
+fn is_business_word(word: &str) -> bool {
+    matches!(
+        word,
+        "INC"
+            | "LLC"
+            | "LTD"
+            | "LIMITED"
+            | "CORP"
+            | "CORPORATION"
+            | "GMBH"
+            | "PLC"
+            | "PTY"
+            | "SARL"
+            | "WAREHOUSE"
+            | "INDUSTRIAL"
+            | "GEWERBEGEBIET"
+            | "INDUSTRIEGEBIET"
+            | "GEWERBEPARK"
+            | "株式会社"
+            | "有限会社"
+    )
+}
+
 /// Unit designators used by businesses (suites, offices, departments).
-const BUSINESS_UNITS: &[&str] = &["STE", "SUITE", "OFC", "OFFICE", "DEPT", "LBBY", "BUREAU", "BÜRO", "BURO"];
+fn is_business_unit(word: &str) -> bool {
+    matches!(word, "STE" | "SUITE" | "OFC" | "OFFICE" | "DEPT" | "LBBY" | "BUREAU" | "BÜRO" | "BURO")
+}
+
 /// Unit designators used by homes.
-const HOME_UNITS: &[&str] =
-    &["APT", "APARTMENT", "FLAT", "WOHNUNG", "WHG", "APPARTEMENT", "APPT", "TRLR", "LOT", "SPC", "PH"];
+fn is_home_unit(word: &str) -> bool {
+    matches!(
+        word,
+        "APT" | "APARTMENT" | "FLAT" | "WOHNUNG" | "WHG" | "APPARTEMENT" | "APPT" | "TRLR" | "LOT" | "SPC" | "PH"
+    )
+}
 
 pub fn classify(
     organization: Option<&str>,
@@ -41,20 +52,30 @@ pub fn classify(
     if organization.is_some_and(|o| !o.trim().is_empty()) {
         return Residential { value: Tristate::No, reason: "a company name is given".to_owned() };
     }
-    let folded: Vec<_> = lines.iter().map(|l| fold_cow(l)).collect();
-    let words = || folded.iter().flat_map(|l| l.split(' '));
-    let unit = unit_type
-        .map(fold)
-        .or_else(|| words().find(|w| BUSINESS_UNITS.contains(w) || HOME_UNITS.contains(w)).map(str::to_owned));
+    // One pass over the words for the first unit word and the first business word.
+    let (mut unit_word, mut business_word) = (None, None);
+    for line in lines {
+        let folded = fold_cow(line);
+        // Folded text is words between single spaces.
+        for word in folded.split_ascii_whitespace() {
+            if unit_word.is_none() && (is_business_unit(word) || is_home_unit(word)) {
+                unit_word = Some(word.to_owned());
+            }
+            if business_word.is_none() && is_business_word(word) {
+                business_word = Some(word.to_owned());
+            }
+        }
+    }
+    let unit = unit_type.map(|t| fold_cow(t).into_owned()).or(unit_word);
     if let Some(unit) = unit {
-        if BUSINESS_UNITS.contains(&unit.as_str()) {
+        if is_business_unit(&unit) {
             return Residential { value: Tristate::No, reason: format!("unit type {unit} is used by businesses") };
         }
-        if HOME_UNITS.contains(&unit.as_str()) {
+        if is_home_unit(&unit) {
             return Residential { value: Tristate::Yes, reason: format!("unit type {unit} is used by homes") };
         }
     }
-    if let Some(word) = words().find(|w| BUSINESS_WORDS.contains(w)) {
+    if let Some(word) = business_word {
         return Residential { value: Tristate::No, reason: format!("the address contains the business word {word}") };
     }
     let why = if po_box {

@@ -1,10 +1,13 @@
 //! United States: parsing and USPS Publication 28 standardization of street lines, PO boxes, rural routes
 //! and military (APO/FPO/DPO) addresses, and splitting free text into street, city, state and ZIP.
 
+use rustc_hash::FxHashSet as HashSet;
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::index::{is_us_place_of_state, us_postcode};
 use super::intl::FreeText;
 use super::model::{BoxUnit, Components};
 use super::refdata::{postcodes, usps};
@@ -157,49 +160,96 @@ fn tokenize_chars(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>)
     }
 }
 
-/// [`tokenize`] for ASCII text, the common case, byte by byte.
+/// What each ASCII byte is to [`tokenize_ascii`]: a separator of words, a character dropped from them, or the
+/// character a word keeps (uppercased).
+const TOKEN_BYTES: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = match byte {
+            b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b',' | b';' => SEPARATOR,
+            b'.' | b'\'' | b'"' | b'(' | b')' => DROPPED,
+            _ => byte.to_ascii_uppercase(),
+        };
+        b += 1;
+    }
+    table
+};
+const SEPARATOR: u8 = 0;
+const DROPPED: u8 = 1;
+
+/// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, its first digit and
+/// any number sign noted on the way.
 fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
-    let separator = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b',' | b';');
-    for raw in text.split(separator) {
-        let start = buf.len();
-        for &b in raw {
-            if !matches!(b, b'.' | b'\'' | b'"' | b'(' | b')') {
-                buf.push(char::from(b.to_ascii_uppercase()));
+    buf.reserve(text.len());
+    let mut start = buf.len();
+    let (mut digit, mut hash) = (None, false);
+    // A separator after the last byte ends the last word.
+    for &b in text.iter().chain(b" ") {
+        match TOKEN_BYTES[usize::from(b & 0x7F)] {
+            SEPARATOR => {
+                end_word(buf, spans, first, start, digit, hash);
+                (start, digit, hash) = (buf.len(), None, false);
+            }
+            DROPPED => {}
+            kept => {
+                if kept.is_ascii_digit() && digit.is_none() {
+                    digit = Some(buf.len());
+                }
+                hash |= kept == b'#';
+                buf.push(char::from(kept));
             }
         }
-        let piece = &buf.as_bytes()[start..];
-        let trimmed = |b: &u8| *b == b'-' || *b == b':';
-        let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
-            buf.truncate(start);
+    }
+}
+
+/// Trims the word copied to `buf[start..]` and records its tokens; `digit` is the position of its first digit
+/// and `hash` whether it holds a number sign.
+fn end_word(
+    buf: &mut String,
+    spans: &mut Vec<(usize, usize)>,
+    first: usize,
+    start: usize,
+    digit: Option<usize>,
+    hash: bool,
+) {
+    let piece = &buf.as_bytes()[start..];
+    let trimmed = |b: &u8| *b == b'-' || *b == b':';
+    let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
+        buf.truncate(start);
+        return;
+    };
+    let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
+    let (from, to) = (start + lead, start + piece.len() - tail);
+    // "SUITE100", "APT4B": a designator glued to its number. Trimming takes no digit off, so the first digit is
+    // inside the trimmed word.
+    if let Some(split) = digit.map(|d| d - from).filter(|&i| i >= 2) {
+        let word = &buf[from..from + split];
+        if word.bytes().all(|b| b.is_ascii_alphabetic()) && unit_designator(word).is_some() {
+            spans.push((from, from + split));
+            spans.push((from + split, to));
+            return;
+        }
+    }
+    if !hash {
+        spans.push((from, to));
+        return;
+    }
+    // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
+    let mut part_start = from;
+    for at in from..=to {
+        if at < to && buf.as_bytes()[at] != b'#' {
             continue;
-        };
-        let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
-        let (from, to) = (start + lead, start + piece.len() - tail);
-        let cleaned = &buf.as_bytes()[from..to];
-        // "SUITE100", "APT4B": a designator glued to its number.
-        if let Some(split) = cleaned.iter().position(u8::is_ascii_digit).filter(|&i| i >= 2) {
-            let word = &buf[from..from + split];
-            if word.bytes().all(|b| b.is_ascii_alphabetic()) && unit_designator(word).is_some() {
-                spans.push((from, from + split));
-                spans.push((from + split, to));
-                continue;
-            }
         }
-        // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
-        let mut part_start = from;
-        for at in from..=to {
-            if at < to && buf.as_bytes()[at] != b'#' {
-                continue;
-            }
-            if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
-                spans.push((part_start - 1, part_start));
-            }
-            if at > part_start {
-                spans.push((part_start, at));
-            }
-            part_start = at + 1;
+        if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
+            spans.push((part_start - 1, part_start));
         }
+        if at > part_start {
+            spans.push((part_start, at));
+        }
+        part_start = at + 1;
     }
 }
 
@@ -451,11 +501,12 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
         line.parts.unit_type = Some(unit_type);
         line.parts.unit_number = unit_number;
     }
-    let mut body: Vec<&str> = tokens[start..body_end].to_vec();
+    // Narrowed from both ends as the directionals and the suffix are taken off.
+    let mut body: &[&str] = &tokens[start..body_end];
     if body.is_empty() {
         return;
     }
-    if let Some((name, post)) = highway_name(&body) {
+    if let Some((name, post)) = highway_name(body) {
         line.parts.street_name = Some(name);
         line.parts.post_directional = post;
         return;
@@ -468,8 +519,8 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
                 rest.len() == 1 && suffix(rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s.as_str()));
             if !rest_is_a_common_suffix {
                 line.parts.pre_directional = Some(dir.clone());
-                body.remove(0);
-                if let Some((name, post)) = highway_name(&body) {
+                body = &body[1..];
+                if let Some((name, post)) = highway_name(body) {
                     line.parts.street_name = Some(name);
                     line.parts.post_directional = post;
                     return;
@@ -480,20 +531,20 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
     if body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
             line.parts.post_directional = Some(dir.clone());
-            body.pop();
+            body = &body[..body.len() - 1];
         }
     }
     if body.len() >= 2 {
         if let Some(sfx) = body.last().and_then(|t| suffix(t)) {
             line.parts.street_suffix = Some(sfx.clone());
-            body.pop();
+            body = &body[..body.len() - 1];
         }
     }
     // "SAINT JOHN W ST": a directional written before the suffix.
     if line.parts.post_directional.is_none() && body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
             line.parts.post_directional = Some(dir.clone());
-            body.pop();
+            body = &body[..body.len() - 1];
         }
     }
     line.parts.street_name = Some(body.join(" "));
@@ -723,11 +774,14 @@ fn take_zip(segments: &mut [Vec<&str>], out: &mut FreeText) {
 /// The state: the longest run of up to four trailing words that names one ("NEW YORK", "DC"). Without a ZIP,
 /// a code right after a street type, an ordinal or a unit word is that word's ("CEDAR CREST CT", "20TH FL").
 fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
-    let flat: Vec<(usize, usize)> =
-        segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))).collect();
+    let mut flat: Vec<(usize, usize)> = Vec::with_capacity(segments.iter().map(Vec::len).sum());
+    flat.extend(segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))));
     // The candidate names are spelled into one buffer rather than joined anew for each length.
-    let mut key = String::new();
-    for n in (1..=4.min(flat.len().saturating_sub(1))).rev() {
+    let mut key = String::with_capacity(64);
+    // Names of several words are only tried when the last word ends one.
+    let last_word = flat.last().map(|&(s, i)| segments[s][i]);
+    let longest = if last_word.is_some_and(ends_a_state_name_of_words) { 4 } else { 1 };
+    for n in (1..=longest.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
         key.clear();
         for (k, &(s, i)) in run.iter().enumerate() {
@@ -737,19 +791,21 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
             key.push_str(segments[s][i]);
         }
         let Some(code) = usps().states.get(key.as_str()) else { continue };
-        let words: Vec<&str> = run.iter().map(|&(s, i)| segments[s][i]).collect();
+        let (ls, li) = run[0];
+        let only_word = (n == 1).then(|| segments[ls][li]);
         let (ps, pi) = flat[flat.len() - n - 1];
         let previous = &segments[ps][pi];
         let same_segment = ps == run[0].0;
         // A comma before the code sets it apart as a state ("…ROAD, IL"), unless it reads as a directional
         // ("…STREET, NE").
         let belongs_to_street = out.postcode.is_none()
-            && words.len() == 1
-            && if same_segment {
-                suffix(previous).is_some() || ordinal_number(previous).is_some() || unit_designator(words[0]).is_some()
-            } else {
-                directional(words[0]).is_some()
-            };
+            && only_word.is_some_and(|word| {
+                if same_segment {
+                    suffix(previous).is_some() || ordinal_number(previous).is_some() || unit_designator(word).is_some()
+                } else {
+                    directional(word).is_some()
+                }
+            });
         // … unless the words before it name a place of that state ("ROCKY HILL CT", "PALM COAST FL").
         let names_a_place = || {
             let before: Vec<&str> = flat[..flat.len() - n].iter().rev().take(3).map(|&(s, i)| segments[s][i]).collect();
@@ -767,6 +823,14 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
         }
         return;
     }
+}
+
+/// Whether `word` is the last word of a state name of two or more words (`YORK` of NEW YORK).
+fn ends_a_state_name_of_words(word: &str) -> bool {
+    static ENDINGS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    ENDINGS
+        .get_or_init(|| usps().states.keys().filter_map(|name| name.rsplit_once(' ')).map(|(_, last)| last).collect())
+        .contains(word)
 }
 
 fn starts_street(tokens: &[&str]) -> bool {
@@ -826,7 +890,9 @@ pub fn canonical_place(folded: &str) -> String {
 
 /// [`canonical_place`], borrowing the name when no word of it is an abbreviation (the common case).
 pub fn canonical_place_cow(folded: &str) -> Cow<'_, str> {
-    if folded.split(' ').all(|w| canonical_word(w).len() == w.len()) {
+    // Split at any ASCII whitespace for speed: it finds every abbreviation the split at spaces below finds, and
+    // for text it alone cuts (at a tab, say) the rewrite gives the text back unchanged.
+    if folded.split_ascii_whitespace().all(|w| canonical_word(w).len() == w.len()) {
         return Cow::Borrowed(folded);
     }
     Cow::Owned(folded.split(' ').map(canonical_word).collect::<Vec<_>>().join(" "))
@@ -858,7 +924,7 @@ fn canonical_word(word: &str) -> &str {
 
 /// How many trailing words name a place of the ZIP, compared word by word without building strings.
 fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
-    let info = postcodes("US")?.get(&zip[..5.min(zip.len())])?;
+    let info = us_postcode(&zip[..5.min(zip.len())])?;
     info.place_keys
         .iter()
         .filter_map(|key| {
@@ -876,16 +942,16 @@ fn is_known_us_place(words: &str) -> bool {
 
 /// Whether words name a place of the ZIP, or any place of the state.
 fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
-    let Some(table) = postcodes("US") else { return false };
+    if postcodes("US").is_none() {
+        return false;
+    }
     let key = canonical_place_cow(words);
-    if let Some(info) = zip.and_then(|z| table.get(&z[..5.min(z.len())])) {
+    if let Some(info) = zip.and_then(|z| us_postcode(&z[..5.min(z.len())])) {
         if info.place_keys.iter().any(|k| *k == key) {
             return true;
         }
     }
-    state.is_some_and(|state| {
-        table.postcodes_of_place(&key).iter().any(|z| table.get(z).is_some_and(|i| i.admin == state))
-    })
+    state.is_some_and(|state| is_us_place_of_state(&key, state))
 }
 
 /// How many trailing words of a street-and-city run are the city.

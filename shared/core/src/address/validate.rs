@@ -6,10 +6,12 @@ use std::borrow::Cow;
 use super::hints::{self, HintKind};
 use super::model::*;
 use super::postcode::{self, Normalized};
-use super::refdata::{self, CountryFormat, place_keys, postcodes};
-use super::{format, intl, remote, residential, us};
+use super::refdata::{self, CountryFormat, folded_place_keys, place_keys, postcodes};
+use super::{format, index, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
-use crate::text::{fold, fold_cow, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces};
+use crate::text::{
+    fold, fold_cow, fold_into, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces,
+};
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
 /// country, oversized fields); everything wrong with the address itself is reported in the result.
@@ -83,8 +85,19 @@ fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, A
     })
 }
 
+/// The field path of street line `i`, without formatting for the first lines.
+fn line_field(i: usize) -> Cow<'static, str> {
+    const FIELDS: [&str; 4] = ["lines[0]", "lines[1]", "lines[2]", "lines[3]"];
+    FIELDS.get(i).map_or_else(|| Cow::Owned(format!("lines[{i}]")), |field| Cow::Borrowed(*field))
+}
+
+/// `text.lines().count()`, by counting line feeds: a last line without one counts too.
+fn line_count(text: &str) -> usize {
+    text.bytes().filter(|b| *b == b'\n').count() + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
 fn check_limits(request: &AddressRequest) -> Result<(), ApiError> {
-    let line_count = request.lines.len() + request.text.as_deref().map_or(0, |t| t.lines().count().saturating_sub(1));
+    let line_count = request.lines.len() + request.text.as_deref().map_or(0, |t| line_count(t).saturating_sub(1));
     if line_count > MAX_ADDRESS_LINES {
         return Err(ApiError::new(
             422,
@@ -225,17 +238,17 @@ impl<'a> Work<'a> {
 
     /// Moves delivery hints out of the street lines and the locality.
     fn take_hints(&mut self) {
-        let mut kept = Vec::new();
-        for (i, line) in std::mem::take(&mut self.lines).into_iter().enumerate() {
-            let (address, found) = hints::extract_owned(line);
+        // In place: each line replaced by what is left of it, the emptied ones dropped after.
+        let mut lines = std::mem::take(&mut self.lines);
+        for (i, line) in lines.iter_mut().enumerate() {
+            let (address, found) = hints::extract_owned(std::mem::take(line));
             if !found.is_empty() {
-                self.record_hints(&format!("lines[{i}]"), found);
+                self.record_hints(&line_field(i), found);
             }
-            if !address.is_empty() {
-                kept.push(address);
-            }
+            *line = address;
         }
-        self.lines = kept;
+        lines.retain(|line| !line.is_empty());
+        self.lines = lines;
         if let Some(locality) = self.locality.take() {
             let (address, found) = hints::extract_owned(locality);
             self.record_hints("locality", found);
@@ -246,7 +259,14 @@ impl<'a> Work<'a> {
     /// Splits free text into the fields the structured input left empty.
     fn split_text(&mut self, text: Option<&str>) {
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return };
-        let (address, found) = hints::extract_owned(text.replace('\n', ", "));
+        let joined;
+        let text = if text.contains('\n') {
+            joined = text.replace('\n', ", ");
+            joined.as_str()
+        } else {
+            text
+        };
+        let (address, found) = hints::extract_cow(text);
         self.record_hints("text", found);
         let parsed =
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
@@ -314,7 +334,7 @@ impl<'a> Work<'a> {
                         && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
                     main.parts.unit_type = Some(unit_type);
                     main.parts.unit_number = unit_number;
-                    self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(original), None);
+                    self.change(ChangeKind::Standardize, &line_field(i), Some(original), None);
                     continue;
                 }
             }
@@ -356,11 +376,11 @@ impl<'a> Work<'a> {
                 "no line has a house number, PO box, rural route or military box".into(),
             );
         }
-        self.lines = Vec::new();
+        self.lines = Vec::with_capacity(out_lines.len());
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
             let from = (!original.is_empty()).then_some(original);
             if from != Some(standardized.as_str()) {
-                self.change(ChangeKind::Standardize, &format!("lines[{new_index}]"), from, Some(&standardized));
+                self.change(ChangeKind::Standardize, &line_field(new_index), from, Some(&standardized));
             }
             self.lines.push(standardized);
         }
@@ -379,7 +399,7 @@ impl<'a> Work<'a> {
             if upper {
                 standardized = standardized.to_uppercase();
             }
-            self.change(ChangeKind::Standardize, &format!("lines[{i}]"), Some(&line), Some(&standardized));
+            self.change(ChangeKind::Standardize, &line_field(i), Some(&line), Some(&standardized));
             lines.push(standardized);
         }
         self.components = intl::components(&self.country.code, &lines);
@@ -479,7 +499,7 @@ impl<'a> Work<'a> {
 
     /// Records a postcode that passed the format check and looks up its reference row once.
     fn set_valid_postcode(&mut self, postcode: String) {
-        self.info = postcodes(&self.country.code).and_then(|t| t.get(&lookup_key(&self.country.code, &postcode)));
+        self.info = index::postcode_info(&self.country.code, &lookup_key(&self.country.code, &postcode));
         self.valid_postcode = Some(postcode);
     }
 
@@ -490,7 +510,7 @@ impl<'a> Work<'a> {
     /// The region the postcode belongs to, by the metadata's postcode prefixes or the postcode data.
     fn region_of_postcode(&self) -> Option<&'static refdata::Region> {
         let valid = self.valid_postcode.as_deref()?;
-        let compact = postcode::compact(valid);
+        let compact = postcode::compact_cow(valid);
         let by_prefix: Vec<&refdata::Region> = self.country.regions_for_postcode(&compact);
         if let [only] = by_prefix.as_slice() {
             return Some(only);
@@ -502,7 +522,8 @@ impl<'a> Work<'a> {
 
     fn check_region(&mut self) {
         let has_regions = !self.country.regions.is_empty();
-        match self.region.clone() {
+        // Taken here and put back (standardized) on every path that keeps it.
+        match self.region.take() {
             Some(typed) if has_regions => {
                 let Some(region) = self.country.region(&typed) else {
                     self.issue(
@@ -511,17 +532,18 @@ impl<'a> Work<'a> {
                         Severity::Error,
                         format!("'{typed}' is not a region of {}", self.country.name),
                     );
+                    self.region = Some(typed);
                     return;
                 };
                 let shown = self.region_form(region, &typed);
                 self.change(ChangeKind::Standardize, "region", Some(&typed), Some(&shown));
-                self.region = Some(shown);
+                self.region = Some(if *shown == *typed { typed } else { shown.into_owned() });
                 self.region_code = region.iso_code(&self.country.code);
                 if self.is_us() {
                     self.check_military_region(region);
                 }
                 let mismatch = self.valid_postcode.as_deref().is_some_and(|valid| {
-                    region.postcode_prefix.as_ref().is_some_and(|p| !p.is_match(&postcode::compact(valid)))
+                    region.postcode_prefix.as_ref().is_some_and(|p| !p.is_match(&postcode::compact_cow(valid)))
                 });
                 if mismatch {
                     let valid = self.valid_postcode.clone().unwrap_or_default();
@@ -545,10 +567,10 @@ impl<'a> Work<'a> {
                 self.change(ChangeKind::Standardize, "region", Some(&typed), None);
                 self.region = None;
             }
-            Some(_) => {}
+            Some(typed) => self.region = Some(typed),
             None if has_regions && self.country.uses('S') => match self.region_of_postcode() {
                 Some(region) => {
-                    let shown = self.region_form(region, "");
+                    let shown = self.region_form(region, "").into_owned();
                     self.change(ChangeKind::Infer, "region", None, Some(&shown));
                     self.region = Some(shown);
                     self.region_code = region.iso_code(&self.country.code);
@@ -571,12 +593,12 @@ impl<'a> Work<'a> {
     }
 
     /// The spelling the label uses: the metadata key, or the Latin name for a Latin-script Japanese address.
-    fn region_form(&self, region: &refdata::Region, typed: &str) -> String {
+    fn region_form<'r>(&self, region: &'r refdata::Region, typed: &str) -> Cow<'r, str> {
         let latin_input = !typed.is_empty() && !has_non_latin_letters(typed)
             || typed.is_empty() && !self.lines.iter().any(|l| has_non_latin_letters(l));
         match &region.latin_name {
-            Some(latin) if has_non_latin_letters(&region.key) && latin_input => latin.to_uppercase(),
-            _ => region.key.clone(),
+            Some(latin) if has_non_latin_letters(&region.key) && latin_input => Cow::Owned(latin.to_uppercase()),
+            _ => Cow::Borrowed(&region.key),
         }
     }
 
@@ -656,42 +678,36 @@ impl<'a> Work<'a> {
         // Taken here and put back standardized below.
         match self.locality.take() {
             Some(typed) => {
-                let folded = fold(&typed);
-                let mut shown = typed.clone();
+                let folded = fold_cow(&typed);
+                // The typed spelling or a place's from the data, borrowed until the standardized one is written.
+                let mut shown: &str = &typed;
                 let mut kind = ChangeKind::Standardize;
                 if let Some(reference) = &reference {
                     let canonical = us::canonical_place_cow(&folded);
                     // "Frankfurt" for "Frankfurt am Main", "Halle" for "Halle (Saale)": the leading words of a
                     // place's name are that place too.
-                    let short_form = |key: &String| {
-                        folded.len() >= 4 && key.starts_with(&folded) && key[folded.len()..].starts_with(' ')
+                    let short_form = |key: &str| {
+                        folded.len() >= 4 && key.starts_with(&*folded) && key[folded.len()..].starts_with(' ')
                     };
-                    // Each place's folded keys once, for the exact search and, when it fails, the near-miss
-                    // search below.
-                    let mut keyed: Vec<(&String, Vec<String>)> = Vec::new();
-                    let mut known = None;
-                    for place in reference.known.iter() {
-                        let keys = place_keys(place);
-                        if keys.contains(&folded) || keys.iter().any(|k| *k == canonical) || keys.iter().any(short_form)
-                        {
-                            known = Some((place, keys));
-                            break;
-                        }
-                        keyed.push((place, keys));
-                    }
+                    // Each place folded into one buffer, its keys borrowed from it: no allocation per place.
+                    let mut folded_place = String::with_capacity(64);
+                    let known = reference.known.iter().find(|place| {
+                        fold_into(place, &mut folded_place);
+                        folded_place_keys(&folded_place).any(|k| *k == *folded || *k == canonical || short_form(&k))
+                    });
                     let cedex = folded.contains(" CEDEX");
-                    if let Some((place, keys)) = known {
+                    if let Some(place) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
-                        // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The first
-                        // key is the place folded.
+                        // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The buffer
+                        // holds the place folded.
                         let accents = |s: &str| s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
-                        if keys[0] == folded && accents(place) >= accents(&typed) {
-                            shown = place.clone();
+                        if *folded_place == *folded && accents(place) >= accents(&typed) {
+                            shown = place;
                         }
-                    } else if let Some((place, _)) = keyed.iter().find(|(p, keys)| {
-                        keys.iter().any(|k| is_near_miss(&folded, k)) || is_transliteration(&typed, p)
+                    } else if let Some(place) = reference.known.iter().find(|p| {
+                        place_keys(p).iter().any(|k| is_near_miss(&folded, k)) || is_transliteration(&typed, p)
                     }) {
-                        shown = (*place).clone();
+                        shown = place;
                         // "Muenchen" is München spelt without umlauts: a spelling, not a correction.
                         kind = if is_transliteration(&typed, place) {
                             ChangeKind::Standardize
@@ -709,16 +725,22 @@ impl<'a> Work<'a> {
                         );
                     }
                 }
-                shown = if upper && is_folded(&shown) {
+                let rewritten = if upper && is_folded(shown) {
                     // Uppercase, unpunctuated and single-spaced already.
-                    shown
+                    None
                 } else if upper {
-                    upper_locality(&shown, self.is_us())
+                    Some(upper_locality(shown, self.is_us()))
                 } else {
-                    squash_spaces(&shown)
+                    Some(squash_spaces(shown))
                 };
-                self.change(kind, "locality", Some(&typed), Some(&shown));
-                self.locality = Some(shown);
+                self.change(kind, "locality", Some(&typed), Some(rewritten.as_deref().unwrap_or(shown)));
+                let standardized = match rewritten {
+                    Some(rewritten) if rewritten == typed => typed,
+                    Some(rewritten) => rewritten,
+                    None if shown == typed => typed,
+                    None => shown.to_owned(),
+                };
+                self.locality = Some(standardized);
             }
             None => match reference.and_then(|r| r.infer) {
                 Some(place) => {
@@ -944,8 +966,8 @@ fn upper_locality(shown: &str, us: bool) -> String {
         return squash_spaces(&strip_us_punctuation(shown, us).to_uppercase());
     }
     // One pass for ASCII names, and no squashing when the spaces are single already.
-    let upper: String =
-        shown.chars().map(|c| if us && matches!(c, '.' | ',') { ' ' } else { c.to_ascii_uppercase() }).collect();
+    let mut upper = String::with_capacity(shown.len());
+    upper.extend(shown.chars().map(|c| if us && matches!(c, '.' | ',') { ' ' } else { c.to_ascii_uppercase() }));
     if is_squashed(&upper) { upper } else { squash_spaces(&upper) }
 }
 
