@@ -82,6 +82,9 @@ pub struct TenantConfig {
     pub warehouses: Vec<Warehouse>,
     #[serde(default)]
     pub rating: RatingSettings,
+    /// The shop this tenant is, for webhooks (`my-shop.myshopify.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shopify_domain: Option<String>,
 }
 
 /// How quotes are made for this tenant.
@@ -135,6 +138,7 @@ impl TenantConfig {
             name: "Sample seller".to_owned(),
             address: AddressSettings { default_carrier_kind: None },
             rating: RatingSettings::default(),
+            shopify_domain: Some(format!("{id}-demo.myshopify.com")),
             warehouses: vec![
                 Warehouse {
                     id: "us-nj".into(),

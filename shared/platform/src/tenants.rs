@@ -127,6 +127,11 @@ impl TenantRegistry {
         self.read().tenants.get(id).cloned()
     }
 
+    /// The tenant whose Shopify shop is `domain`.
+    pub fn tenant_by_shop(&self, domain: &str) -> Option<Arc<TenantConfig>> {
+        self.tenants().into_iter().find(|t| t.shopify_domain.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(domain)))
+    }
+
     pub fn tenants(&self) -> Vec<Arc<TenantConfig>> {
         let mut all: Vec<_> = self.read().tenants.values().cloned().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
