@@ -9,6 +9,7 @@ use axum::middleware;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use lastmile_core::duty::rules::Rules;
+use lastmile_fn_ingest::Ingest;
 use lastmile_platform::http::{self, RouteDoc};
 use lastmile_platform::tenants::TenantRegistry;
 use serde_json::json;
@@ -50,15 +51,17 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_address::routes());
     routes.extend(lastmile_fn_quote::routes());
     routes.extend(lastmile_fn_duty::routes());
+    routes.extend(lastmile_fn_ingest::routes());
     routes
 }
 
 /// The whole application over a tenant registry and the customs rules.
-pub fn router(registry: Arc<TenantRegistry>, rules: Arc<Rules>) -> Router {
+pub fn router(registry: Arc<TenantRegistry>, rules: Arc<Rules>, ingest: Arc<Ingest>) -> Router {
     let tenant_api = Router::new()
         .merge(lastmile_fn_address::router())
         .merge(lastmile_fn_quote::router(rules.clone()))
         .merge(lastmile_fn_duty::router(rules))
+        .merge(lastmile_fn_ingest::orders_api(ingest.clone()))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))
@@ -66,6 +69,7 @@ pub fn router(registry: Arc<TenantRegistry>, rules: Arc<Rules>) -> Router {
         .route("/", get(|| async { Html(crate::dashboard::PAGE) }))
         .merge(tenant_api)
         .merge(lastmile_fn_quote::carrier_service_router(registry))
+        .merge(lastmile_fn_ingest::webhook_router(ingest))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(http::trace_requests))

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lastmile_core::duty::rules::Rules;
+use lastmile_fn_ingest::Ingest;
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
+use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
+use lastmile_platform::embedded::table::EmbeddedTable;
+use lastmile_platform::ports::clock::SystemClock;
 use lastmile_platform::tenants::{KeyScope, TenantRegistry};
 
 pub const DEFAULT_TENANT: &str = "default";
@@ -24,6 +28,8 @@ pub struct Prepared {
     pub registry: Arc<TenantRegistry>,
     /// The customs rules: the shipped ones overlaid by the data directory's `customs` folder.
     pub rules: Arc<Rules>,
+    /// Orders in, over the embedded table and queue in the data directory's `state.redb`.
+    pub ingest: Arc<Ingest>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -50,7 +56,31 @@ pub fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + 
         new_carrier_service_token = Some(created.1);
     }
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
-    Ok(Prepared { server, registry, rules, new_key, new_carrier_service_token })
+    let ingest = Arc::new(embedded_ingest(data_dir, registry.clone())?);
+    Ok(Prepared { server, registry, rules, ingest, new_key, new_carrier_service_token })
+}
+
+/// The Shopify app's client secrets from the environment: the current one and, during a rotation, the previous.
+pub fn shopify_secrets() -> Vec<String> {
+    ["LASTMILE_SHOPIFY_API_SECRET", "LASTMILE_SHOPIFY_API_SECRET_PREVIOUS"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .filter(|secret| !secret.is_empty())
+        .collect()
+}
+
+/// The ingest routes' ports on the embedded store: one redb file holds the table and the queues, so a restart
+/// loses nothing.
+fn embedded_ingest(
+    data_dir: &Path,
+    registry: Arc<TenantRegistry>,
+) -> Result<Ingest, Box<dyn std::error::Error + Send + Sync>> {
+    let db = Arc::new(redb::Database::create(data_dir.join("state.redb"))?);
+    let clock = Arc::new(SystemClock);
+    let table = Arc::new(EmbeddedTable::on(db.clone(), clock.clone())?);
+    let options = QueueOptions { max_receives: 5, dead_letter: Some("orders-dlq".into()) };
+    let orders = Arc::new(EmbeddedQueue::open(db, "orders", options, clock)?);
+    Ok(Ingest { registry, table, orders, shopify_secrets: shopify_secrets() })
 }
 
 fn now_rfc3339() -> String {
@@ -81,7 +111,7 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         );
     }
     println!("press Ctrl-C to stop");
-    let app = crate::app::router(prepared.registry, prepared.rules);
+    let app = crate::app::router(prepared.registry, prepared.rules, prepared.ingest);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
@@ -116,8 +146,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("lastmile-dev-prepare-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let first = prepare(&dir).expect("first start");
-        let key = first.new_key.expect("a key on first start");
+        let key = first.new_key.clone().expect("a key on first start");
         assert!(first.registry.resolve(&key).is_some());
+        // One process owns a data directory's store at a time.
+        assert!(prepare(&dir).is_err(), "a second process on the same data directory must be refused");
+        drop(first);
         let second = prepare(&dir).expect("second start");
         assert!(second.new_key.is_none());
         assert!(second.registry.resolve(&key).is_some());

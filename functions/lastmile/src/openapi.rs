@@ -172,6 +172,14 @@ fn duty_schemas() -> serde_json::Value {
                 "warnings": {"type": "array", "items": s()}
             }
         },
+        "OrderAccepted": {
+            "type": "object", "required": ["status", "event_id", "order_id", "needs_address"],
+            "properties": {
+                "status": {"type": "string", "enum": ["queued", "duplicate"]},
+                "event_id": s(), "order_id": s(),
+                "needs_address": {"type": "boolean", "description": "No shipping address: the order waits for one instead of being routed"}
+            }
+        },
         "PrecheckAnswer": {
             "type": "object", "required": ["ready", "problems"],
             "properties": {
