@@ -8,6 +8,7 @@ pub mod config;
 pub mod conformance;
 pub mod customs;
 pub mod embedded;
+pub mod function;
 pub mod http;
 pub mod ports;
 pub mod shopify_admin;
