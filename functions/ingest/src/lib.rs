@@ -58,6 +58,18 @@ pub struct OrderEvent {
     pub order: Value,
 }
 
+/// The whole function on its own (as Lambda runs it): the webhook, the orders API behind API-key resolution,
+/// JSON 404/405 and correlation ids.
+pub fn app(ingest: Arc<Ingest>) -> Router {
+    use lastmile_platform::http;
+    let registry = ingest.registry.clone();
+    webhook_router(ingest.clone())
+        .merge(orders_api(ingest).route_layer(axum::middleware::from_fn_with_state(registry, http::require_tenant)))
+        .fallback(http::not_found)
+        .method_not_allowed_fallback(http::method_not_allowed)
+        .layer(axum::middleware::from_fn(http::trace_requests))
+}
+
 /// The ingest routes: the webhook (signed, no API key) and the orders API (behind the API-key layer the caller
 /// adds to [`orders_api`]).
 pub fn webhook_router<S: Clone + Send + Sync + 'static>(ingest: Arc<Ingest>) -> Router<S> {

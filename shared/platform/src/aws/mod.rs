@@ -3,6 +3,7 @@
 
 pub mod dynamodb;
 pub mod s3;
+pub mod secrets_manager;
 pub mod sqs;
 
 /// The shared AWS configuration of a process.
