@@ -17,7 +17,6 @@ use lastmile_core::rating::surcharge::Charge;
 use lastmile_core::rating::transit::Handover;
 use lastmile_core::rating::zone::Place;
 use lastmile_platform::config::{TenantConfig, Warehouse};
-use rust_decimal::{Decimal, RoundingStrategy};
 
 /// A shipment to quote, however it was asked for.
 pub struct Shipment<'a> {
@@ -228,10 +227,7 @@ pub fn add_landed_costs(
                         )
                         .with_field("customs")
                     })?;
-                let digits = quote.currency.minor_digits().unwrap_or(2);
-                let minor = (value * Decimal::from(10i64.pow(digits)))
-                    .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
-                Ok(i64::try_from(minor).unwrap_or(i64::MAX))
+                Ok(Money::from_decimal(value, quote.currency).minor)
             };
             let charges = [
                 ("duty", cost.totals.duty, "duty"),

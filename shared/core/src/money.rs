@@ -117,6 +117,14 @@ impl Money {
         Money::parse_decimal(number, currency)
     }
 
+    /// An exact amount in `currency`, rounded half-even to its minor unit (saturating far beyond any real amount).
+    pub fn from_decimal(value: Decimal, currency: Currency) -> Money {
+        let digits = currency.minor_digits().unwrap_or(0);
+        let minor = value.round_dp_with_strategy(digits, rust_decimal::RoundingStrategy::MidpointNearestEven)
+            * Decimal::from(10i64.pow(digits));
+        Money::new(i64::try_from(minor.trunc()).unwrap_or(i64::MAX), currency)
+    }
+
     /// The amount as a decimal in major units: 12000 EUR cents → 120.00.
     pub fn to_decimal(self) -> Decimal {
         Decimal::new(self.minor, self.currency.minor_digits().unwrap_or(0))

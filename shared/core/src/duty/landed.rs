@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::order::{Incoterm, Shipment, hs_digits};
@@ -139,10 +139,7 @@ fn unprocessable(code: &'static str, message: impl Into<String>, field: impl Int
 
 /// An exact amount in `currency`, rounded half-even to its minor unit.
 fn money(value: Decimal, currency: Currency) -> Money {
-    let digits = currency.minor_digits().unwrap_or(0);
-    let minor =
-        value.round_dp_with_strategy(digits, RoundingStrategy::MidpointNearestEven) * Decimal::from(10i64.pow(digits));
-    Money::new(i64::try_from(minor.trunc()).unwrap_or(i64::MAX), currency)
+    Money::from_decimal(value, currency)
 }
 
 fn percent_text(rate: Decimal) -> String {
