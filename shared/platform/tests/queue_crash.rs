@@ -69,12 +69,12 @@ async fn work_until_empty(db_path: &Path, log_path: &Path, stall_after: Option<u
             continue;
         }
         for message in &batch {
-            writeln!(log, "received {}", message.id).unwrap();
+            log_line(&mut log, &format!("received {}\n", message.id));
         }
         for message in batch {
             let amount: u64 = message.body.strip_prefix("amount ").unwrap().parse().unwrap();
             apply_once(&db, &message.id, amount);
-            writeln!(log, "applied {}", message.id).unwrap();
+            log_line(&mut log, &format!("applied {}\n", message.id));
             applied += 1;
             if Some(applied) == stall_after {
                 std::future::pending::<()>().await;
@@ -114,6 +114,12 @@ fn spawn_worker(db: &Path, log: &Path, stall_after: Option<usize>) -> Child {
 }
 
 /// The ids of the log's lines of one kind (`received`, `applied`), in order.
+/// Appends a whole line in one write: `writeln!` may split a line over several writes, and a kill between them
+/// would leave half a line that the next worker's line runs into.
+fn log_line(log: &mut std::fs::File, line: &str) {
+    log.write_all(line.as_bytes()).unwrap();
+}
+
 fn log_ids(log: &Path, kind: &str) -> Vec<String> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     text.lines().filter_map(|line| line.strip_prefix(kind)?.strip_prefix(' ')).map(str::to_owned).collect()
