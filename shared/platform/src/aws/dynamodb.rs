@@ -219,16 +219,6 @@ impl DynamoTable {
     }
 }
 
-fn check_item(item: &Item) -> Result<(), StoreError> {
-    if item.key.pk.is_empty() || item.key.sk.is_empty() {
-        return Err(StoreError::Invalid("partition and sort keys must not be empty".into()));
-    }
-    if let Some(name) = item.indexes.keys().find(|name| !INDEXES.contains(&name.as_str())) {
-        return Err(StoreError::Invalid(format!("no index {name:?}")));
-    }
-    Ok(())
-}
-
 /// How many times a write under `Condition::Always` retries when another writer got in between.
 const ALWAYS_RETRIES: usize = 5;
 
@@ -248,7 +238,7 @@ impl TableStore for DynamoTable {
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<u64, StoreError> {
-        check_item(&item)?;
+        item.check()?;
         for _ in 0..ALWAYS_RETRIES {
             let (sent, version) = self.resolve(&item.key, condition).await?;
             let mut request = self.client.put_item().table_name(&self.table).set_item(Some(from_item(&item, version)));
@@ -359,7 +349,7 @@ impl TableStore for DynamoTable {
         for write in &writes {
             let transact_item = match write {
                 Write::Put { item, condition } => {
-                    check_item(item)?;
+                    item.check()?;
                     let (sent, version) = self.resolve(&item.key, *condition).await?;
                     let mut put = Put::builder().table_name(&self.table).set_item(Some(from_item(item, version)));
                     if let Some(expression) = self.expression(sent) {

@@ -142,7 +142,7 @@ impl EmbeddedTable {
 
     /// Writes `item` inside `txn` over `current`; answers the new version.
     fn write(&self, txn: &redb::WriteTransaction, item: Item, current: Option<&Stored>) -> Result<u64, StoreError> {
-        check_item(&item)?;
+        item.check()?;
         remove(txn, &item.key)?;
         let version = current.map_or(1, |s| s.version + 1);
         let stored = Stored {
@@ -162,20 +162,6 @@ impl EmbeddedTable {
         }
         Ok(version)
     }
-}
-
-/// What DynamoDB would refuse: empty keys, unknown indexes.
-fn check_item(item: &Item) -> Result<(), StoreError> {
-    if item.key.pk.is_empty() || item.key.sk.is_empty() {
-        return Err(StoreError::Invalid("partition and sort keys must not be empty".into()));
-    }
-    if let Some(name) = item.indexes.keys().find(|name| !INDEXES.contains(&name.as_str())) {
-        return Err(StoreError::Invalid(format!("no index {name:?}")));
-    }
-    if item.indexes.values().any(|k| k.pk.is_empty() || k.sk.is_empty()) {
-        return Err(StoreError::Invalid("index keys must not be empty".into()));
-    }
-    Ok(())
 }
 
 #[async_trait]

@@ -52,6 +52,20 @@ impl Item {
         self.expires_at = Some(unix_seconds);
         self
     }
+
+    /// What DynamoDB refuses, refused alike by every adapter: empty keys, unknown indexes.
+    pub fn check(&self) -> Result<(), StoreError> {
+        if self.key.pk.is_empty() || self.key.sk.is_empty() {
+            return Err(StoreError::Invalid("partition and sort keys must not be empty".into()));
+        }
+        if let Some(name) = self.indexes.keys().find(|name| !INDEXES.contains(&name.as_str())) {
+            return Err(StoreError::Invalid(format!("no index {name:?}")));
+        }
+        if self.indexes.values().any(|k| k.pk.is_empty() || k.sk.is_empty()) {
+            return Err(StoreError::Invalid("index keys must not be empty".into()));
+        }
+        Ok(())
+    }
 }
 
 /// What must hold for a write to happen.
