@@ -1,14 +1,20 @@
 """Deploys infra/template.yaml into moto's CloudFormation and checks what it declares.
 
-moto does not run the SAM transform, so the resources it can create (table, queues, bucket, bucket policy,
-alarms, schedules) are deployed as a plain CloudFormation stack and each is then checked through its own API:
-the table's keys, indexes, TTL and point-in-time recovery; each queue's redrive to its dead-letter queue; the
-bucket's encryption and public-access block; the alarms. The serverless resources (functions, HTTP API, event
-source mappings) are listed by name as not created by moto. Any other resource that is missing fails the check.
+moto does not run the SAM transform, so the resources it can create (table, queues, bucket, schedules) are
+deployed as a plain CloudFormation stack and each is then checked through its own API: the table's keys, indexes,
+TTL and point-in-time recovery; each queue's redrive to its dead-letter queue and, for a queue a function consumes,
+a visibility timeout of at least six times the function's timeout plus its batching window; the bucket's
+encryption and public-access block; each schedule's expression, state, target and input. A schedule targets a
+SAM function by `!GetAtt Function.Arn`: for moto that reference becomes the ARN the function will have (built
+from its FunctionName), and the rule's target is checked against it. The serverless resources (functions, HTTP
+API, their events), the types moto lacks (bucket policy, alarms) and the resources attached to a SAM function
+(its invoke permissions) are listed by name as not created by moto. Any other resource that is missing fails
+the check.
 
     .venv/bin/python infra/check_deploy.py [infra/template.yaml]
 
-Starts a moto server on a free loopback port and stops it when done; exits 1 on the first failed check.
+Starts a moto server (the one installed next to the running Python) on a free loopback port and stops it when
+done; exits 1 if any check failed.
 """
 
 import json
@@ -39,7 +45,7 @@ def free_port():
 def start_moto():
     port = free_port()
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -75,12 +81,58 @@ def references(value):
     return found
 
 
+def function_arn(resource):
+    """The ARN a SAM function will have, from its FunctionName (a name or a `!Sub` of one); None without one."""
+    name = resource.get("Properties", {}).get("FunctionName")
+    if isinstance(name, dict) and list(name) == ["Fn::Sub"] and isinstance(name["Fn::Sub"], str):
+        name = name["Fn::Sub"]
+    if not isinstance(name, str):
+        return None
+    return {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + name}
+
+
+def arn_output(function):
+    return f"{function}ArnForCheck"
+
+
+def with_function_arns(value, arns):
+    """The value with each `!GetAtt Function.Arn` of a function in arns replaced by that function's ARN."""
+    if isinstance(value, dict):
+        if list(value) == ["Fn::GetAtt"]:
+            target = value["Fn::GetAtt"]
+            target = target if isinstance(target, list) else str(target).split(".", 1)
+            if len(target) == 2 and target[0] in arns and target[1] == "Arn":
+                return arns[target[0]]
+        return {key: with_function_arns(inner, arns) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [with_function_arns(inner, arns) for inner in value]
+    return value
+
+
 def plain_template(template):
-    """The template without the SAM transform: the resources moto creates, and what they need."""
+    """The template without the SAM transform: the resources moto creates, and what they need.
+
+    Returns the plain template, the resources kept in it (as declared) and the skipped ones (name: (type, why)).
+    """
     resources = template["Resources"]
     kept = {name: r for name, r in resources.items() if deployable(r["Type"])}
-    skipped = {name: r["Type"] for name, r in resources.items() if not deployable(r["Type"])}
-    for name, resource in kept.items():
+    skipped = {
+        name: (r["Type"], "SAM" if r["Type"].startswith("AWS::Serverless::") else "unsupported")
+        for name, r in resources.items()
+        if not deployable(r["Type"])
+    }
+    # A resource attached to a function (an invoke permission, an event source mapping) needs the function itself.
+    for name, resource in list(kept.items()):
+        if references(resource.get("Properties", {}).get("FunctionName")) & set(skipped):
+            skipped[name] = (kept.pop(name)["Type"], "attached")
+    # Anything else may point at a SAM function by its ARN, which is known before the function exists.
+    arns = {
+        name: arn
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function" and (arn := function_arn(resource))
+    }
+    plain_resources = {name: with_function_arns(r, arns) for name, r in kept.items()}
+    for name, resource in plain_resources.items():
         missing = references(resource) & set(skipped)
         if missing:
             sys.exit(f"{name} refers to {sorted(missing)}, which moto does not create")
@@ -89,14 +141,33 @@ def plain_template(template):
         for name, output in template.get("Outputs", {}).items()
         if not references(output) & set(skipped)
     }
+    # The functions' ARNs, resolved by moto, for the checks of what targets them.
+    outputs.update({arn_output(name): {"Value": arn} for name, arn in arns.items()})
     plain = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": template.get("Parameters", {}),
         "Conditions": template.get("Conditions", {}),
-        "Resources": kept,
+        "Resources": plain_resources,
         "Outputs": outputs,
     }
     return json.loads(json.dumps(plain, default=str)), kept, skipped
+
+
+def sqs_consumers(template):
+    """For each queue that a SAM function consumes: (function, its timeout, its batching window) for each."""
+    default_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
+    consumers = {}
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource.get("Properties", {})
+        for event in props.get("Events", {}).values():
+            queue = references(event.get("Properties", {}).get("Queue"))
+            if event.get("Type") == "SQS" and len(queue) == 1:
+                queue = queue.pop()
+                window = event["Properties"].get("MaximumBatchingWindowInSeconds", 0)
+                consumers.setdefault(queue, []).append((name, props.get("Timeout", default_timeout), window))
+    return consumers
 
 
 class Checks:
@@ -113,6 +184,8 @@ def main():
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "infra/template.yaml"
     template = cfn_yaml.load(str(path))
     plain, kept, skipped = plain_template(template)
+    consumers = sqs_consumers(template)
+    functions = {name for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
     server, endpoint = start_moto()
     started = time.time()
     try:
@@ -132,6 +205,8 @@ def main():
             status = cloudformation.describe_stacks(StackName="lastmile-check")["Stacks"][0]["StackStatus"]
         checks = Checks()
         checks.check(status == "CREATE_COMPLETE", f"stack created ({status})")
+        stack = cloudformation.describe_stacks(StackName="lastmile-check")["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         resources = cloudformation.describe_stack_resources(StackName="lastmile-check")["StackResources"]
         physical = {r["LogicalResourceId"]: r for r in resources}
         print(f"deployed into moto's CloudFormation ({len(kept)} resources):")
@@ -186,6 +261,47 @@ def main():
                     )
                 else:
                     checks.check("QueueArn" in attributes, f"{name}: exists")
+                visibility = int(attributes["VisibilityTimeout"])
+                for function, timeout, window in consumers.get(name, []):
+                    checks.check(
+                        visibility >= 6 * timeout + window,
+                        f"{name}: visibility timeout {visibility} s >= 6 × {function}'s {timeout} s + {window} s",
+                    )
+            elif resource["Type"] == "AWS::Events::Rule":
+                events = client("events")
+                rule = events.describe_rule(Name=physical_id)
+                for key in ("ScheduleExpression", "State"):
+                    checks.check(rule.get(key) == props.get(key), f"{name}: {key} {rule.get(key)}")
+                targets = {t["Id"]: t for t in events.list_targets_by_rule(Rule=physical_id)["Targets"]}
+                for declared in props.get("Targets", []):
+                    target = targets.get(declared["Id"], {})
+                    function = references(declared["Arn"])
+                    function = function.pop() if len(function) == 1 else declared["Arn"]
+                    # Only targets that are SAM functions are known here; any other target fails until checked.
+                    expected = outputs.get(arn_output(function)) if function in functions else None
+                    checks.check(
+                        expected is not None and target.get("Arn") == expected,
+                        f"{name}: target {declared['Id']} is {function} ({target.get('Arn')})",
+                    )
+                    checks.check(
+                        "Input" in target and json.loads(target["Input"]) == json.loads(declared["Input"]),
+                        f"{name}: target {declared['Id']} input {target.get('Input')}",
+                    )
+                    # The permission that lets the rule invoke the function is attached to the function, so moto
+                    # cannot create it: check that it is declared.
+                    permitted = [
+                        p
+                        for p, r in template["Resources"].items()
+                        if r["Type"] == "AWS::Lambda::Permission"
+                        and references(r["Properties"]["FunctionName"]) == {function}
+                        and r["Properties"].get("Principal") == "events.amazonaws.com"
+                        and r["Properties"].get("Action") == "lambda:InvokeFunction"
+                        and references(r["Properties"].get("SourceArn")) == {name}
+                    ]
+                    checks.check(
+                        bool(permitted),
+                        f"{name}: may invoke {function} ({', '.join(permitted) or 'no permission'}; declared)",
+                    )
             elif resource["Type"] == "AWS::S3::Bucket":
                 s3 = client("s3")
                 encryption = s3.get_bucket_encryption(Bucket=physical_id)["ServerSideEncryptionConfiguration"]
@@ -196,9 +312,20 @@ def main():
                     len(block) == 4 and all(v is True for v in block.values()),
                     f"{name}: public access blocked (declared; moto does not apply it)",
                 )
-        print("not created by moto (SAM resources are expanded by the transform on deploy; the rest moto lacks):")
-        for name, kind in sorted(skipped.items()):
-            print(f"  -    {kind} {name}")
+        print("not created by moto:")
+        for why, heading in (
+            ("SAM", "SAM resources, expanded by the transform on deploy"),
+            ("unsupported", "types moto's CloudFormation lacks"),
+            ("attached", "attached to a SAM function"),
+        ):
+            names = sorted(name for name, (_, reason) in skipped.items() if reason == why)
+            if names:
+                print(f"  {heading}:")
+            for name in names:
+                kind = skipped[name][0]
+                events = template["Resources"][name].get("Properties", {}).get("Events", {})
+                events = ", ".join(f"{event} ({e.get('Type')})" for event, e in events.items())
+                print(f"    -  {kind} {name}" + (f" with events {events}" if events else ""))
         print(f"deploy check took {time.time() - started:.1f}s")
         if checks.failed:
             sys.exit(f"{len(checks.failed)} check(s) failed")
