@@ -17,11 +17,12 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use lastmile_core::contract::{self, ApiError};
 use lastmile_core::shopify::webhook::verify_webhook;
+pub use lastmile_platform::events::OrderEvent;
 use lastmile_platform::http::{ErrorResponse, RouteDoc, read_body};
 use lastmile_platform::ports::queue::{MAX_BODY_BYTES, Queue};
 use lastmile_platform::ports::table::{Condition, Item, Key, StoreError, TableStore, TenantTable};
 use lastmile_platform::tenants::{TenantContext, TenantRegistry};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// Largest order body: what still fits an SQS message with its envelope.
@@ -40,22 +41,6 @@ pub struct Ingest {
     pub orders: Arc<dyn Queue>,
     /// The Shopify app's client secrets: two during a rotation.
     pub shopify_secrets: Vec<String>,
-}
-
-/// The message the router receives for each order event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OrderEvent {
-    pub tenant: String,
-    /// A webhook topic, or `api/orders` for the orders API.
-    pub topic: String,
-    /// Shopify's event id, or `order:<id>` for the orders API.
-    pub event_id: String,
-    pub order_id: String,
-    /// No shipping address: the router parks the order as `needs_address` instead of routing it.
-    pub needs_address: bool,
-    pub received_at: jiff::Timestamp,
-    /// The order as the shop or the OMS sent it.
-    pub order: Value,
 }
 
 /// The whole function on its own (as Lambda runs it): the webhook, the orders API behind API-key resolution,

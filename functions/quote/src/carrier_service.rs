@@ -19,7 +19,9 @@ use lastmile_platform::http::{ErrorResponse, read_body};
 use lastmile_platform::tenants::{KeyScope, TenantRegistry};
 use serde::{Deserialize, Serialize};
 
-use crate::{MAX_QUOTE_BODY_BYTES, plan};
+use lastmile_platform::quoting;
+
+use crate::MAX_QUOTE_BODY_BYTES;
 
 #[derive(Debug, Deserialize)]
 pub struct RateRequest {
@@ -140,10 +142,10 @@ pub fn rates(tenant: &TenantConfig, request: &RateRequestBody, now: jiff::Timest
         company: request.destination.company_name.clone(),
         ..AddressRequest::default()
     };
-    let answer = plan::parcels(tenant, Vec::new(), &items).and_then(|parcels| {
-        plan::quote(
+    let answer = quoting::parcels(tenant, Vec::new(), &items).and_then(|parcels| {
+        quoting::quote(
             tenant,
-            plan::Shipment {
+            quoting::Shipment {
                 warehouse,
                 destination,
                 parcels,

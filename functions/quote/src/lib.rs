@@ -2,7 +2,7 @@
 //! OMSs); `POST /shopify/carrier-service/{token}` answers Shopify's CarrierService callback in its exact shape.
 
 pub mod carrier_service;
-mod plan;
+use lastmile_platform::quoting;
 
 use std::sync::Arc;
 
@@ -58,7 +58,7 @@ pub struct QuoteRequest {
     /// landed cost is added to each cross-border rate's price; without it, it is shown as what the buyer will
     /// pay on delivery.
     #[serde(default)]
-    pub customs: Option<plan::CustomsRequest>,
+    pub customs: Option<quoting::CustomsRequest>,
 }
 
 /// A parcel: weight as `"2.3kg"` / `"5lb"` or in `grams`; dimensions as `"40x30x20cm"` / `"16x12x8in"`.
@@ -117,15 +117,15 @@ pub fn quote_request(
     tenant: &lastmile_platform::config::TenantConfig,
     rules: &Rules,
     request: QuoteRequest,
-) -> Result<plan::Answer, ApiError> {
-    let warehouse = plan::warehouse(tenant, request.from.as_deref())?;
+) -> Result<quoting::Answer, ApiError> {
+    let warehouse = quoting::warehouse(tenant, request.from.as_deref())?;
     let explicit = request.parcels.iter().enumerate().map(|(i, p)| p.parcel(i)).collect::<Result<Vec<_>, _>>()?;
-    let parcels = plan::parcels(tenant, explicit, &request.items)?;
+    let parcels = quoting::parcels(tenant, explicit, &request.items)?;
     let ship_at = request.ship_at.unwrap_or_else(jiff::Timestamp::now);
     let ddp = request.options.iter().any(|o| o == "ddp");
-    let mut answer = plan::quote(
+    let mut answer = quoting::quote(
         tenant,
-        plan::Shipment {
+        quoting::Shipment {
             warehouse,
             destination: request.to,
             parcels,
@@ -137,7 +137,7 @@ pub fn quote_request(
     )?;
     if let Some(customs) = &request.customs {
         let incoterm = if ddp { Incoterm::Ddp } else { Incoterm::Dap };
-        plan::add_landed_costs(&mut answer, rules, customs, warehouse, ship_at, incoterm)?;
+        quoting::add_landed_costs(&mut answer, rules, customs, warehouse, ship_at, incoterm)?;
     }
     Ok(answer)
 }

@@ -9,6 +9,7 @@ pub mod duty;
 pub mod geo;
 pub mod money;
 pub mod rating;
+pub mod routing;
 pub mod shopify;
 pub mod text;
 pub mod units;

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use lastmile_core::address::CarrierKind;
+use lastmile_core::duty::{Incoterm, Party};
 use lastmile_core::rating::packing::PackingRule;
+use lastmile_core::routing::Policy;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +73,7 @@ impl Default for LogConfig {
 }
 
 /// A tenant's configuration: what a seller sets up once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
     pub id: String,
@@ -82,6 +84,12 @@ pub struct TenantConfig {
     pub warehouses: Vec<Warehouse>,
     #[serde(default)]
     pub rating: RatingSettings,
+    /// How the router chooses warehouses and lines.
+    #[serde(default)]
+    pub routing: Policy,
+    /// What customs needs to price duties on routed orders (DDP).
+    #[serde(default)]
+    pub customs: CustomsSettings,
     /// The shop this tenant is, for webhooks (`my-shop.myshopify.com`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shopify_domain: Option<String>,
@@ -100,6 +108,30 @@ pub struct RatingSettings {
     /// How order items become parcels.
     #[serde(default)]
     pub packing: PackingRule,
+}
+
+/// Customs settings for routed orders: with an incoterm and the products' HS codes, each candidate line's quote
+/// carries its landed cost, and under DDP the duties and taxes are part of the cost the router compares.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomsSettings {
+    #[serde(default)]
+    pub incoterm: Option<Incoterm>,
+    /// The seller's customs identifiers (EORI, IOSS, UK VAT number …).
+    #[serde(default)]
+    pub seller: Party,
+    #[serde(default)]
+    pub products: Vec<Product>,
+}
+
+/// A product as customs sees it, by SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    pub sku: String,
+    pub hs_code: String,
+    pub origin_country: String,
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +170,8 @@ impl TenantConfig {
             name: "Sample seller".to_owned(),
             address: AddressSettings { default_carrier_kind: None },
             rating: RatingSettings::default(),
+            routing: Policy::default(),
+            customs: CustomsSettings::default(),
             shopify_domain: Some(format!("{id}-demo.myshopify.com")),
             warehouses: vec![
                 Warehouse {

@@ -101,6 +101,10 @@ impl TenantRegistry {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "toml") {
                     let tenant: TenantConfig = config::load(&path)?;
+                    tenant
+                        .routing
+                        .check()
+                        .map_err(|message| config::ConfigError::Parse { path: path.clone(), message })?;
                     state.tenants.insert(tenant.id.clone(), Arc::new(tenant));
                 }
             }
@@ -143,6 +147,8 @@ impl TenantRegistry {
         if !valid_id(&tenant.id) {
             return Err(TenantError::InvalidId(tenant.id));
         }
+        let path = self.dir.join("tenants").join(format!("{}.toml", tenant.id));
+        tenant.routing.check().map_err(|message| config::ConfigError::Parse { path, message })?;
         config::save(&self.dir.join("tenants").join(format!("{}.toml", tenant.id)), &tenant)?;
         self.write().tenants.insert(tenant.id.clone(), Arc::new(tenant));
         Ok(())

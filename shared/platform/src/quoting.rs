@@ -1,6 +1,7 @@
-//! From a tenant's configuration and a request to the core's quote: the warehouse, the destination as the
+//! Quoting, shared by the quote function and the router: from a tenant's configuration and a request to the core's quote: the warehouse, the destination as the
 //! address engine reads it, the parcels, the handover time in the warehouse's time zone, and the lines.
 
+use crate::config::{TenantConfig, Warehouse};
 use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
@@ -16,7 +17,6 @@ use lastmile_core::rating::quote::{Destination, Parcel, Request};
 use lastmile_core::rating::surcharge::Charge;
 use lastmile_core::rating::transit::Handover;
 use lastmile_core::rating::zone::Place;
-use lastmile_platform::config::{TenantConfig, Warehouse};
 
 /// A shipment to quote, however it was asked for.
 pub struct Shipment<'a> {

@@ -1,0 +1,18 @@
+//! The routing API on AWS Lambda behind API Gateway: decisions, ratings, outcomes, experiments, lines and stock,
+//! over DynamoDB (the table name in the environment, set by infra/template.yaml).
+
+use std::sync::Arc;
+
+use lastmile_platform::aws::dynamodb::DynamoTable;
+use lastmile_platform::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let deployed = lastmile_platform::function::start()?;
+    let table = std::env::var("LASTMILE_TABLE").map_err(|_| "LASTMILE_TABLE is not set")?;
+    let aws = lastmile_platform::aws::config().await;
+    let clock = Arc::new(SystemClock);
+    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table, clock.clone());
+    let api = lastmile_fn_route::api::RoutingApi { table: Arc::new(table), clock };
+    lambda_http::run(lastmile_fn_route::api::app(deployed.registry, Arc::new(api))).await
+}

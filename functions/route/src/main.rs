@@ -1,0 +1,28 @@
+//! The router on AWS Lambda: SQS batches from the orders queue and the scheduled sweep, over DynamoDB and SQS
+//! (their names in the environment, set by infra/template.yaml).
+
+use std::sync::Arc;
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lastmile_platform::aws::{dynamodb::DynamoTable, sqs::SqsQueue};
+use lastmile_platform::ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let deployed = lastmile_platform::function::start()?;
+    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let aws = lastmile_platform::aws::config().await;
+    let clock = Arc::new(SystemClock);
+    let router = Arc::new(lastmile_fn_route::Router {
+        registry: deployed.registry,
+        table: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), env("LASTMILE_TABLE")?, clock.clone())),
+        orders: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), env("LASTMILE_ORDERS_QUEUE_URL")?)),
+        rules: deployed.rules,
+        clock,
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let router = router.clone();
+        async move { lastmile_fn_route::lambda::handle_event(&router, event.payload).await.map_err(Error::from) }
+    }))
+    .await
+}

@@ -1,0 +1,95 @@
+//! Shipments the router created: the line, the experiment arm, and, as they arrive, the outcome and the
+//! buyer's rating. Indexed by experiment (for its report) and by line (for its statistics).
+
+use jiff::Timestamp;
+use lastmile_core::routing::experiment::Assignment;
+use serde::{Deserialize, Serialize};
+
+use super::decisions::UnitsRecord;
+use super::{Record, Versioned, query_all};
+use crate::ports::table::{Key, Query, SkRange, StoreError, TenantTable};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentRecord {
+    pub id: String,
+    pub order_id: String,
+    pub warehouse: String,
+    pub line: String,
+    pub carrier: String,
+    pub lane: String,
+    pub units: Vec<UnitsRecord>,
+    pub cost_minor: Option<i64>,
+    pub currency: String,
+    /// Calendar days the quote promised, order to latest delivery date.
+    pub quoted_transit_days: Option<u32>,
+    pub promised_days: u32,
+    pub decided_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Assignment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+}
+
+/// How the shipment ended, as tracking (or the seller) reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// Delivered to the buyer (false: lost, returned to sender, refused).
+    pub delivered: bool,
+    /// Calendar days from order to delivery.
+    #[serde(default)]
+    pub transit_days: Option<f64>,
+    /// Delivered by the promised date; when absent, worked out from `transit_days` and the promise.
+    #[serde(default)]
+    pub on_time: Option<bool>,
+    /// A claim was filed (lost, damaged, late).
+    #[serde(default)]
+    pub claim: bool,
+}
+
+/// The buyer's rating of the delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rating {
+    /// 1–5.
+    pub stars: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Who sent it: a review app, the seller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub rated_at: Timestamp,
+}
+
+pub fn key(id: &str) -> Key {
+    Key::new(format!("shipment#{id}"), "shipment")
+}
+
+impl Record for ShipmentRecord {
+    fn key(&self) -> Key {
+        key(&self.id)
+    }
+    fn indexes(&self) -> Vec<(&'static str, Key)> {
+        let mut indexes =
+            vec![("gsi2", Key::new(format!("line#{}", self.line), format!("{}#{}", self.decided_at, self.id)))];
+        if let Some(a) = &self.experiment {
+            indexes.push(("gsi1", Key::new(format!("experiment#{}", a.experiment), format!("{}#{}", a.line, self.id))));
+        }
+        indexes
+    }
+}
+
+pub async fn get(table: &TenantTable<'_>, id: &str) -> Result<Option<Versioned<ShipmentRecord>>, StoreError> {
+    super::load(table, &key(id)).await
+}
+
+/// Every shipment in an experiment, by arm.
+pub async fn in_experiment(
+    table: &TenantTable<'_>,
+    experiment: &str,
+    cap: usize,
+) -> Result<Vec<ShipmentRecord>, StoreError> {
+    let query = Query::index("gsi1", format!("experiment#{experiment}")).sk(SkRange::All);
+    Ok(query_all(table, query, cap).await?.into_iter().map(|v| v.value).collect())
+}
