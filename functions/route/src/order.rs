@@ -48,10 +48,11 @@ pub fn parse(order: &Value) -> Result<RoutingOrder, String> {
         if item.get("requires_shipping") == Some(&Value::Bool(false)) {
             continue;
         }
-        let quantity = match item.get("quantity") {
-            Some(Value::Number(n)) => n.as_u64().and_then(|q| u32::try_from(q).ok()).ok_or_else(|| at("quantity"))?,
-            _ => return Err(format!("{} must be a whole number", at("quantity"))),
-        };
+        let quantity = item
+            .get("quantity")
+            .and_then(Value::as_u64)
+            .and_then(|q| u32::try_from(q).ok())
+            .ok_or_else(|| format!("{} must be a whole number", at("quantity")))?;
         if quantity == 0 {
             continue;
         }
