@@ -306,7 +306,7 @@ async fn the_api_explains_rates_measures_and_reports_an_experiment() {
         *n += 1;
         let outcome = if arm == "us-alaska-regional" {
             json!({"delivered": true, "transit_days": 4.0})
-        } else if *n % 4 == 0 {
+        } else if n.is_multiple_of(4) {
             json!({"delivered": false, "claim": true})
         } else {
             json!({"delivered": true, "transit_days": 8.0 + f64::from(*n % 3)})
