@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use lastmile_core::duty::rules::Rules;
 use lastmile_fn_ingest::Ingest;
+use lastmile_fn_route::api::RoutingApi;
 use lastmile_platform::http::{self, RouteDoc};
 use lastmile_platform::tenants::TenantRegistry;
 use serde_json::json;
@@ -52,16 +53,18 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_quote::routes());
     routes.extend(lastmile_fn_duty::routes());
     routes.extend(lastmile_fn_ingest::routes());
+    routes.extend(lastmile_fn_route::api::routes());
     routes
 }
 
 /// The whole application over a tenant registry and the customs rules.
-pub fn router(registry: Arc<TenantRegistry>, rules: Arc<Rules>, ingest: Arc<Ingest>) -> Router {
+pub fn router(registry: Arc<TenantRegistry>, rules: Arc<Rules>, ingest: Arc<Ingest>, routing: Arc<RoutingApi>) -> Router {
     let tenant_api = Router::new()
         .merge(lastmile_fn_address::router())
         .merge(lastmile_fn_quote::router(rules.clone()))
         .merge(lastmile_fn_duty::router(rules))
         .merge(lastmile_fn_ingest::orders_api(ingest.clone()))
+        .merge(lastmile_fn_route::api::router(routing))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use lastmile_core::duty::rules::Rules;
 use lastmile_fn_ingest::Ingest;
+use lastmile_fn_route::Router as OrderRouter;
+use lastmile_fn_route::api::RoutingApi;
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
 use lastmile_platform::embedded::table::EmbeddedTable;
@@ -30,6 +32,11 @@ pub struct Prepared {
     pub rules: Arc<Rules>,
     /// Orders in, over the embedded table and queue in the data directory's `state.redb`.
     pub ingest: Arc<Ingest>,
+    /// The router, consuming the same orders queue in this process.
+    pub router: Arc<OrderRouter>,
+    pub routing_api: Arc<RoutingApi>,
+    /// The table, for the jobs that keep it (expiry).
+    pub table: Arc<EmbeddedTable>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -56,8 +63,18 @@ pub fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + 
         new_carrier_service_token = Some(created.1);
     }
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
-    let ingest = Arc::new(embedded_ingest(data_dir, registry.clone())?);
-    Ok(Prepared { server, registry, rules, ingest, new_key, new_carrier_service_token })
+    let state = embedded_state(data_dir, registry.clone(), rules.clone())?;
+    Ok(Prepared {
+        server,
+        registry,
+        rules,
+        ingest: state.ingest,
+        router: state.router,
+        routing_api: state.routing_api,
+        table: state.table,
+        new_key,
+        new_carrier_service_token,
+    })
 }
 
 /// The Shopify app's client secrets from the environment: the current one and, during a rotation, the previous.
@@ -69,18 +86,34 @@ pub fn shopify_secrets() -> Vec<String> {
         .collect()
 }
 
-/// The ingest routes' ports on the embedded store: one redb file holds the table and the queues, so a restart
-/// loses nothing.
-fn embedded_ingest(
+struct EmbeddedState {
+    ingest: Arc<Ingest>,
+    router: Arc<OrderRouter>,
+    routing_api: Arc<RoutingApi>,
+    table: Arc<EmbeddedTable>,
+}
+
+/// The functions' ports on the embedded store: one redb file holds the table and the queues, so a restart loses
+/// nothing.
+fn embedded_state(
     data_dir: &Path,
     registry: Arc<TenantRegistry>,
-) -> Result<Ingest, Box<dyn std::error::Error + Send + Sync>> {
+    rules: Arc<Rules>,
+) -> Result<EmbeddedState, Box<dyn std::error::Error + Send + Sync>> {
     let db = Arc::new(redb::Database::create(data_dir.join("state.redb"))?);
     let clock = Arc::new(SystemClock);
     let table = Arc::new(EmbeddedTable::on(db.clone(), clock.clone())?);
     let options = QueueOptions { max_receives: 5, dead_letter: Some("orders-dlq".into()) };
-    let orders = Arc::new(EmbeddedQueue::open(db, "orders", options, clock)?);
-    Ok(Ingest { registry, table, orders, shopify_secrets: shopify_secrets() })
+    let orders = Arc::new(EmbeddedQueue::open(db, "orders", options, clock.clone())?);
+    let ingest = Arc::new(Ingest {
+        registry: registry.clone(),
+        table: table.clone(),
+        orders: orders.clone(),
+        shopify_secrets: shopify_secrets(),
+    });
+    let router = Arc::new(OrderRouter { registry, table: table.clone(), orders, rules, clock: clock.clone() });
+    let routing_api = Arc::new(RoutingApi { table: table.clone(), clock });
+    Ok(EmbeddedState { ingest, router, routing_api, table })
 }
 
 fn now_rfc3339() -> String {
@@ -111,8 +144,10 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         );
     }
     println!("press Ctrl-C to stop");
-    let app = crate::app::router(prepared.registry, prepared.rules, prepared.ingest);
+    let jobs = crate::jobs::start(prepared.router.clone(), prepared.table.clone());
+    let app = crate::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    jobs.stop().await;
     Ok(())
 }
 

@@ -8,4 +8,5 @@ pub mod dashboard;
 pub mod dev;
 pub mod duty;
 pub mod harness;
+pub mod jobs;
 pub mod openapi;

@@ -31,7 +31,7 @@ async fn logs_carry_the_correlation_id_but_no_personal_data() {
     let _ = std::fs::remove_dir_all(&dir);
     let prepared = lastmile::dev::prepare(&dir).expect("data dir");
     let key = prepared.new_key.expect("first start creates a key");
-    let router = lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest);
+    let router = lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api);
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()

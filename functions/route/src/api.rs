@@ -64,7 +64,14 @@ fn store(e: StoreError) -> ErrorResponse {
 }
 
 fn not_found(what: &str, id: &str) -> ErrorResponse {
-    ErrorResponse(ApiError::new(404, "not_found", format!("no {what} {id:?}")))
+    let code = match what {
+        "order" => "unknown_order",
+        "shipment" => "unknown_shipment",
+        "experiment" => "unknown_experiment",
+        "line" => "unknown_line",
+        _ => "unknown_warehouse",
+    };
+    ErrorResponse(ApiError::new(404, code, format!("no {what} {id:?}")))
 }
 
 async fn body<T: serde::de::DeserializeOwned>(request: Request) -> Result<T, ErrorResponse> {

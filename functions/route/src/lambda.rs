@@ -13,9 +13,10 @@ pub async fn handle_event(router: &Router, payload: Value) -> Result<Value, Rout
     }
     let batch: SqsEvent = serde_json::from_value(payload)
         .map_err(|e| RouteError::Poison(format!("neither an SQS batch nor a job: {e}")))?;
-    let messages = batch.records.iter().filter_map(|r| Some((r.message_id.as_deref()?, r.body.as_deref()?)));
+    let messages: Vec<(&str, &str)> =
+        batch.records.iter().filter_map(|r| Some((r.message_id.as_deref()?, r.body.as_deref()?))).collect();
     let mut response = SqsBatchResponse::default();
-    for id in handle_batch(router, messages).await {
+    for id in handle_batch(router, &messages).await {
         let mut failure = BatchItemFailure::default();
         failure.item_identifier = id;
         response.batch_item_failures.push(failure);

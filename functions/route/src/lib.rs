@@ -495,9 +495,9 @@ fn customs_lines(tenant: &TenantConfig, order: &order::RoutingOrder, units: &[sp
 }
 
 /// Handles a batch of messages, each on its own: the ids of those that failed, for the queue to deliver again.
-pub async fn handle_batch<'m>(router: &Router, messages: impl IntoIterator<Item = (&'m str, &'m str)>) -> Vec<String> {
+pub async fn handle_batch(router: &Router, messages: &[(&str, &str)]) -> Vec<String> {
     let mut failed = Vec::new();
-    for (id, body) in messages {
+    for &(id, body) in messages {
         match router.handle(body).await {
             Ok(outcome) => tracing::info!(message = id, ?outcome, "order event"),
             Err(e) => {

@@ -205,8 +205,8 @@ async fn a_full_lane_holds_orders_until_the_sweep_finds_capacity() {
     s.clock.advance(SignedDuration::from_hours(24));
     let messages = s.queue.receive(10, Duration::from_secs(30)).await.unwrap();
     assert_eq!(messages.len(), 1);
-    let batch = messages.iter().map(|m| (m.id.as_str(), m.body.as_str()));
-    assert!(lastmile_fn_route::handle_batch(&s.router, batch).await.is_empty());
+    let batch: Vec<(&str, &str)> = messages.iter().map(|m| (m.id.as_str(), m.body.as_str())).collect();
+    assert!(lastmile_fn_route::handle_batch(&s.router, &batch).await.is_empty());
     assert_eq!(decision(&s, "H-4").await.shipments.len(), 1);
     let table = TenantTable::new(&*s.router.table, "acme");
     assert_eq!(orders::get(&table, "H-4").await.unwrap().unwrap().value.status, orders::OrderStatus::Routed);
