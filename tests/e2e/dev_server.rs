@@ -1,7 +1,7 @@
 use lastmile_tests::DevServer;
 use serde_json::Value;
 
-fn temp_data_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn temp_data_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("lastmile-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir

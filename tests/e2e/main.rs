@@ -4,3 +4,4 @@
 
 mod cli;
 mod dev_server;
+mod routing;

@@ -43,10 +43,16 @@ pub struct DevServer {
 
 impl DevServer {
     pub fn start(data_dir: &Path) -> DevServer {
+        DevServer::start_with(data_dir, &[])
+    }
+
+    /// Starts it with extra environment variables (secrets).
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> DevServer {
         let mut child = Command::new(lastmile_bin())
             .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -78,12 +84,19 @@ impl DevServer {
 
     /// Sends one request and returns the status code and the body.
     pub fn request(&self, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+        let auth = key.map(|k| format!("Bearer {k}"));
+        let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| ("Authorization", a)).into_iter().collect();
+        self.request_with(method, path, &headers, body)
+    }
+
+    /// Sends one request with extra headers and returns the status code and the body.
+    pub fn request_with(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.addr).expect("connects");
         stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-        let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+        let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.addr,
             body.len()
         )

@@ -58,7 +58,12 @@ pub fn route_docs() -> Vec<RouteDoc> {
 }
 
 /// The whole application over a tenant registry and the customs rules.
-pub fn router(registry: Arc<TenantRegistry>, rules: Arc<Rules>, ingest: Arc<Ingest>, routing: Arc<RoutingApi>) -> Router {
+pub fn router(
+    registry: Arc<TenantRegistry>,
+    rules: Arc<Rules>,
+    ingest: Arc<Ingest>,
+    routing: Arc<RoutingApi>,
+) -> Router {
     let tenant_api = Router::new()
         .merge(lastmile_fn_address::router())
         .merge(lastmile_fn_quote::router(rules.clone()))

@@ -30,7 +30,11 @@ fn app(name: &str) -> App {
     let _ = std::fs::remove_dir_all(&dir);
     let prepared = prepare(&dir).expect("data dir");
     let key = prepared.new_key.expect("first start creates a key");
-    App { router: lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api), key, _dir: TempDir(dir) }
+    App {
+        router: lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api),
+        key,
+        _dir: TempDir(dir),
+    }
 }
 
 async fn send(app: &App, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
