@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod routing;
+
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};

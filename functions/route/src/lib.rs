@@ -25,7 +25,7 @@ use lastmile_core::duty::{self, rules::Rules};
 use lastmile_core::money::{Currency, Money};
 use lastmile_core::rating::packing;
 use lastmile_core::routing;
-use lastmile_core::routing::decide::{Candidate, LineState, LineStats, Situation, lane_id};
+use lastmile_core::routing::decide::{Candidate, LineState, Situation};
 use lastmile_core::routing::split::{self, Allocation, Group, Stock};
 use lastmile_platform::config::TenantConfig;
 use lastmile_platform::events::OrderEvent;
@@ -41,8 +41,9 @@ use lastmile_platform::repo::stock::{self, StockRecord};
 use lastmile_platform::repo::{self, Versioned};
 use lastmile_platform::tenants::TenantRegistry;
 
-/// Attempts at the routing transaction when another writer got to the same stock or counters first.
-const ATTEMPTS: usize = 5;
+/// Attempts at the routing transaction when another writer got to the same stock or counters first; between
+/// attempts a short random pause, so that consumers racing for the same counter fall out of step.
+const ATTEMPTS: u64 = 8;
 
 /// Held orders the sweep sends back per tenant per run.
 const SWEEP_BATCH: usize = 500;
@@ -180,6 +181,8 @@ impl Router {
                 Err(StoreError::TransactionCancelled(0)) => return Ok(Outcome::AlreadyRouted),
                 Err(StoreError::TransactionCancelled(i)) => {
                     tracing::debug!(attempt, write = i, "routing raced another writer; again");
+                    let pause = attempt * 5 + fastrand::u64(0..=20);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -223,12 +226,14 @@ impl Router {
         if groups.is_empty() {
             return Ok(Plan::Wait(OrderStatus::Held, "no warehouse has stock for any of it".into()));
         }
+        // Today's counters and the measured statistics: three queries, whatever the number of lines.
         let known_lines = lines::all(table).await?;
+        let stats = lines::all_stats(table).await?;
+        let line_days = lines::line_days(table, today).await?;
+        let lane_days = lines::lane_days(table, today).await?;
         let mut line_states: BTreeMap<String, LineState> = BTreeMap::new();
-        let mut stats: BTreeMap<String, LineStats> = BTreeMap::new();
-        let mut lanes = routing::LaneCounts::new();
-        let mut line_days: BTreeMap<String, Option<Versioned<LineDay>>> = BTreeMap::new();
-        let mut lane_days: BTreeMap<String, Option<Versioned<LaneDay>>> = BTreeMap::new();
+        let mut lanes: routing::LaneCounts =
+            lane_days.iter().map(|(lane, day)| (lane.clone(), day.value.orders.clone())).collect();
         let mut currency = order.currency;
         let mut decided = Vec::new();
         for (n, (warehouses, group_units)) in groups.iter().enumerate() {
@@ -258,29 +263,13 @@ impl Router {
                 }
             }
             for c in &candidates {
-                if !line_states.contains_key(&c.line) {
-                    let day = lines::line_day(table, today, &c.line).await?;
-                    let record = known_lines.iter().find(|l| l.line == c.line);
-                    line_states.insert(
-                        c.line.clone(),
-                        LineState {
-                            disabled: record
-                                .filter(|l| !l.enabled)
-                                .map(|l| l.reason.clone().unwrap_or_else(|| "switched off by the seller".into())),
-                            used_today: day.as_ref().map_or(0, |d| d.value.orders),
-                        },
-                    );
-                    line_days.insert(c.line.clone(), day);
-                    if let Some(s) = lines::stats(table, &c.line).await? {
-                        stats.insert(c.line.clone(), s.value.stats);
-                    }
-                }
-                let lane = lane_id(&c.warehouse, &c.country, c.region.as_deref());
-                if let std::collections::btree_map::Entry::Vacant(slot) = lane_days.entry(lane.clone()) {
-                    let day = lines::lane_day(table, today, &lane).await?;
-                    lanes.insert(lane, day.as_ref().map(|d| d.value.orders.clone()).unwrap_or_default());
-                    slot.insert(day);
-                }
+                line_states.entry(c.line.clone()).or_insert_with(|| LineState {
+                    disabled: known_lines
+                        .iter()
+                        .find(|l| l.line == c.line && !l.enabled)
+                        .map(|l| l.reason.clone().unwrap_or_else(|| "switched off by the seller".into())),
+                    used_today: line_days.get(&c.line).map_or(0, |d| d.value.orders),
+                });
             }
             let situation =
                 Situation { order_id: &event.order_id, date: today, stats: &stats, lines: &line_states, lanes: &lanes };
@@ -344,13 +333,13 @@ impl Router {
             }
         }
         for (line, n) in line_taken {
-            let existing = line_days.get(line).cloned().flatten();
+            let existing = line_days.get(line).cloned();
             let condition = existing.as_ref().map_or(Condition::NotExists, |d| Condition::Version(d.version));
             let orders = existing.map_or(0, |d| d.value.orders) + n;
             others.push(repo::put(&LineDay { date: today, line: line.to_owned(), orders }, condition)?);
         }
         for (lane, taken) in lane_taken {
-            let existing = lane_days.get(lane).cloned().flatten();
+            let existing = lane_days.get(lane).cloned();
             let condition = existing.as_ref().map_or(Condition::NotExists, |d| Condition::Version(d.version));
             let mut orders = existing.map(|d| d.value.orders).unwrap_or_default();
             for (line, n) in taken {

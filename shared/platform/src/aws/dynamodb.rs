@@ -1,6 +1,8 @@
 //! The table port on DynamoDB: one table with string keys `pk`/`sk`, indexes `gsi1` and `gsi2` on
-//! `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk`, the item's attributes as a map attribute `a`, a numeric `version`,
-//! and the TTL attribute `ttl`. DynamoDB deletes expired items some time after they expire, so reads treat an
+//! `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk`, the item's attributes as one JSON string attribute `a`, a numeric
+//! `version`, and the TTL attribute `ttl`. The attributes are a document the store never filters or updates
+//! inside (conditions are on `version`), so one string keeps reads and writes free of per-field type mapping and
+//! stored numbers exactly as JSON has them. DynamoDB deletes expired items some time after they expire, so reads treat an
 //! item past its `ttl` as absent at once, as the embedded store does.
 
 use std::collections::HashMap;
@@ -12,7 +14,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     Projection, ProjectionType, Put, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::ports::clock::Clock;
 use crate::ports::table::{
@@ -39,34 +41,6 @@ fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// JSON as a DynamoDB attribute value.
-fn to_attribute(value: &Value) -> AttributeValue {
-    match value {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(number) => AttributeValue::N(number.to_string()),
-        Value::String(text) => AttributeValue::S(text.clone()),
-        Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
-    }
-}
-
-/// A DynamoDB attribute value as JSON; numbers keep their integer form when they have one.
-fn to_json(value: &AttributeValue) -> Value {
-    match value {
-        AttributeValue::Bool(b) => Value::Bool(*b),
-        AttributeValue::N(text) => {
-            text.parse::<i64>().map(Value::from).or_else(|_| text.parse::<u64>().map(Value::from)).unwrap_or_else(
-                |_| text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::Null, Value::Number),
-            )
-        }
-        AttributeValue::S(text) => Value::String(text.clone()),
-        AttributeValue::L(items) => Value::Array(items.iter().map(to_json).collect()),
-        AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
-        _ => Value::Null,
-    }
-}
-
 fn text(attributes: &Attributes, name: &str) -> Option<String> {
     match attributes.get(name) {
         Some(AttributeValue::S(value)) => Some(value.clone()),
@@ -88,7 +62,7 @@ fn key_attributes(key: &Key) -> Attributes {
 fn to_item(attributes: &Attributes) -> Option<Item> {
     let key = Key::new(text(attributes, "pk")?, text(attributes, "sk")?);
     let values: Map<String, Value> = match attributes.get("a") {
-        Some(AttributeValue::M(map)) => map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect(),
+        Some(AttributeValue::S(json)) => serde_json::from_str(json).ok()?,
         _ => Map::new(),
     };
     let mut item = Item::new(key, values);
@@ -106,10 +80,7 @@ fn to_item(attributes: &Attributes) -> Option<Item> {
 fn from_item(item: &Item, version: u64) -> Attributes {
     let mut attributes = key_attributes(&item.key);
     attributes.insert("version".into(), n(version));
-    attributes.insert(
-        "a".into(),
-        AttributeValue::M(item.attributes.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
-    );
+    attributes.insert("a".into(), AttributeValue::S(Value::Object(item.attributes.clone()).to_string()));
     if let Some(at) = item.expires_at {
         attributes.insert("ttl".into(), n(at));
     }

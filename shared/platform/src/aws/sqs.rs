@@ -29,6 +29,11 @@ impl SqsQueue {
         SqsQueue { client, url: url.into() }
     }
 
+    /// The queue's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Creates `name` and its dead-letter queue `name-dlq`, which takes a message after `max_receives`
     /// receives; answers both (tests and tooling; a deployment gets them from the template).
     pub async fn create_with_dead_letters(

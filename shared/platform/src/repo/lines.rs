@@ -106,3 +106,28 @@ pub async fn lane_day(
 ) -> Result<Option<Versioned<LaneDay>>, StoreError> {
     super::load(table, &Key::new(format!("lane-day#{date}"), lane)).await
 }
+
+/// Every line's measured statistics, by line: one query.
+pub async fn all_stats(table: &TenantTable<'_>) -> Result<BTreeMap<String, LineStats>, StoreError> {
+    let records: Vec<Versioned<LineStatsRecord>> = query_all(table, Query::partition("line-stats"), 1000).await?;
+    Ok(records.into_iter().map(|r| (r.value.line.clone(), r.value.stats)).collect())
+}
+
+/// Every line's orders on `date`, by line: one query.
+pub async fn line_days(
+    table: &TenantTable<'_>,
+    date: Date,
+) -> Result<BTreeMap<String, Versioned<LineDay>>, StoreError> {
+    let records: Vec<Versioned<LineDay>> = query_all(table, Query::partition(format!("line-day#{date}")), 1000).await?;
+    Ok(records.into_iter().map(|r| (r.value.line.clone(), r)).collect())
+}
+
+/// Every lane's orders on `date`, by lane: one query.
+pub async fn lane_days(
+    table: &TenantTable<'_>,
+    date: Date,
+) -> Result<BTreeMap<String, Versioned<LaneDay>>, StoreError> {
+    let records: Vec<Versioned<LaneDay>> =
+        query_all(table, Query::partition(format!("lane-day#{date}")), 10_000).await?;
+    Ok(records.into_iter().map(|r| (r.value.lane.clone(), r)).collect())
+}
