@@ -99,7 +99,7 @@ async fn sdk_config(moto: &MotoServer) -> aws_config::SdkConfig {
 async fn deliver(app: &axum::Router, n: u64) -> (u16, String) {
     let body = order(n).to_string();
     let (body, secret) = match kind(n) {
-        Kind::Malformed if n % 3 == 0 => (body, "not-the-app-secret"),
+        Kind::Malformed if n.is_multiple_of(3) => (body, "not-the-app-secret"),
         Kind::Malformed => (format!("{{\"id\": {n}, broken"), SECRET),
         _ => (body, SECRET),
     };
