@@ -1,5 +1,6 @@
 //! A moto server (an AWS-compatible API for DynamoDB, SQS, S3 and CloudFormation) from the project's Python
-//! environment, on a free loopback port, killed on drop.
+//! environment, on a free loopback port, killed on drop. It runs through `tests/moto/server.py`, which changes
+//! how moto rolls back a cancelled DynamoDB transaction (see there).
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -11,9 +12,13 @@ pub struct MotoServer {
     pub endpoint: String,
 }
 
-/// `.venv/bin/moto_server`, which `scripts/python-env` installs.
+/// The Python of the project's environment, which `scripts/python-env` creates with moto in it.
 pub fn moto_bin() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
+}
+
+fn launcher() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("moto/server.py")
 }
 
 impl MotoServer {
@@ -22,11 +27,12 @@ impl MotoServer {
         assert!(bin.exists(), "{} is missing: run scripts/python-env", bin.display());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&bin)
+            .arg(launcher())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("moto_server starts");
+            .expect("the moto server starts");
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not listen within 30 s");
