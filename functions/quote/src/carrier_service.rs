@@ -142,20 +142,7 @@ pub fn rates(tenant: &TenantConfig, request: &RateRequestBody, now: jiff::Timest
         company: request.destination.company_name.clone(),
         ..AddressRequest::default()
     };
-    let answer = quoting::parcels(tenant, Vec::new(), &items).and_then(|parcels| {
-        quoting::quote(
-            tenant,
-            quoting::Shipment {
-                warehouse,
-                destination,
-                parcels,
-                ship_at: now,
-                declared_value: None,
-                options: Vec::new(),
-                lines: Vec::new(),
-            },
-        )
-    });
+    let answer = quoting::quote_items(tenant, warehouse, destination, &items, now);
     let answer = match answer {
         Ok(answer) => answer,
         Err(e) => {

@@ -383,20 +383,10 @@ impl Router {
                 quantity: u.quantity,
             })
             .collect();
-        let parcels = quoting::parcels(tenant, Vec::new(), &items).map_err(|e| RouteError::Poison(e.message))?;
         let Some(destination) = order.address.clone() else { return Ok(Vec::new()) };
-        let shipment = quoting::Shipment {
-            warehouse,
-            destination,
-            parcels,
-            ship_at: now,
-            declared_value: None,
-            options: Vec::new(),
-            lines: Vec::new(),
-        };
-        let mut answer = match quoting::quote(tenant, shipment) {
+        let mut answer = match quoting::quote_items(tenant, warehouse, destination, &items, now) {
             Ok(answer) => answer,
-            // The destination has no postcode to zone by, or the warehouse is misconfigured: no line quotes it.
+            // Too many units to pack, no postcode to zone by, a misconfigured warehouse: no line quotes it.
             Err(e) => {
                 tracing::info!(warehouse = %warehouse.id, reason = %e.message, "no quote");
                 return Ok(Vec::new());

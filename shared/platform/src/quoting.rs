@@ -78,6 +78,23 @@ pub fn parcels(tenant: &TenantConfig, explicit: Vec<Parcel>, items: &[Item]) -> 
     Ok(packed)
 }
 
+/// Packs `items` by the tenant's rule and quotes them from `warehouse` on every line: how an order (from the
+/// CarrierService callback or the router) is priced.
+pub fn quote_items(
+    tenant: &TenantConfig,
+    warehouse: &Warehouse,
+    destination: AddressRequest,
+    items: &[Item],
+    ship_at: Timestamp,
+) -> Result<Answer, ApiError> {
+    let parcels = parcels(tenant, Vec::new(), items)?;
+    let lines = Vec::new();
+    quote(
+        tenant,
+        Shipment { warehouse, destination, parcels, ship_at, declared_value: None, options: Vec::new(), lines },
+    )
+}
+
 pub fn quote(tenant: &TenantConfig, shipment: Shipment<'_>) -> Result<Answer, ApiError> {
     let warehouse = shipment.warehouse;
     let destination = address::validate(&shipment.destination).map_err(|e| prefix_field(e, "to"))?;
