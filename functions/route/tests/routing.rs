@@ -356,3 +356,37 @@ async fn the_api_explains_rates_measures_and_reports_an_experiment() {
     assert_eq!(call(&app, "PUT", "/v1/stock/us-nj/MUG-1", Some(json!({"available": 12}))).await.0, 200);
     assert_eq!(call(&app, "PUT", "/v1/stock/nowhere/MUG-1", Some(json!({"available": 12}))).await.0, 404);
 }
+
+/// Tees from New Jersey to Toronto on the cross-border line, with or without the seller's customs settings.
+async fn toronto_cost(name: &str, incoterm: Option<lastmile_core::duty::Incoterm>) -> i64 {
+    let s = setup(name, |t| {
+        t.warehouses.retain(|w| w.id == "us-nj");
+        t.rating.lines = vec!["us-ca-crossborder".into()];
+        t.customs.incoterm = incoterm;
+        t.customs.products.push(lastmile_platform::config::Product {
+            sku: "TEE-2".into(),
+            hs_code: "610910".into(),
+            origin_country: "CN".into(),
+            description: "T-shirts, knitted, of cotton".into(),
+        });
+    });
+    let mut order = anchorage_order("T-1");
+    order["shipping_address"] = json!({"address1": "100 Queen St W", "city": "Toronto", "province_code": "ON", "zip": "M5H 2N2", "country_code": "CA"});
+    order["line_items"] = json!([{"sku": "TEE-2", "quantity": 3, "grams": 200, "price": "40.00"}]);
+    assert_eq!(handle(&s, "orders/create", order).await, Outcome::Routed { shipments: 1 });
+    let d = decision(&s, "T-1").await;
+    let winner = d.shipments[0].choice.winner().unwrap().clone();
+    assert_eq!(winner.line, "us-ca-crossborder");
+    winner.cost_minor.unwrap()
+}
+
+#[tokio::test]
+async fn under_ddp_the_router_compares_lines_with_duties_and_taxes_in() {
+    let freight = toronto_cost("ddp-none", None).await;
+    let dap = toronto_cost("ddp-dap", Some(lastmile_core::duty::Incoterm::Dap)).await;
+    let ddp = toronto_cost("ddp-ddp", Some(lastmile_core::duty::Incoterm::Ddp)).await;
+    assert_eq!(dap, freight, "under DAP the buyer pays duties: the seller's cost is the freight");
+    // 3 × US$40 = US$120 of Chinese cotton tees, over Canada's courier thresholds: at least the 18 % duty
+    // (US$21.60 = 2160 cents) comes on top of the freight under DDP, and GST/HST on top of that.
+    assert!(ddp >= freight + 2160, "DDP {ddp} against freight {freight}");
+}
