@@ -56,3 +56,64 @@ fn the_dashboard_is_served() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `lastmile tenant …` on a data directory and answers its standard output.
+fn tenant_cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(lastmile_tests::lastmile_bin())
+        .arg("tenant")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+fn printed_key(output: &str) -> String {
+    output.split_whitespace().find(|w| w.starts_with("lmk_")).expect("a key printed").to_owned()
+}
+
+#[test]
+fn tenants_and_keys_from_the_cli_rotate_under_a_running_server() {
+    let dir = temp_data_dir("tenant-cli");
+    let created = tenant_cli(&dir, &["create", "acme", "--name", "Acme Outdoor", "--shop", "acme.myshopify.com"]);
+    let first = printed_key(&created);
+    let server = DevServer::start(&dir);
+    let listed = tenant_cli(&dir, &["list"]);
+    assert!(listed.lines().any(|l| l.starts_with("acme ") && l.contains("acme.myshopify.com")), "{listed}");
+    let ping = |key: &str| {
+        server
+            .request(
+                "POST",
+                "/v1/address/validate",
+                Some(key),
+                r#"{"country":"US","text":"1 main st, springfield il 62701"}"#,
+            )
+            .0
+    };
+    assert_eq!(ping(&first), 200);
+    // Rotation: a second key, both work; the first revoked, refused at once by the running server.
+    let second = printed_key(&tenant_cli(&dir, &["key", "create", "acme", "--name", "erp"]));
+    assert_eq!(ping(&second), 200);
+    let keys = tenant_cli(&dir, &["key", "list", "acme"]);
+    let first_id = keys
+        .lines()
+        .find(|l| l.contains(" first "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("first key listed")
+        .to_owned();
+    assert!(
+        keys.lines().find(|l| l.contains(" first ")).is_some_and(|l| !l.contains("never")),
+        "last use recorded: {keys}"
+    );
+    assert!(!keys.contains("lmk_"), "keys are never listed");
+    tenant_cli(&dir, &["key", "revoke", &first_id]);
+    assert_eq!(ping(&first), 401);
+    assert_eq!(ping(&second), 200);
+    assert!(
+        tenant_cli(&dir, &["key", "list", "acme"]).lines().any(|l| l.starts_with(&first_id) && l.ends_with("revoked"))
+    );
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

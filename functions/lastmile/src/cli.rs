@@ -45,6 +45,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ShopifyCommand,
     },
+    /// Tenants and their API keys.
+    Tenant(crate::tenant::TenantArgs),
     /// Print the OpenAPI document.
     Openapi,
 }

@@ -10,3 +10,4 @@ pub mod duty;
 pub mod harness;
 pub mod jobs;
 pub mod openapi;
+pub mod tenant;

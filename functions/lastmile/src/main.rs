@@ -19,6 +19,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench { command: BenchCommand::Duty(args) } => lastmile::bench::duty::run(&args).map(|()| 0),
         Command::Quote(args) => lastmile::cli::quote(&args),
         Command::Duty(args) => lastmile::duty::run(&args),
+        Command::Tenant(args) => lastmile::tenant::run(&args),
         Command::Shopify { command: ShopifyCommand::RegisterCarrierService(args) } => {
             lastmile::cli::register_carrier_service(&args)
         }

@@ -235,3 +235,38 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
         assert!(schema.is_object(), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_tenant_over_its_rate_limit_gets_429_with_retry_after_and_others_do_not() {
+    let dir = std::env::temp_dir().join(format!("lastmile-http-limits-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let prepared = prepare(&dir).expect("data dir");
+    let registry = prepared.registry.clone();
+    let mut tight = lastmile_platform::config::TenantConfig::sample("tight");
+    // Three at once, then one every 10 s: the fourth request within the test is over the limit.
+    tight.limits = lastmile_platform::ratelimit::RateLimit { requests_per_second: 0.1, burst: 3 };
+    registry.put_tenant(tight).unwrap();
+    let (_, tight_key) = registry.create_key("tight", "test", "2026-12-04T00:00:00Z").unwrap();
+    let default_key = prepared.new_key.clone().unwrap();
+    let app = App {
+        router: lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api),
+        key: tight_key,
+        _dir: TempDir(dir),
+    };
+    let validate = |key: &str| {
+        Request::post("/v1/address/validate")
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"country":"US","text":"1 main st, springfield il 62701"}"#))
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(send(&app, validate(&app.key)).await.0, StatusCode::OK);
+    }
+    let (status, headers, body) = send(&app, validate(&app.key)).await;
+    assert_error(status, &body, 429, "rate_limited");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=10).contains(&retry), "Retry-After {retry}");
+    // The default tenant has its own bucket.
+    assert_eq!(send(&app, validate(&default_key)).await.0, StatusCode::OK);
+}

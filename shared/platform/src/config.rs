@@ -90,6 +90,9 @@ pub struct TenantConfig {
     /// What customs needs to price duties on routed orders (DDP).
     #[serde(default)]
     pub customs: CustomsSettings,
+    /// Requests per second on the JSON APIs.
+    #[serde(default)]
+    pub limits: crate::ratelimit::RateLimit,
     /// The shop this tenant is, for webhooks (`my-shop.myshopify.com`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shopify_domain: Option<String>,
@@ -172,6 +175,7 @@ impl TenantConfig {
             rating: RatingSettings::default(),
             routing: Policy::default(),
             customs: CustomsSettings::default(),
+            limits: crate::ratelimit::RateLimit::default(),
             shopify_domain: Some(format!("{id}-demo.myshopify.com")),
             warehouses: vec![
                 Warehouse {
@@ -209,6 +213,14 @@ impl TenantConfig {
                 },
             ],
         }
+    }
+}
+
+impl TenantConfig {
+    /// What a tenant file must get right beyond its shape; the message names the rule that is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        self.routing.check()?;
+        self.limits.check()
     }
 }
 

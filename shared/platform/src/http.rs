@@ -97,7 +97,8 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
     response
 }
 
-/// Middleware: resolves the tenant from `Authorization: Bearer <key>` or `X-Api-Key: <key>`, or answers 401.
+/// Middleware: resolves the tenant from `Authorization: Bearer <key>` or `X-Api-Key: <key>`, or answers 401;
+/// then takes the request from the tenant's rate limit, or answers 429 with `Retry-After`.
 pub async fn require_tenant(State(registry): State<Arc<TenantRegistry>>, mut request: Request, next: Next) -> Response {
     let headers = request.headers();
     let key = headers
@@ -119,6 +120,17 @@ pub async fn require_tenant(State(registry): State<Arc<TenantRegistry>>, mut req
             .into_response();
     };
     tracing::Span::current().record("tenant", context.tenant.id.as_str());
+    if let Err(wait) = registry.admit(&context.tenant) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = ErrorResponse(ApiError::new(
+            429,
+            "rate_limited",
+            format!("this tenant's request limit is reached: retry in {seconds} s"),
+        ))
+        .into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        return response;
+    }
     request.extensions_mut().insert::<TenantContext>(context);
     next.run(request).await
 }

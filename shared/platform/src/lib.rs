@@ -13,6 +13,7 @@ pub mod function;
 pub mod http;
 pub mod ports;
 pub mod quoting;
+pub mod ratelimit;
 pub mod repo;
 pub mod shopify_admin;
 pub mod telemetry;

@@ -28,7 +28,13 @@ pub struct KeyRecord {
     /// What the key opens: the JSON API, or only the tenant's Shopify CarrierService callback URL.
     #[serde(default)]
     pub scope: KeyScope,
+    /// When a request last used it (to the minute: a busy key is not rewritten on every request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
 }
+
+/// How often a key's last use is written down at most.
+const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
 
 /// A key opens one kind of door: a CarrierService token travels in a URL that Shopify stores, so it must not
 /// also open the API.
@@ -55,6 +61,8 @@ pub enum TenantError {
     Store { path: PathBuf, message: String },
     #[error("no tenant '{0}'")]
     UnknownTenant(String),
+    #[error("no key '{0}'")]
+    UnknownKey(String),
     #[error("tenant id '{0}' is invalid: use 1-64 lowercase letters, digits, '-' or '_'")]
     InvalidId(String),
     #[error("cannot draw random bytes for a key: {0}")]
@@ -65,12 +73,15 @@ pub enum TenantError {
 struct State {
     tenants: HashMap<String, Arc<TenantConfig>>,
     keys: Vec<KeyRecord>,
+    /// The key file's modification time when it was last read or written.
+    keys_modified: Option<std::time::SystemTime>,
 }
 
 /// Tenants and keys of one data directory.
 pub struct TenantRegistry {
     dir: PathBuf,
     state: RwLock<State>,
+    limiter: crate::ratelimit::RateLimiter,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -101,22 +112,35 @@ impl TenantRegistry {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "toml") {
                     let tenant: TenantConfig = config::load(&path)?;
-                    tenant
-                        .routing
-                        .check()
-                        .map_err(|message| config::ConfigError::Parse { path: path.clone(), message })?;
+                    tenant.check().map_err(|message| config::ConfigError::Parse { path: path.clone(), message })?;
                     state.tenants.insert(tenant.id.clone(), Arc::new(tenant));
                 }
             }
         }
         let keys_path = dir.join("keys.json");
         if keys_path.exists() {
-            let text = std::fs::read_to_string(&keys_path)
-                .map_err(|e| TenantError::Store { path: keys_path.clone(), message: e.to_string() })?;
-            state.keys = serde_json::from_str(&text)
-                .map_err(|e| TenantError::Store { path: keys_path.clone(), message: e.to_string() })?;
+            state.keys = read_keys(&keys_path)?;
+            state.keys_modified = modified(&keys_path);
         }
-        Ok(Self { dir, state: RwLock::new(state) })
+        Ok(Self { dir, state: RwLock::new(state), limiter: Default::default() })
+    }
+
+    /// Rereads the key list when another process (`lastmile tenant key …`) changed it, so a revoked key stops
+    /// working at once in a running server.
+    fn refresh_keys(&self) {
+        let path = self.dir.join("keys.json");
+        let on_disk = modified(&path);
+        if on_disk.is_none() || on_disk == self.read().keys_modified {
+            return;
+        }
+        match read_keys(&path) {
+            Ok(keys) => {
+                let mut state = self.write();
+                state.keys = keys;
+                state.keys_modified = on_disk;
+            }
+            Err(e) => tracing::warn!(error = %e, "key list not reread; keeping the one in memory"),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -148,7 +172,7 @@ impl TenantRegistry {
             return Err(TenantError::InvalidId(tenant.id));
         }
         let path = self.dir.join("tenants").join(format!("{}.toml", tenant.id));
-        tenant.routing.check().map_err(|message| config::ConfigError::Parse { path, message })?;
+        tenant.check().map_err(|message| config::ConfigError::Parse { path, message })?;
         config::save(&self.dir.join("tenants").join(format!("{}.toml", tenant.id)), &tenant)?;
         self.write().tenants.insert(tenant.id.clone(), Arc::new(tenant));
         Ok(())
@@ -179,22 +203,45 @@ impl TenantRegistry {
             created_at: created_at.to_owned(),
             revoked: false,
             scope,
+            last_used_at: None,
         };
         let mut state = self.write();
         state.keys.push(record.clone());
-        self.persist_keys(&state.keys)?;
+        self.persist_keys(&mut state)?;
         Ok((record, secret))
+    }
+
+    /// Revokes a key by its id; revoking a revoked key changes nothing. Answers the key's record.
+    pub fn revoke_key(&self, key_id: &str) -> Result<KeyRecord, TenantError> {
+        let mut state = self.write();
+        let key =
+            state.keys.iter_mut().find(|k| k.id == key_id).ok_or_else(|| TenantError::UnknownKey(key_id.to_owned()))?;
+        let changed = !key.revoked;
+        key.revoked = true;
+        let record = key.clone();
+        if changed {
+            self.persist_keys(&mut state)?;
+        }
+        Ok(record)
+    }
+
+    /// Takes one request from the tenant's rate limit, or says how long until one is free.
+    pub fn admit(&self, tenant: &TenantConfig) -> Result<(), std::time::Duration> {
+        self.limiter.admit(&tenant.id, tenant.limits)
     }
 
     pub fn keys(&self, tenant: &str) -> Vec<KeyRecord> {
         self.read().keys.iter().filter(|k| k.tenant == tenant).cloned().collect()
     }
 
-    fn persist_keys(&self, keys: &[KeyRecord]) -> Result<(), TenantError> {
+    fn persist_keys(&self, state: &mut State) -> Result<(), TenantError> {
         let path = self.dir.join("keys.json");
-        let json = serde_json::to_vec_pretty(keys)
+        let json = serde_json::to_vec_pretty(&state.keys)
             .map_err(|e| TenantError::Store { path: path.clone(), message: e.to_string() })?;
-        config::write_atomically(&path, &json).map_err(|e| TenantError::Store { path, message: e.to_string() })
+        config::write_atomically(&path, &json)
+            .map_err(|e| TenantError::Store { path: path.clone(), message: e.to_string() })?;
+        state.keys_modified = modified(&path);
+        Ok(())
     }
 
     /// The tenant of an API key, if the key is known, not revoked, and its tenant exists.
@@ -207,15 +254,50 @@ impl TenantRegistry {
         if !secret.starts_with(KEY_PREFIX) {
             return None;
         }
+        self.refresh_keys();
         let hash = hash_key(secret);
-        let state = self.read();
-        let key = state
-            .keys
-            .iter()
-            .find(|k| !k.revoked && k.scope == scope && constant_time_eq(k.hash.as_bytes(), hash.as_bytes()))?;
-        let tenant = state.tenants.get(&key.tenant)?.clone();
-        Some(TenantContext { tenant, key_id: key.id.clone() })
+        let (context, stale) = {
+            let state = self.read();
+            let key = state
+                .keys
+                .iter()
+                .find(|k| !k.revoked && k.scope == scope && constant_time_eq(k.hash.as_bytes(), hash.as_bytes()))?;
+            let tenant = state.tenants.get(&key.tenant)?.clone();
+            (TenantContext { tenant, key_id: key.id.clone() }, last_use_is_stale(key.last_used_at.as_deref()))
+        };
+        if stale {
+            self.note_use(&context.key_id);
+        }
+        Some(context)
     }
+
+    /// Writes down a key's last use; a failure to write only loses that note.
+    fn note_use(&self, key_id: &str) {
+        let now = jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now());
+        let mut state = self.write();
+        if let Some(key) = state.keys.iter_mut().find(|k| k.id == key_id) {
+            key.last_used_at = Some(now.to_string());
+        }
+        if let Err(e) = self.persist_keys(&mut state) {
+            tracing::warn!(error = %e, "key use not recorded");
+        }
+    }
+}
+
+fn read_keys(path: &Path) -> Result<Vec<KeyRecord>, TenantError> {
+    let store = |e: String| TenantError::Store { path: path.to_owned(), message: e };
+    let text = std::fs::read_to_string(path).map_err(|e| store(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| store(e.to_string()))
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn last_use_is_stale(last: Option<&str>) -> bool {
+    let now = jiff::Timestamp::now().as_second();
+    last.and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .is_none_or(|t| now - t.as_second() >= LAST_USED_RESOLUTION_SECONDS)
 }
 
 /// Compares without an early exit, so response time does not reveal how much of a hash matched.
@@ -266,6 +348,26 @@ mod tests {
         assert_eq!(registry.resolve(&key_a).map(|c| c.tenant.id.clone()).as_deref(), Some("a"));
         assert!(registry.create_key("missing", "k", "t").is_err());
         assert!(registry.put_tenant(TenantConfig::sample("Bad Id")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_key_revoked_by_another_process_stops_working_at_once_and_use_is_recorded() {
+        let dir = temp_dir("revoke");
+        let server = TenantRegistry::open(&dir).expect("opens");
+        server.put_tenant(TenantConfig::sample("acme")).expect("tenant");
+        let (old, old_secret) = server.create_key("acme", "old", "2026-12-04T00:00:00Z").expect("key");
+        let (_, new_secret) = server.create_key("acme", "new", "2026-12-04T00:00:00Z").expect("key");
+        assert!(server.resolve(&old_secret).is_some() && server.resolve(&new_secret).is_some(), "two keys active");
+        let used = server.keys("acme").into_iter().find(|k| k.id == old.id).expect("listed");
+        assert!(used.last_used_at.is_some(), "the use is written down");
+        // The CLI, another process on the same data directory, revokes the old key.
+        let cli = TenantRegistry::open(&dir).expect("opens");
+        assert!(cli.revoke_key(&old.id).expect("revoked").revoked);
+        assert!(cli.revoke_key(&old.id).is_ok(), "revoking twice changes nothing");
+        assert!(matches!(cli.revoke_key("key_missing"), Err(TenantError::UnknownKey(_))));
+        assert!(server.resolve(&old_secret).is_none(), "the running server sees the revocation");
+        assert!(server.resolve(&new_secret).is_some());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

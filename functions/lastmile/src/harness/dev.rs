@@ -16,9 +16,14 @@ pub struct DevProcess {
 }
 
 impl DevProcess {
-    /// Starts `exe dev` over a fresh data directory that is removed when the process is dropped.
+    /// Starts `exe dev` over a fresh data directory that is removed when the process is dropped. Its default
+    /// tenant has no practical request limit: benchmarks measure the engine, not the tenant's limit.
     pub fn start(exe: &Path) -> Result<DevProcess, Box<dyn std::error::Error>> {
         let data_dir = std::env::temp_dir().join(format!("lastmile-dev-{}-{}", std::process::id(), fastrand::u64(..)));
+        let mut tenant = lastmile_platform::config::TenantConfig::sample(crate::dev::DEFAULT_TENANT);
+        tenant.limits = lastmile_platform::ratelimit::RateLimit { requests_per_second: 1e9, burst: u32::MAX };
+        let file = data_dir.join("tenants").join(format!("{}.toml", tenant.id));
+        lastmile_platform::config::save(&file, &tenant)?;
         let mut dev = Self::start_in(exe, &data_dir)?;
         dev.data_dir = Some(data_dir);
         Ok(dev)
