@@ -116,7 +116,7 @@ pub fn decide(policy: &Policy, situation: &Situation<'_>, candidates: &[Candidat
     let fastest = candidates.iter().filter_map(|c| c.transit_days).map(|d| d.max(1)).min();
     let weights = policy.weights;
     let total_weight = weights.cost + weights.transit + weights.on_time + weights.success + weights.claims;
-    let mut scored: Vec<Scored> = candidates
+    let (mut scored, outs): (Vec<Scored>, Vec<Option<Out>>) = candidates
         .iter()
         .map(|c| {
             let stats = situation.stats.get(&c.line).copied().unwrap_or_default();
@@ -150,18 +150,19 @@ pub fn decide(policy: &Policy, situation: &Situation<'_>, candidates: &[Candidat
             let region = c.region.as_deref();
             let lane = lane_id(&c.warehouse, &c.country, region);
             let state = situation.lines.get(&c.line).cloned().unwrap_or_default();
-            let reason = if c.cost_minor.is_none() {
-                Some("its price could not be converted into the order's currency".to_owned())
+            let out = if c.cost_minor.is_none() {
+                Some((Out::Unpriced, "its price could not be converted into the order's currency".to_owned()))
             } else if policy.excluded(&c.warehouse, &c.country, region, &c.line) {
-                Some(format!("excluded on the lane {lane} by the routing policy"))
+                Some((Out::Excluded, format!("excluded on the lane {lane} by the routing policy")))
             } else if let Some(why) = &state.disabled {
-                Some(format!("disabled: {why}"))
+                Some((Out::Disabled, format!("disabled: {why}")))
             } else if let Some(cap) = line.daily_capacity.filter(|cap| state.used_today >= u64::from(*cap)) {
-                Some(format!("full: {} of {cap} orders today", state.used_today))
+                Some((Out::Full, format!("full: {} of {cap} orders today", state.used_today)))
             } else {
                 None
             };
-            Scored {
+            let (out, reason) = out.unzip();
+            let scored = Scored {
                 warehouse: c.warehouse.clone(),
                 line: c.line.clone(),
                 carrier: c.carrier.clone(),
@@ -172,14 +173,14 @@ pub fn decide(policy: &Policy, situation: &Situation<'_>, candidates: &[Candidat
                 score: (score * 1e6).round() / 1e6,
                 eligible: reason.is_none(),
                 reason,
-            }
+            };
+            (scored, out)
         })
-        .collect();
-    let held_for_capacity = !scored.is_empty()
-        && scored
-            .iter()
-            .all(|s| s.reason.as_deref().is_some_and(|r| r.starts_with("full") || r.starts_with("disabled")))
-        && scored.iter().any(|s| s.reason.as_deref().is_some_and(|r| r.starts_with("full")));
+        .unzip();
+    // Worth retrying tomorrow: every line is full or switched off, and at least one is full.
+    let held_for_capacity = !outs.is_empty()
+        && outs.iter().all(|o| matches!(o, Some(Out::Full | Out::Disabled)))
+        && outs.contains(&Some(Out::Full));
     apply_concentration_caps(policy, situation, candidates, &mut scored);
 
     let order = ranking(&scored);
@@ -223,6 +224,15 @@ pub fn decide(policy: &Policy, situation: &Situation<'_>, candidates: &[Candidat
         }
     }
     Choice { winner: Some(winner), candidates: scored, experiment: assignment, held_for_capacity: false, why }
+}
+
+/// Why a candidate is out before caps: what decides whether an order waits for capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Out {
+    Unpriced,
+    Excluded,
+    Disabled,
+    Full,
 }
 
 /// Marks a line ineligible where taking this order would push its share of the lane over the cap; when every
