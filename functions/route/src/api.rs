@@ -63,14 +63,8 @@ fn store(e: StoreError) -> ErrorResponse {
     ErrorResponse(ApiError::new(503, "store_unavailable", "the store did not answer; retry"))
 }
 
-fn not_found(what: &str, id: &str) -> ErrorResponse {
-    let code = match what {
-        "order" => "unknown_order",
-        "shipment" => "unknown_shipment",
-        "experiment" => "unknown_experiment",
-        "line" => "unknown_line",
-        _ => "unknown_warehouse",
-    };
+/// A 404 for a resource that does not exist, with its own code (the router's fallback says `not_found`).
+fn not_found(code: &'static str, what: &str, id: &str) -> ErrorResponse {
     ErrorResponse(ApiError::new(404, code, format!("no {what} {id:?}")))
 }
 
@@ -88,7 +82,7 @@ async fn routing(
     let table = TenantTable::new(&*api.table, &tenant.tenant.id);
     let order = orders::get(&table, &id).await.map_err(store)?;
     let decision = decisions::get(&table, &id).await.map_err(store)?;
-    let Some(order) = order else { return Err(not_found("order", &id)) };
+    let Some(order) = order else { return Err(not_found("unknown_order", "order", &id)) };
     let order = order.value;
     Ok(Json(json!({
         "order_id": order.id,
@@ -125,7 +119,9 @@ async fn rating(
         return Err(ErrorResponse(ApiError::new(422, "comment_too_long", "at most 2000 bytes").with_field("comment")));
     }
     let table = TenantTable::new(&*api.table, &tenant.tenant.id);
-    let Some(found) = shipments::get(&table, &id).await.map_err(store)? else { return Err(not_found("shipment", &id)) };
+    let Some(found) = shipments::get(&table, &id).await.map_err(store)? else {
+        return Err(not_found("unknown_shipment", "shipment", &id));
+    };
     let mut shipment = found.value;
     let same = shipment
         .rating
@@ -166,7 +162,9 @@ async fn outcome(
         ));
     }
     let table = TenantTable::new(&*api.table, &tenant.tenant.id);
-    let Some(found) = shipments::get(&table, &id).await.map_err(store)? else { return Err(not_found("shipment", &id)) };
+    let Some(found) = shipments::get(&table, &id).await.map_err(store)? else {
+        return Err(not_found("unknown_shipment", "shipment", &id));
+    };
     let mut shipment = found.value;
     let mut input = input;
     if input.on_time.is_none() {
@@ -197,7 +195,7 @@ async fn outcome(
     }
     shipment.outcome = Some(input.clone());
     let writes = vec![
-        repo::put(&shipment, lastmile_platform::ports::table::Condition::Version(found.version)).map_err(store)?,
+        repo::put(&shipment, Condition::Version(found.version)).map_err(store)?,
         repo::put(&record, condition).map_err(store)?,
     ];
     table.transact(writes).await.map_err(conflict)?;
@@ -210,7 +208,7 @@ async fn experiment_report(
     Path(id): Path<String>,
 ) -> Answer {
     let Some(config) = tenant.tenant.routing.experiments.iter().find(|e| e.id == id) else {
-        return Err(not_found("experiment", &id));
+        return Err(not_found("unknown_experiment", "experiment", &id));
     };
     let table = TenantTable::new(&*api.table, &tenant.tenant.id);
     let shipments = shipments::in_experiment(&table, &id, MAX_REPORT_SHIPMENTS).await.map_err(store)?;
@@ -250,11 +248,13 @@ async fn list_lines(State(api): State<Arc<RoutingApi>>, Extension(tenant): Exten
         .map(|c| c.id.clone())
         .filter(|id| tenant.tenant.rating.lines.is_empty() || tenant.tenant.rating.lines.contains(id))
         .collect();
+    let all_stats = lines::all_stats(&table).await.map_err(store)?;
+    let line_days = lines::line_days(&table, today).await.map_err(store)?;
     let mut out = Vec::new();
     for id in ids {
         let policy = tenant.tenant.routing.line(&id);
-        let stats = lines::stats(&table, &id).await.map_err(store)?.map(|s| s.value.stats).unwrap_or_default();
-        let today_orders = lines::line_day(&table, today, &id).await.map_err(store)?.map_or(0, |d| d.value.orders);
+        let stats = all_stats.get(&id).copied().unwrap_or_default();
+        let today_orders = line_days.get(&id).map_or(0, |d| d.value.orders);
         let state = states.get(&id);
         out.push(json!({
             "line": id,
@@ -287,7 +287,7 @@ async fn set_line(
 ) -> Answer {
     let input: LineIn = body(request).await?;
     if !lastmile_core::rating::card::builtin().iter().flatten().any(|c| c.id == id) {
-        return Err(not_found("line", &id));
+        return Err(not_found("unknown_line", "line", &id));
     }
     let table = TenantTable::new(&*api.table, &tenant.tenant.id);
     let record = LineRecord { line: id, enabled: input.enabled, reason: input.reason, updated_at: api.clock.now() };
@@ -310,7 +310,7 @@ async fn set_stock(
 ) -> Answer {
     let input: StockIn = body(request).await?;
     if !tenant.tenant.warehouses.iter().any(|w| w.id == warehouse) {
-        return Err(not_found("warehouse", &warehouse));
+        return Err(not_found("unknown_warehouse", "warehouse", &warehouse));
     }
     if sku.is_empty() || sku.len() > 128 {
         return Err(ErrorResponse(ApiError::new(422, "invalid_sku", "a SKU is 1–128 bytes").with_field("sku")));

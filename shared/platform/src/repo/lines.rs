@@ -83,10 +83,6 @@ pub async fn all(table: &TenantTable<'_>) -> Result<Vec<LineRecord>, StoreError>
     Ok(query_all(table, Query::partition("line"), 1000).await?.into_iter().map(|v| v.value).collect())
 }
 
-pub async fn get(table: &TenantTable<'_>, line: &str) -> Result<Option<Versioned<LineRecord>>, StoreError> {
-    super::load(table, &Key::new("line", line)).await
-}
-
 pub async fn stats(table: &TenantTable<'_>, line: &str) -> Result<Option<Versioned<LineStatsRecord>>, StoreError> {
     super::load(table, &Key::new("line-stats", line)).await
 }
@@ -97,14 +93,6 @@ pub async fn line_day(
     line: &str,
 ) -> Result<Option<Versioned<LineDay>>, StoreError> {
     super::load(table, &Key::new(format!("line-day#{date}"), line)).await
-}
-
-pub async fn lane_day(
-    table: &TenantTable<'_>,
-    date: Date,
-    lane: &str,
-) -> Result<Option<Versioned<LaneDay>>, StoreError> {
-    super::load(table, &Key::new(format!("lane-day#{date}"), lane)).await
 }
 
 /// Every line's measured statistics, by line: one query.
