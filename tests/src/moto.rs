@@ -13,7 +13,7 @@ pub struct MotoServer {
 }
 
 /// The Python of the project's environment, which `scripts/python-env` creates with moto in it.
-pub fn moto_bin() -> PathBuf {
+pub fn moto_python() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
 }
 
@@ -23,7 +23,7 @@ fn launcher() -> PathBuf {
 
 impl MotoServer {
     pub fn start() -> MotoServer {
-        let bin = moto_bin();
+        let bin = moto_python();
         assert!(bin.exists(), "{} is missing: run scripts/python-env", bin.display());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&bin)

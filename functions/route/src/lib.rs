@@ -357,7 +357,7 @@ impl Router {
                 "changes": checked.changes,
                 "flags": checked.flags,
             }),
-            allocation: decisions::allocation_json(&allocation),
+            allocation,
             backordered: backordered.iter().map(UnitsRecord::from).collect(),
             shipments,
         };

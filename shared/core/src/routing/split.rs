@@ -11,10 +11,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A quantity of one SKU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Units {
     pub sku: String,
     pub quantity: u32,
@@ -23,13 +23,13 @@ pub struct Units {
 /// Stock on hand: warehouse → SKU → units available.
 pub type Stock = BTreeMap<String, BTreeMap<String, i64>>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub warehouse: String,
     pub units: Vec<Units>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Allocation {
     /// Any of these warehouses can ship all of it.

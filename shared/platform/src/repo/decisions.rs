@@ -17,7 +17,7 @@ pub struct Decision {
     pub currency: String,
     /// The destination as the address engine read it: verdict and corrections.
     pub address: serde_json::Value,
-    pub allocation: serde_json::Value,
+    pub allocation: Allocation,
     pub shipments: Vec<ShipmentDecision>,
     #[serde(default)]
     pub backordered: Vec<BackorderedUnits>,
@@ -43,11 +43,6 @@ impl From<&Units> for UnitsRecord {
     fn from(u: &Units) -> Self {
         UnitsRecord { sku: u.sku.clone(), quantity: u.quantity }
     }
-}
-
-/// The allocation as stored (it is read back only as JSON).
-pub fn allocation_json(allocation: &Allocation) -> serde_json::Value {
-    serde_json::to_value(allocation).unwrap_or(serde_json::Value::Null)
 }
 
 pub fn key(order_id: &str) -> Key {
