@@ -1,15 +1,10 @@
 # Lambda packaging helpers sourced by scripts/test. cargo-lambda (with zig for the cross link) comes from the
 # project's Python environment (scripts/python-env); the aarch64 target from rustup.
 
-# The functions the test command builds for arm64. The ingest and route functions link the AWS SDK, whose
-# optimized cross build takes several minutes on two cores: clippy checks them (`--all-features`), and
-# `LAMBDA_FUNCTIONS_ALL=1` builds them too.
-LAMBDA_FUNCTIONS=(lastmile-fn-quote lastmile-fn-duty)
-LAMBDA_ARTIFACTS=(lastmile-fn-quote lastmile-fn-duty)
-if [ "${LAMBDA_FUNCTIONS_ALL:-0}" = 1 ]; then
-  LAMBDA_FUNCTIONS+=(lastmile-fn-ingest lastmile-fn-route)
-  LAMBDA_ARTIFACTS+=(lastmile-fn-ingest lastmile-fn-route lastmile-fn-route-api)
-fi
+# The functions the test command builds for arm64, each with its `lambda` feature (the AWS adapters: every
+# function reads tenants and keys from the deployment's table).
+LAMBDA_FUNCTIONS=(lastmile-fn-quote lastmile-fn-duty lastmile-fn-ingest lastmile-fn-route)
+LAMBDA_ARTIFACTS=(lastmile-fn-quote lastmile-fn-duty lastmile-fn-ingest lastmile-fn-route lastmile-fn-route-api)
 
 ensure_lambda_target() {
   rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
@@ -19,10 +14,10 @@ ensure_lambda_target() {
 # Builds every HTTP function for Graviton (arm64) as Lambda deploys it, and checks each artifact: a zip holding
 # `bootstrap`, an ELF executable for aarch64. Prints the zip sizes.
 build_lambdas_arm64() {
-  local packages=()
-  for f in "${LAMBDA_FUNCTIONS[@]}"; do packages+=(-p "$f"); done
+  local packages=() features=()
+  for f in "${LAMBDA_FUNCTIONS[@]}"; do packages+=(-p "$f"); features+=("$f/lambda"); done
   PATH="$ROOT/.venv/bin:$PATH" cargo lambda build --profile lambda --arm64 --locked --output-format zip \
-    "${packages[@]}" $([ "${LAMBDA_FUNCTIONS_ALL:-0}" = 1 ] && echo --features lastmile-fn-ingest/lambda,lastmile-fn-route/lambda)
+    "${packages[@]}" --features "$(IFS=,; echo "${features[*]}")"
   for f in "${LAMBDA_ARTIFACTS[@]}"; do
     python3 - "$ROOT/target/lambda/$f/bootstrap.zip" <<'PY'
 import sys, zipfile

@@ -56,3 +56,39 @@ async fn s3_passes_the_blob_conformance_suite() {
     S3Blobs::create_if_missing(&client, "lastmile-blobs").await.unwrap();
     blob_suite(&S3Blobs::new(client, "lastmile-blobs")).await.unwrap();
 }
+
+/// A deployment's functions keep tenants created at install and keys created or revoked since the deployment in
+/// DynamoDB: what one instance writes, another reads.
+#[tokio::test]
+#[ignore = "needs moto_server from scripts/python-env; scripts/test runs it"]
+async fn tenants_and_keys_created_by_one_function_instance_reach_the_others_through_dynamodb() {
+    use lastmile_platform::config::TenantConfig;
+    use lastmile_platform::tenants::{KeyScope, TenantRegistry};
+    let moto = MotoServer::start();
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(&moto).await);
+    DynamoTable::create_if_missing(&client, "lastmile").await.unwrap();
+    let table: Arc<dyn lastmile_platform::ports::table::TableStore> =
+        Arc::new(DynamoTable::new(client, "lastmile", Arc::new(SystemClock)));
+    // The deployed folder holds no tenant at all: every one comes from the table.
+    let folder = std::env::temp_dir().join(format!("lastmile-aws-registry-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+
+    let install = TenantRegistry::open_with_table(&folder, table.clone()).await.unwrap();
+    let mut shop = TenantConfig::sample("new-shop");
+    shop.shopify_domain = Some("new-shop.myshopify.com".into());
+    install.put_tenant(shop).await.unwrap();
+    let (token_record, token) = install
+        .create_scoped_key("new-shop", "shopify", "2026-12-04T00:00:00Z", KeyScope::CarrierService)
+        .await
+        .unwrap();
+
+    let quote = TenantRegistry::open_with_table(&folder, table.clone()).await.unwrap();
+    let context = quote.resolve_current(&token, KeyScope::CarrierService).await.expect("the token works elsewhere");
+    assert_eq!(context.tenant.id, "new-shop");
+    assert_eq!(quote.tenant_by_shop("NEW-SHOP.myshopify.com").map(|t| t.id.clone()).as_deref(), Some("new-shop"));
+    assert!(quote.resolve_current(&token, KeyScope::Api).await.is_none(), "a token opens its own door only");
+
+    install.revoke_key(&token_record.id).await.unwrap();
+    let later = TenantRegistry::open_with_table(&folder, table).await.unwrap();
+    assert!(later.resolve_current(&token, KeyScope::CarrierService).await.is_none(), "revoked everywhere");
+}

@@ -186,8 +186,8 @@ async fn a_thousand_webhook_orders_are_routed_exactly_once_and_poison_ends_in_th
     let registry = Arc::new(TenantRegistry::open(&dir).unwrap());
     let mut tenant = TenantConfig::sample("acme");
     tenant.shopify_domain = Some(SHOP.into());
-    registry.put_tenant(tenant).unwrap();
-    let (key, secret) = registry.create_key("acme", "e2e", "2026-12-04T00:00:00Z").unwrap();
+    registry.put_tenant(tenant).await.unwrap();
+    let (key, secret) = registry.create_key("acme", "e2e", "2026-12-04T00:00:00Z").await.unwrap();
     let _ = (key, secret);
 
     let ingest = Arc::new(Ingest {

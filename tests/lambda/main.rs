@@ -35,12 +35,24 @@ fn the_duty_function_answers_an_api_gateway_event() {
     // A data directory with the default tenant and a key, as `lastmile dev` makes on first start.
     let data_dir = std::env::temp_dir().join(format!("lastmile-lambda-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
-    let key = lastmile::dev::prepare(&data_dir).unwrap().new_key.expect("a new key");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let key = runtime.block_on(lastmile::dev::prepare(&data_dir)).unwrap().new_key.expect("a new key");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let _watch = Watch(
         Command::new(&cargo)
-            .args(["lambda", "watch", "-p", "lastmile-fn-duty", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args([
+                "lambda",
+                "watch",
+                "-p",
+                "lastmile-fn-duty",
+                "--features",
+                "lambda",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
             .arg("--env-var")
             .arg(format!("LASTMILE_DATA_DIR={}", data_dir.display()))
             .env("PATH", path_with_venv())

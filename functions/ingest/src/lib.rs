@@ -106,6 +106,7 @@ async fn shopify_webhook(State(ingest): State<Arc<Ingest>>, request: Request) ->
             })?;
         let shop = header(&parts.headers, "x-shopify-shop-domain")
             .ok_or_else(|| ApiError::new(400, "missing_shop", "X-Shopify-Shop-Domain is required"))?;
+        ingest.registry.refresh().await;
         let tenant = ingest
             .registry
             .tenant_by_shop(shop)

@@ -8,7 +8,7 @@ use lastmile_platform::ports::{SystemClock, secrets::Secrets};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let deployed = lastmile_platform::function::start()?;
+    let deployed = lastmile_platform::function::start().await?;
     let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
     let aws = lastmile_platform::aws::config().await;
     let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws));

@@ -35,12 +35,12 @@ impl Drop for Setup {
     }
 }
 
-fn setup(name: &str) -> Setup {
+async fn setup(name: &str) -> Setup {
     let dir = std::env::temp_dir().join(format!("lastmile-ingest-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let registry = Arc::new(TenantRegistry::open(&dir).unwrap());
-    registry.put_tenant(TenantConfig::sample("acme")).unwrap();
+    registry.put_tenant(TenantConfig::sample("acme")).await.unwrap();
     let db = Arc::new(redb::Database::create(dir.join("state.redb")).unwrap());
     let clock = Arc::new(SystemClock);
     let table = Arc::new(EmbeddedTable::on(db.clone(), clock.clone()).unwrap());
@@ -105,7 +105,7 @@ async fn queued(queue: &EmbeddedQueue) -> Vec<OrderEvent> {
 
 #[tokio::test]
 async fn a_signed_order_is_queued_once_however_often_it_is_delivered() {
-    let setup = setup("once");
+    let setup = setup("once").await;
     let body = order(820982911946154508).to_string();
     let (status, answer) = signed(&setup, "orders/create", "evt-1", &body).await;
     assert_eq!((status, answer["status"].as_str()), (200, Some("queued")), "{answer}");
@@ -124,7 +124,7 @@ async fn a_signed_order_is_queued_once_however_often_it_is_delivered() {
 
 #[tokio::test]
 async fn bad_webhooks_are_refused_and_queue_nothing() {
-    let setup = setup("bad");
+    let setup = setup("bad").await;
     let body = order(1).to_string();
     let good = sign_webhook(body.as_bytes(), SECRET.as_bytes());
     let forged = sign_webhook(body.as_bytes(), b"not the secret");
@@ -162,7 +162,7 @@ async fn bad_webhooks_are_refused_and_queue_nothing() {
 
 #[tokio::test]
 async fn an_order_without_a_shipping_address_is_queued_as_needing_one() {
-    let setup = setup("no-address");
+    let setup = setup("no-address").await;
     let mut body = order(7);
     body["shipping_address"] = Value::Null;
     let (_, answer) = signed(&setup, "orders/create", "evt-7", &body.to_string()).await;
@@ -172,7 +172,7 @@ async fn an_order_without_a_shipping_address_is_queued_as_needing_one() {
 
 #[tokio::test]
 async fn an_event_marked_pending_by_an_interrupted_delivery_is_sent_again() {
-    let setup = setup("pending");
+    let setup = setup("pending").await;
     // A first delivery marked the event and stopped before sending it.
     let table = TenantTable::new(&*setup.ingest.table, "acme");
     let mut attributes = serde_json::Map::new();
@@ -187,7 +187,7 @@ async fn an_event_marked_pending_by_an_interrupted_delivery_is_sent_again() {
 
 #[tokio::test]
 async fn the_orders_api_is_idempotent_on_the_order_id() {
-    let setup = setup("api");
+    let setup = setup("api").await;
     let post = |body: String| {
         let app = app(&setup);
         async move {

@@ -44,22 +44,22 @@ pub struct Prepared {
 }
 
 /// Opens the data directory, creating the configuration, the default tenant and its key on first use.
-pub fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + Send + Sync>> {
+pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + Send + Sync>> {
     std::fs::create_dir_all(data_dir)?;
     let server = config::load_or_init_server(data_dir)?;
     let registry = Arc::new(TenantRegistry::open(data_dir)?);
     if registry.tenant(DEFAULT_TENANT).is_none() {
-        registry.put_tenant(TenantConfig::sample(DEFAULT_TENANT))?;
+        registry.put_tenant(TenantConfig::sample(DEFAULT_TENANT)).await?;
     }
     let missing = |scope: KeyScope| registry.keys(DEFAULT_TENANT).iter().all(|k| k.revoked || k.scope != scope);
     let mut new_key = None;
     if missing(KeyScope::Api) {
-        new_key = Some(registry.create_key(DEFAULT_TENANT, "local", &now_rfc3339())?.1);
+        new_key = Some(registry.create_key(DEFAULT_TENANT, "local", &now_rfc3339()).await?.1);
     }
     let mut new_carrier_service_token = None;
     if missing(KeyScope::CarrierService) {
         let created =
-            registry.create_scoped_key(DEFAULT_TENANT, "shopify", &now_rfc3339(), KeyScope::CarrierService)?;
+            registry.create_scoped_key(DEFAULT_TENANT, "shopify", &now_rfc3339(), KeyScope::CarrierService).await?;
         new_carrier_service_token = Some(created.1);
     }
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
@@ -122,7 +122,7 @@ fn now_rfc3339() -> String {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let prepared = prepare(&options.data_dir)?;
+    let prepared = prepare(&options.data_dir).await?;
     lastmile_platform::telemetry::init(&prepared.server.log);
     let rows = lastmile_core::address::preload();
     tracing::info!(reference_rows = rows, "reference data loaded");
@@ -176,17 +176,17 @@ async fn shutdown_signal() {
 mod tests {
     use super::*;
 
-    #[test]
-    fn first_start_creates_a_key_and_a_second_start_does_not() {
+    #[tokio::test]
+    async fn first_start_creates_a_key_and_a_second_start_does_not() {
         let dir = std::env::temp_dir().join(format!("lastmile-dev-prepare-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let first = prepare(&dir).expect("first start");
+        let first = prepare(&dir).await.expect("first start");
         let key = first.new_key.clone().expect("a key on first start");
         assert!(first.registry.resolve(&key).is_some());
         // One process owns a data directory's store at a time.
-        assert!(prepare(&dir).is_err(), "a second process on the same data directory must be refused");
+        assert!(prepare(&dir).await.is_err(), "a second process on the same data directory must be refused");
         drop(first);
-        let second = prepare(&dir).expect("second start");
+        let second = prepare(&dir).await.expect("second start");
         assert!(second.new_key.is_none());
         assert!(second.registry.resolve(&key).is_some());
         let _ = std::fs::remove_dir_all(&dir);

@@ -56,6 +56,10 @@ fn now() -> String {
 }
 
 pub fn run(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(manage(args))
+}
+
+async fn manage(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
     let registry = TenantRegistry::open(&args.data_dir)?;
     match &args.command {
         TenantCommand::Create { id, name, shop } => {
@@ -68,8 +72,8 @@ pub fn run(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
                 warehouses: Vec::new(),
                 ..TenantConfig::sample(id)
             };
-            registry.put_tenant(tenant)?;
-            let (record, secret) = registry.create_key(id, "first", &now())?;
+            registry.put_tenant(tenant).await?;
+            let (record, secret) = registry.create_key(id, "first", &now()).await?;
             println!(
                 "created tenant '{id}': add its warehouses in {}",
                 args.data_dir.join("tenants").join(format!("{id}.toml")).display()
@@ -87,7 +91,7 @@ pub fn run(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
             }
         }
         TenantCommand::Key { command: KeyCommand::Create { tenant, name } } => {
-            let (record, secret) = registry.create_key(tenant, name, &now())?;
+            let (record, secret) = registry.create_key(tenant, name, &now()).await?;
             println!("API key {} for '{tenant}' (shown once, stored hashed):\n  {secret}", record.id);
         }
         TenantCommand::Key { command: KeyCommand::List { tenant } } => {
@@ -103,7 +107,7 @@ pub fn run(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
             }
         }
         TenantCommand::Key { command: KeyCommand::Revoke { key_id } } => {
-            let record = registry.revoke_key(key_id)?;
+            let record = registry.revoke_key(key_id).await?;
             println!("revoked {} ('{}' of tenant '{}')", record.id, record.name, record.tenant);
         }
     }

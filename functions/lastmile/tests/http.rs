@@ -25,10 +25,10 @@ impl Drop for TempDir {
     }
 }
 
-fn app(name: &str) -> App {
+async fn app(name: &str) -> App {
     let dir = std::env::temp_dir().join(format!("lastmile-http-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let prepared = prepare(&dir).expect("data dir");
+    let prepared = prepare(&dir).await.expect("data dir");
     let key = prepared.new_key.expect("first start creates a key");
     App {
         router: lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api),
@@ -62,7 +62,7 @@ fn assert_error(status: StatusCode, body: &Value, expected_status: u16, code: &s
 
 #[tokio::test]
 async fn health_is_open_and_reports_loaded_data() {
-    let app = app("health");
+    let app = app("health").await;
     let (status, headers, body) = send(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
@@ -73,7 +73,7 @@ async fn health_is_open_and_reports_loaded_data() {
 
 #[tokio::test]
 async fn validate_needs_a_known_key() {
-    let app = app("auth");
+    let app = app("auth").await;
     let body = r#"{"country":"US","text":"1 main st, springfield il 62701"}"#;
     let no_key = Request::post("/v1/address/validate").body(Body::from(body)).unwrap();
     let (status, headers, json) = send(&app, no_key).await;
@@ -92,7 +92,7 @@ async fn validate_needs_a_known_key() {
 
 #[tokio::test]
 async fn validate_answers_the_acceptance_address_and_echoes_the_correlation_id() {
-    let app = app("validate");
+    let app = app("validate").await;
     let mut request = post(
         &app,
         "/v1/address/validate",
@@ -112,7 +112,7 @@ async fn validate_answers_the_acceptance_address_and_echoes_the_correlation_id()
 
 #[tokio::test]
 async fn shopify_address_objects_are_accepted_as_they_are() {
-    let app = app("shopify");
+    let app = app("shopify").await;
     let shopify = json!({
         "id": 207119551, "first_name": "Bob", "last_name": "Norman", "name": "Bob Norman", "phone": "555-625-1199",
         "company": null, "address1": "1 Infinite Loop", "address2": "Suite 100", "city": "Cupertino",
@@ -128,7 +128,7 @@ async fn shopify_address_objects_are_accepted_as_they_are() {
 
 #[tokio::test]
 async fn bodies_over_the_contract_limits_get_413_with_the_json_error() {
-    let app = app("limits");
+    let app = app("limits").await;
     let big_text = "a".repeat(17 * 1024);
     let one = json!({"country": "US", "text": big_text}).to_string();
     let (status, _, body) = send(&app, post(&app, "/v1/address/validate", one)).await;
@@ -143,7 +143,7 @@ async fn bodies_over_the_contract_limits_get_413_with_the_json_error() {
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_4xx_never_a_500() {
-    let app = app("bad-input");
+    let app = app("bad-input").await;
     let cases: Vec<(Body, u16, &str, Option<&str>)> = vec![
         (Body::empty(), 400, "empty_body", None),
         (Body::from("{not json"), 400, "invalid_json", None),
@@ -171,7 +171,7 @@ async fn bad_input_gets_a_clear_4xx_never_a_500() {
 
 #[tokio::test]
 async fn a_batch_answers_each_address_and_isolates_bad_ones() {
-    let app = app("batch");
+    let app = app("batch").await;
     let batch = json!({"addresses": [
         {"country": "US", "text": "123 main st, near the school, springfield il 62701"},
         {"country": "ZZ9"},
@@ -194,7 +194,7 @@ async fn a_batch_answers_each_address_and_isolates_bad_ones() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_json() {
-    let app = app("routes");
+    let app = app("routes").await;
     let (status, _, body) = send(&app, Request::get("/v1/nope").body(Body::empty()).unwrap()).await;
     assert_error(status, &body, 404, "not_found");
     let (status, _, body) = send(&app, Request::get("/v1/address/validate").body(Body::empty()).unwrap()).await;
@@ -203,7 +203,7 @@ async fn unknown_routes_and_methods_answer_in_json() {
 
 #[tokio::test]
 async fn every_documented_route_is_served_and_every_served_route_documented() {
-    let app = app("openapi");
+    let app = app("openapi").await;
     let (status, _, doc) = send(&app, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -240,13 +240,13 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
 async fn a_tenant_over_its_rate_limit_gets_429_with_retry_after_and_others_do_not() {
     let dir = std::env::temp_dir().join(format!("lastmile-http-limits-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let prepared = prepare(&dir).expect("data dir");
+    let prepared = prepare(&dir).await.expect("data dir");
     let registry = prepared.registry.clone();
     let mut tight = lastmile_platform::config::TenantConfig::sample("tight");
     // Three at once, then one every 10 s: the fourth request within the test is over the limit.
     tight.limits = lastmile_platform::ratelimit::RateLimit { requests_per_second: 0.1, burst: 3 };
-    registry.put_tenant(tight).unwrap();
-    let (_, tight_key) = registry.create_key("tight", "test", "2026-12-04T00:00:00Z").unwrap();
+    registry.put_tenant(tight).await.unwrap();
+    let (_, tight_key) = registry.create_key("tight", "test", "2026-12-04T00:00:00Z").await.unwrap();
     let default_key = prepared.new_key.clone().unwrap();
     let app = App {
         router: lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api),

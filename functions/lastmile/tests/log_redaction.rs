@@ -29,7 +29,7 @@ impl std::io::Write for Captured {
 async fn logs_carry_the_correlation_id_but_no_personal_data() {
     let dir = std::env::temp_dir().join(format!("lastmile-redaction-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let prepared = lastmile::dev::prepare(&dir).expect("data dir");
+    let prepared = lastmile::dev::prepare(&dir).await.expect("data dir");
     let key = prepared.new_key.expect("first start creates a key");
     let order_router = prepared.router.clone();
     let router = lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api);

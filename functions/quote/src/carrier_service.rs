@@ -104,7 +104,7 @@ async fn callback(
     Path(token): Path<String>,
     request: Request,
 ) -> Response {
-    let Some(context) = registry.resolve_scoped(&token, KeyScope::CarrierService) else {
+    let Some(context) = registry.resolve_current(&token, KeyScope::CarrierService).await else {
         return ErrorResponse(contract::ApiError::new(401, "unknown_token", "this carrier-service URL is not valid"))
             .into_response();
     };

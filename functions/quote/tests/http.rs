@@ -13,11 +13,11 @@ use lastmile_platform::tenants::{KeyScope, TenantContext, TenantRegistry};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-fn registry(name: &str) -> Arc<TenantRegistry> {
+async fn registry(name: &str) -> Arc<TenantRegistry> {
     let dir = std::env::temp_dir().join(format!("lastmile-quote-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let registry = TenantRegistry::open(&dir).unwrap();
-    registry.put_tenant(TenantConfig::sample("acme")).unwrap();
+    registry.put_tenant(TenantConfig::sample("acme")).await.unwrap();
     Arc::new(registry)
 }
 
@@ -106,8 +106,8 @@ async fn bad_quote_requests_are_4xx_with_the_field() {
 
 #[tokio::test]
 async fn shopify_sample_request_gets_rates_in_shopify_shape() {
-    let registry = registry("sample");
-    let (_, token) = registry.create_scoped_key("acme", "shopify", "t", KeyScope::CarrierService).unwrap();
+    let registry = registry("sample").await;
+    let (_, token) = registry.create_scoped_key("acme", "shopify", "t", KeyScope::CarrierService).await.unwrap();
     let app = lastmile_fn_quote::carrier_service_router(registry);
     let body = include_str!("fixtures/shopify_rate_request.json");
     let (status, answer) = post(app.clone(), &format!("/shopify/carrier-service/{token}"), body).await;
@@ -150,8 +150,8 @@ async fn shopify_sample_request_gets_rates_in_shopify_shape() {
 
 #[tokio::test]
 async fn the_function_on_its_own_resolves_keys_and_answers_json_errors() {
-    let registry = registry("app");
-    let (_, key) = registry.create_key("acme", "k", "t").unwrap();
+    let registry = registry("app").await;
+    let (_, key) = registry.create_key("acme", "k", "t").await.unwrap();
     let app = lastmile_fn_quote::app(registry, Arc::new(lastmile_core::duty::rules::Rules::builtin().unwrap().clone()));
     let body = json!({"to": {"country": "DE", "postcode": "10115"}, "parcels": [{"grams": 1000}]}).to_string();
     let send = |auth: Option<String>, path: &'static str| {

@@ -8,7 +8,7 @@ use lastmile_platform::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let deployed = lastmile_platform::function::start()?;
+    let deployed = lastmile_platform::function::start().await?;
     let table = std::env::var("LASTMILE_TABLE").map_err(|_| "LASTMILE_TABLE is not set")?;
     let aws = lastmile_platform::aws::config().await;
     let clock = Arc::new(SystemClock);

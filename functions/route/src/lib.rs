@@ -93,6 +93,7 @@ impl Router {
     pub async fn handle(&self, body: &str) -> Result<Outcome, RouteError> {
         let event: OrderEvent =
             serde_json::from_str(body).map_err(|e| RouteError::Poison(format!("not an order event: {e}")))?;
+        self.registry.refresh().await;
         let tenant = self
             .registry
             .tenant(&event.tenant)
@@ -412,6 +413,7 @@ impl Router {
     /// routes them. Reads the held orders through the status index, tenant by tenant.
     pub async fn sweep(&self) -> Result<usize, RouteError> {
         let mut sent = 0;
+        self.registry.refresh().await;
         for tenant in self.registry.tenants() {
             let table = TenantTable::new(&*self.table, &tenant.id);
             for held in orders::with_status(&table, OrderStatus::Held, SWEEP_BATCH).await? {

@@ -9,7 +9,7 @@ use lastmile_platform::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let deployed = lastmile_platform::function::start()?;
+    let deployed = lastmile_platform::function::start().await?;
     let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
     let aws = lastmile_platform::aws::config().await;
     let clock = Arc::new(SystemClock);

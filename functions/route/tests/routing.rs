@@ -47,15 +47,15 @@ fn tenant(id: &str) -> TenantConfig {
     tenant
 }
 
-fn setup(name: &str, configure: impl FnOnce(&mut TenantConfig)) -> Setup {
+async fn setup(name: &str, configure: impl FnOnce(&mut TenantConfig)) -> Setup {
     let dir = std::env::temp_dir().join(format!("lastmile-route-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let registry = Arc::new(TenantRegistry::open(&dir).unwrap());
     let mut acme = tenant("acme");
     configure(&mut acme);
-    registry.put_tenant(acme).unwrap();
-    registry.put_tenant(tenant("globex")).unwrap();
+    registry.put_tenant(acme).await.unwrap();
+    registry.put_tenant(tenant("globex")).await.unwrap();
     let db = Arc::new(redb::Database::create(dir.join("state.redb")).unwrap());
     // Friday 2026-12-04, 10:00 in New Jersey: before the warehouse's 15:00 cut-off.
     let clock = Arc::new(ManualClock::new("2026-12-04T15:00:00Z".parse().unwrap()));
@@ -101,7 +101,7 @@ async fn handle(s: &Setup, topic: &str, order: Value) -> Outcome {
 #[tokio::test]
 async fn an_anchorage_order_goes_to_the_regional_line_and_a_disabled_line_fails_over() {
     // A seller who ships national ground and the Alaska line (no postal account).
-    let s = setup("anchorage", |t| t.rating.lines.retain(|l| l != "us-postal-ground"));
+    let s = setup("anchorage", |t| t.rating.lines.retain(|l| l != "us-postal-ground")).await;
     assert_eq!(handle(&s, "orders/create", anchorage_order("A-1")).await, Outcome::Routed { shipments: 1 });
     let d = decision(&s, "A-1").await;
     let choice = &d.shipments[0].choice;
@@ -140,7 +140,7 @@ async fn an_anchorage_order_goes_to_the_regional_line_and_a_disabled_line_fails_
 
 #[tokio::test]
 async fn a_redelivered_order_changes_nothing() {
-    let s = setup("redelivery", |_| {});
+    let s = setup("redelivery", |_| {}).await;
     assert_eq!(handle(&s, "orders/create", anchorage_order("R-1")).await, Outcome::Routed { shipments: 1 });
     let first = decision(&s, "R-1").await;
     let line = first.shipments[0].choice.winner().unwrap().line.clone();
@@ -158,7 +158,7 @@ async fn a_redelivered_order_changes_nothing() {
 
 #[tokio::test]
 async fn poison_is_refused_and_waiting_orders_say_why() {
-    let s = setup("poison", |_| {});
+    let s = setup("poison", |_| {}).await;
     for body in ["{not json", r#"{"tenant":"acme"}"#] {
         assert!(matches!(s.router.handle(body).await, Err(RouteError::Poison(_))), "{body}");
     }
@@ -192,7 +192,8 @@ async fn a_full_lane_holds_orders_until_the_sweep_finds_capacity() {
         for line in ["us-national-ground", "us-alaska-regional", "us-postal-ground"] {
             t.routing.lines.insert(line.into(), LinePolicy { daily_capacity: Some(1), ..LinePolicy::default() });
         }
-    });
+    })
+    .await;
     let mut used = BTreeSet::new();
     for id in ["H-1", "H-2", "H-3"] {
         assert_eq!(handle(&s, "orders/create", anchorage_order(id)).await, Outcome::Routed { shipments: 1 });
@@ -215,7 +216,7 @@ async fn a_full_lane_holds_orders_until_the_sweep_finds_capacity() {
 #[tokio::test]
 async fn stock_decides_the_warehouse_and_is_taken_once() {
     // Every compiled-in line, so both warehouses can ship to Toronto.
-    let s = setup("stock", |t| t.rating.lines.clear());
+    let s = setup("stock", |t| t.rating.lines.clear()).await;
     let table = TenantTable::new(&*s.router.table, "acme");
     let now = s.clock.now();
     for (warehouse, sku, available) in
@@ -281,7 +282,8 @@ async fn the_api_explains_rates_measures_and_reports_an_experiment() {
             from: None,
             until: None,
         });
-    });
+    })
+    .await;
     let ids: Vec<String> = (0..80).map(|i| format!("E-{i}")).collect();
     for id in &ids {
         handle(&s, "orders/create", anchorage_order(id)).await;
@@ -369,7 +371,8 @@ async fn toronto_cost(name: &str, incoterm: Option<lastmile_core::duty::Incoterm
             origin_country: "CN".into(),
             description: "T-shirts, knitted, of cotton".into(),
         });
-    });
+    })
+    .await;
     let mut order = anchorage_order("T-1");
     order["shipping_address"] = json!({"address1": "100 Queen St W", "city": "Toronto", "province_code": "ON", "zip": "M5H 2N2", "country_code": "CA"});
     order["line_items"] = json!([{"sku": "TEE-2", "quantity": 3, "grams": 200, "price": "40.00"}]);

@@ -115,7 +115,7 @@ pub async fn require_tenant(State(registry): State<Arc<TenantRegistry>>, mut req
         ))
         .into_response();
     };
-    let Some(context) = registry.resolve(key) else {
+    let Some(context) = registry.resolve_current(key, crate::tenants::KeyScope::Api).await else {
         return ErrorResponse(ApiError::new(401, "invalid_api_key", "the API key is unknown or revoked"))
             .into_response();
     };
