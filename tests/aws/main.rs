@@ -92,3 +92,55 @@ async fn tenants_and_keys_created_by_one_function_instance_reach_the_others_thro
     let later = TenantRegistry::open_with_table(&folder, table).await.unwrap();
     assert!(later.resolve_current(&token, KeyScope::CarrierService).await.is_none(), "revoked everywhere");
 }
+
+/// `lastmile tenant --table`: an operator creates a tenant and rotates its keys in a deployment's table; the
+/// functions' registry over that table sees them.
+#[tokio::test]
+#[ignore = "needs moto_server from scripts/python-env; scripts/test runs it"]
+async fn the_tenant_cli_manages_a_deployments_table() {
+    use lastmile_platform::tenants::{KeyScope, TenantRegistry};
+    let moto = MotoServer::start();
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(&moto).await);
+    DynamoTable::create_if_missing(&client, "lastmile-cli").await.unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = std::process::Command::new(&cargo)
+        .args(["build", "--quiet", "-p", "lastmile", "--features", "aws"])
+        .current_dir(&root)
+        .status()
+        .unwrap();
+    assert!(built.success());
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let folder = std::env::temp_dir().join(format!("lastmile-aws-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(target.join("debug/lastmile"))
+            .arg("tenant")
+            .args(args)
+            .args(["--table", "lastmile-cli", "--data-dir"])
+            .arg(&folder)
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let created = cli(&["create", "acme", "--name", "Acme", "--shop", "acme.myshopify.com"]);
+    let key = created.split_whitespace().find(|w| w.starts_with("lmk_")).unwrap().to_owned();
+    assert!(!folder.join("keys.json").exists(), "nothing written to the deployed folder");
+
+    let table: Arc<dyn lastmile_platform::ports::table::TableStore> =
+        Arc::new(DynamoTable::new(client, "lastmile-cli", Arc::new(SystemClock)));
+    let function = TenantRegistry::open_with_table(&folder, table.clone()).await.unwrap();
+    let context = function.resolve_current(&key, KeyScope::Api).await.expect("the CLI's key works");
+    assert_eq!(context.tenant.shopify_domain.as_deref(), Some("acme.myshopify.com"));
+
+    let listed = cli(&["key", "list", "acme"]);
+    let key_id = listed.lines().find(|l| l.contains(" first ")).and_then(|l| l.split_whitespace().next()).unwrap();
+    cli(&["key", "revoke", key_id]);
+    let later = TenantRegistry::open_with_table(&folder, table).await.unwrap();
+    assert!(later.resolve_current(&key, KeyScope::Api).await.is_none(), "revoked from the CLI");
+}

@@ -115,5 +115,13 @@ fn tenants_and_keys_from_the_cli_rotate_under_a_running_server() {
         tenant_cli(&dir, &["key", "list", "acme"]).lines().any(|l| l.starts_with(&first_id) && l.ends_with("revoked"))
     );
     server.stop();
+    // A configuration written elsewhere replaces the tenant's.
+    let edited = std::fs::read_to_string(dir.join("tenants/acme.toml"))
+        .expect("tenant file")
+        .replace("name = \"Acme Outdoor\"", "name = \"Acme Outdoor EU\"");
+    let file = dir.join("acme-edited.toml");
+    std::fs::write(&file, edited).expect("written");
+    tenant_cli(&dir, &["put", file.to_str().expect("UTF-8 path")]);
+    assert!(tenant_cli(&dir, &["list"]).contains("Acme Outdoor EU"));
     let _ = std::fs::remove_dir_all(&dir);
 }

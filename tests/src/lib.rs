@@ -20,13 +20,11 @@ pub fn lastmile_bin() -> PathBuf {
     BIN.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-        let bin = target.join("debug").join("lastmile");
-        if !bin.exists() {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = Command::new(cargo).args(["build", "--quiet", "-p", "lastmile"]).current_dir(&root).status();
-            assert!(status.is_ok_and(|s| s.success()), "cargo build -p lastmile failed");
-        }
-        bin
+        // Built every time (a no-op when it is current), so a test never runs a binary older than the source.
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo).args(["build", "--quiet", "-p", "lastmile"]).current_dir(&root).status();
+        assert!(status.is_ok_and(|s| s.success()), "cargo build -p lastmile failed");
+        target.join("debug").join("lastmile")
     })
     .clone()
 }

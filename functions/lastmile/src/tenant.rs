@@ -1,6 +1,8 @@
-//! `lastmile tenant …`: tenants and their API keys in a data directory. A key is printed once when created and
-//! stored only as its hash; several may be active at once, so a key is rotated by creating the new one, moving
-//! the callers, then revoking the old one. A running `lastmile dev` sees key changes at its next request.
+//! `lastmile tenant …`: tenants and their API keys in a data directory, or (`--table`, in a build with the
+//! `aws` feature) in a deployment's DynamoDB table over its deployed folder. A key is printed once when created
+//! and stored only as its hash; several may be active at once, so a key is rotated by creating the new one,
+//! moving the callers, then revoking the old one. A running `lastmile dev` sees key changes at its next request;
+//! deployed functions within a minute.
 
 use std::path::PathBuf;
 
@@ -15,6 +17,10 @@ pub struct TenantArgs {
     /// Where configuration, tenants and keys live.
     #[arg(long, global = true, default_value = ".lastmile")]
     pub data_dir: PathBuf,
+    /// A deployment's DynamoDB table (its name; credentials and region from the standard AWS chain): tenants
+    /// and keys are written there, over those of `--data-dir`, the folder deployed with the functions.
+    #[arg(long, global = true)]
+    pub table: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +34,8 @@ pub enum TenantCommand {
         #[arg(long)]
         shop: Option<String>,
     },
+    /// Create or replace a tenant's configuration from a TOML file (the shape of `tenants/<id>.toml`).
+    Put { file: PathBuf },
     /// List tenants.
     List,
     /// API keys.
@@ -51,6 +59,27 @@ pub enum KeyCommand {
     Revoke { key_id: String },
 }
 
+#[cfg(feature = "aws")]
+async fn open(args: &TenantArgs) -> Result<TenantRegistry, Box<dyn std::error::Error>> {
+    use std::sync::Arc;
+    let Some(name) = &args.table else {
+        return Ok(TenantRegistry::open(&args.data_dir)?);
+    };
+    let aws = lastmile_platform::aws::config().await;
+    let client = aws_sdk_dynamodb::Client::new(&aws);
+    let clock = Arc::new(lastmile_platform::ports::clock::SystemClock);
+    let table = lastmile_platform::aws::dynamodb::DynamoTable::new(client, name.clone(), clock);
+    Ok(TenantRegistry::open_with_table(&args.data_dir, Arc::new(table)).await?)
+}
+
+#[cfg(not(feature = "aws"))]
+async fn open(args: &TenantArgs) -> Result<TenantRegistry, Box<dyn std::error::Error>> {
+    if args.table.is_some() {
+        return Err("--table needs the DynamoDB adapter: build with `cargo build -p lastmile --features aws`".into());
+    }
+    Ok(TenantRegistry::open(&args.data_dir)?)
+}
+
 fn now() -> String {
     jiff::Timestamp::now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
 }
@@ -60,7 +89,7 @@ pub fn run(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
 }
 
 async fn manage(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
-    let registry = TenantRegistry::open(&args.data_dir)?;
+    let registry = open(args).await?;
     match &args.command {
         TenantCommand::Create { id, name, shop } => {
             if registry.tenant(id).is_some() {
@@ -74,11 +103,23 @@ async fn manage(args: &TenantArgs) -> Result<i32, Box<dyn std::error::Error>> {
             };
             registry.put_tenant(tenant).await?;
             let (record, secret) = registry.create_key(id, "first", &now()).await?;
-            println!(
-                "created tenant '{id}': add its warehouses in {}",
-                args.data_dir.join("tenants").join(format!("{id}.toml")).display()
-            );
+            match &args.table {
+                Some(table) => println!(
+                    "created tenant '{id}' in table {table}: write its configuration (warehouses…) to a file and \
+                     load it with `lastmile tenant put --table {table} FILE`"
+                ),
+                None => println!(
+                    "created tenant '{id}': add its warehouses in {}",
+                    args.data_dir.join("tenants").join(format!("{id}.toml")).display()
+                ),
+            }
             println!("API key {} (shown once, stored hashed):\n  {secret}", record.id);
+        }
+        TenantCommand::Put { file } => {
+            let tenant: TenantConfig = lastmile_platform::config::load(file)?;
+            let id = tenant.id.clone();
+            registry.put_tenant(tenant).await?;
+            println!("tenant '{id}' configured from {}", file.display());
         }
         TenantCommand::List => {
             let mut tenants = registry.tenants();
