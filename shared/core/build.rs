@@ -18,8 +18,10 @@ fn main() -> BuildResult<()> {
     println!("cargo:rerun-if-changed={}", data.join("ratecards").display());
     println!("cargo:rerun-if-changed={}", data.join("customs").display());
     println!("cargo:rerun-if-changed={}", data.join("customs/territories").display());
+    println!("cargo:rerun-if-changed={}", data.join("tracking/carriers").display());
     std::fs::write(out.join("ratecards.rs"), embedded_files(&data.join("ratecards"), &["toml"])?)?;
     std::fs::write(out.join("customs.rs"), embedded_files(&data.join("customs"), &["toml", "csv"])?)?;
+    std::fs::write(out.join("carriers.rs"), embedded_files(&data.join("tracking/carriers"), &["toml"])?)?;
 
     std::fs::write(out.join("formats.json"), formats(&data.join("address-formats/all.json"))?)?;
     let postcodes = data.join("postcodes");

@@ -12,4 +12,5 @@ pub mod rating;
 pub mod routing;
 pub mod shopify;
 pub mod text;
+pub mod tracking;
 pub mod units;
