@@ -302,3 +302,100 @@ fn thresholds_are_configuration() {
             .suspect_delivery
     );
 }
+
+mod kpis {
+    use jiff::civil::date;
+    use lastmile_core::tracking::kpi::{Facts, Rollup, business_days};
+
+    use super::*;
+
+    fn facts(delivered: bool, transit: Option<u32>) -> Facts {
+        Facts {
+            line: "us-ground".into(),
+            lane: "US>US-AK".into(),
+            day: date(2026, 11, 16),
+            delivered,
+            transit_business_days: transit,
+            sla_days: 5,
+            exception: false,
+            pod_required: false,
+            pod_present: false,
+            suspect_delivery: false,
+            stalled: false,
+            claimed: false,
+            claim_cycle_days: None,
+        }
+    }
+
+    fn five() -> Vec<Facts> {
+        vec![
+            Facts { pod_required: true, pod_present: true, ..facts(true, Some(2)) },
+            Facts { exception: true, pod_required: true, ..facts(true, Some(4)) },
+            Facts { suspect_delivery: true, ..facts(true, Some(7)) },
+            Facts { stalled: true, claimed: true, claim_cycle_days: Some(12), ..facts(false, None) },
+            Facts { claimed: true, ..facts(true, Some(4)) },
+        ]
+    }
+
+    #[test]
+    fn a_small_set_checked_by_hand() {
+        let mut rollup = Rollup::default();
+        five().iter().for_each(|f| rollup.add(f));
+        // 4 of 5 delivered.
+        assert_eq!(rollup.delivery_rate(), Some(0.8));
+        // Transit days 2, 4, 4, 7: mean 17 / 4; nearest rank p50 = 2nd of 4 = 4, p90 = ceil(3.6) = 4th = 7.
+        assert_eq!(rollup.average_transit_days(), Some(4.25));
+        assert_eq!((rollup.transit_percentile(0.5), rollup.transit_percentile(0.9)), (Some(4), Some(7)));
+        // Within 5 business days: 2, 4, 4 of the four timed deliveries.
+        assert_eq!(rollup.within_sla_rate(), Some(0.75));
+        assert_eq!(rollup.exception_rate(), Some(0.2));
+        // POD required on two deliveries, present on one.
+        assert_eq!(rollup.pod_compliance(), Some(0.5));
+        assert_eq!((rollup.suspect_deliveries, rollup.stalled), (1, 1));
+        // Two claims of five shipments; one closed after 12 days.
+        assert_eq!((rollup.claim_rate(), rollup.average_claim_cycle_days()), (Some(0.4), Some(12.0)));
+    }
+
+    #[test]
+    fn changed_facts_replace_the_old_ones_and_merging_adds_up() {
+        let all = five();
+        let mut rollup = Rollup::default();
+        all.iter().for_each(|f| rollup.add(f));
+        // The stalled parcel turns up: delivered in 9 business days, no longer stalled, claim still closed.
+        let before = all[3].clone();
+        let after = Facts { delivered: true, transit_business_days: Some(9), stalled: false, ..before.clone() };
+        rollup.remove(&before);
+        rollup.add(&after);
+        assert_eq!(rollup.delivery_rate(), Some(1.0));
+        assert_eq!(rollup.stalled, 0);
+        assert_eq!(rollup.transit_percentile(1.0), Some(9));
+        assert_eq!(rollup.within_sla_rate(), Some(0.6), "3 of 5 within 5 days");
+        assert_eq!(rollup.average_claim_cycle_days(), Some(12.0));
+        // Two halves merged equal the whole.
+        let (mut left, mut right) = (Rollup::default(), Rollup::default());
+        all[..2].iter().for_each(|f| left.add(f));
+        all[2..].iter().for_each(|f| right.add(f));
+        left.merge(&right);
+        let mut whole = Rollup::default();
+        all.iter().for_each(|f| whole.add(f));
+        assert_eq!(left, whole);
+        // Taking every shipment out leaves nothing behind.
+        all.iter().for_each(|f| whole.remove(f));
+        assert_eq!(whole, Rollup::default());
+    }
+
+    #[test]
+    fn business_days_skip_weekends_and_thanksgiving() {
+        let lane = WorkingDays {
+            weekdays: vec![1, 2, 3, 4, 5],
+            calendar: CalendarId::new("US", None),
+            zone: TimeZone::get("America/Anchorage").unwrap(),
+        };
+        // Handed over Wednesday 25 November 2026, delivered Monday 30th: Thursday 26th is Thanksgiving (US
+        // holiday data 2026), Friday 27th counts, the weekend does not, Monday does: 2.
+        assert_eq!(business_days(date(2026, 11, 25), date(2026, 11, 30), &lane, holidays()).unwrap(), 2);
+        assert_eq!(business_days(date(2026, 11, 30), date(2026, 11, 30), &lane, holidays()).unwrap(), 0);
+        // Monday to Tuesday: 1.
+        assert_eq!(business_days(date(2026, 11, 30), date(2026, 12, 1), &lane, holidays()).unwrap(), 1);
+    }
+}

@@ -7,10 +7,12 @@
 //! - [`journey`]: history, current status, legs; duplicates and late events.
 //! - [`stall`]: when a parcel counts as stalled.
 //! - [`pod`]: the proof-of-delivery checks of a dispute pack.
+//! - [`kpi`]: roll-ups per line × lane × day.
 
 pub mod adapters;
 pub mod event;
 pub mod journey;
+pub mod kpi;
 pub mod mapping;
 pub mod pod;
 pub mod stall;
