@@ -8,8 +8,10 @@
 //! - [`stall`]: when a parcel counts as stalled.
 //! - [`pod`]: the proof-of-delivery checks of a dispute pack.
 //! - [`kpi`]: roll-ups per line × lane × day.
+//! - [`alert`]: stalled-parcel alerts, signed for the seller's endpoint.
 
 pub mod adapters;
+pub mod alert;
 pub mod event;
 pub mod journey;
 pub mod kpi;
