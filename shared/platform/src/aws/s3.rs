@@ -6,7 +6,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use base64::Engine as _;
 
-use crate::ports::blob::{BlobError, BlobStore, check_key, sha256_hex};
+use crate::ports::blob::{BlobError, BlobStore, check_key, check_prefix, sha256_hex};
 
 pub struct S3Blobs {
     client: Client,
@@ -67,5 +67,42 @@ impl BlobStore for S3Blobs {
             Some(expected) if expected == sha256_hex(&bytes) => Ok(Some(bytes)),
             _ => Err(BlobError::Corrupt { key: key.to_owned() }),
         }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        check_key(key)?;
+        // S3 answers success for a key that holds nothing, which is what the port promises.
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        check_prefix(prefix)?;
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let output = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            keys.extend(output.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            match output.next_continuation_token() {
+                Some(next) if output.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        keys.sort();
+        Ok(keys)
     }
 }
