@@ -1,0 +1,94 @@
+//! Where personal blobs live, so that erasure and expiry find them by prefix:
+//!
+//! - a customer's files (proof-of-delivery photos, return labels …): `{tenant}/personal/{customer ref}/{date}/…`
+//! - exports for `customers/data_request`: `privacy-exports/{tenant}/{customer ref}/{date}/{request id}.json`
+//!
+//! Exports sit under one top-level prefix so that S3 can expire them with a single lifecycle rule; the date
+//! segment (the day stored, UTC) lets the embedded store's retention job expire both by key alone.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::registry::Declaration;
+use crate::ports::blob::{BlobError, BlobStore};
+
+pub const EXPORTS_PREFIX: &str = "privacy-exports";
+
+/// An export holds everything stored about a customer: personal itself, kept only long enough for the seller
+/// to pass it on.
+pub const EXPORT: Declaration = Declaration {
+    kind: "privacy-export",
+    record: "blobs",
+    fields: &["the whole document"],
+    purpose: "answering a customer's data request (Shopify's customers/data_request)",
+    retention_days: 30,
+};
+
+/// Files about a customer that later capabilities store (proof of delivery, returns, claims).
+pub const CUSTOMER_FILES: Declaration = Declaration {
+    kind: "customer-files",
+    record: "blobs",
+    fields: &["the whole file"],
+    purpose: "proof of delivery, returns and claims",
+    retention_days: 365,
+};
+
+fn day(now: Timestamp) -> Date {
+    now.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// The folder of a customer's files.
+pub fn customer_folder(tenant: &str, customer: &str) -> String {
+    format!("{tenant}/personal/{customer}/")
+}
+
+/// Where a customer's file named `name` stored at `now` goes.
+pub fn customer_file(tenant: &str, customer: &str, now: Timestamp, name: &str) -> String {
+    format!("{}{}/{name}", customer_folder(tenant, customer), day(now))
+}
+
+pub fn exports_folder(tenant: &str, customer: &str) -> String {
+    format!("{EXPORTS_PREFIX}/{tenant}/{customer}/")
+}
+
+pub fn export_key(tenant: &str, customer: &str, now: Timestamp, request: &str) -> String {
+    format!("{}{}/{}.json", exports_folder(tenant, customer), day(now), safe_segment(request))
+}
+
+/// A request id as a key segment: as is when it is plain, else its hash.
+pub fn safe_segment(id: &str) -> String {
+    let plain = !id.is_empty()
+        && id.len() <= 100
+        && id != "."
+        && id != ".."
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if plain { id.to_owned() } else { crate::ports::blob::sha256_hex(id.as_bytes())[..32].to_owned() }
+}
+
+/// The day a personal blob was stored, read from its key (the segment after the customer).
+fn stored_on(key: &str, folder_depth: usize) -> Option<Date> {
+    key.split('/').nth(folder_depth)?.parse().ok()
+}
+
+/// Deletes a tenant's personal blobs older than their kind's retention (`lastmile dev`'s stand-in for S3's
+/// lifecycle rule); answers how many.
+pub async fn expire(blobs: &dyn BlobStore, tenant: &str, now: Timestamp) -> Result<usize, BlobError> {
+    let today = day(now);
+    let mut deleted = 0;
+    // (prefix, segment index of the date, retention)
+    let kinds = [
+        (format!("{tenant}/personal/"), 3, CUSTOMER_FILES.retention_days),
+        (format!("{EXPORTS_PREFIX}/{tenant}/"), 3, EXPORT.retention_days),
+    ];
+    for (prefix, depth, days) in kinds {
+        for key in blobs.list(&prefix).await? {
+            let expired = stored_on(&key, depth)
+                .is_some_and(|d| (today - d).get_days() >= i32::try_from(days).unwrap_or(i32::MAX));
+            if expired {
+                blobs.delete(&key).await?;
+                deleted += 1;
+            }
+        }
+    }
+    Ok(deleted)
+}
