@@ -178,7 +178,7 @@ async fn a_data_request_writes_an_export_and_an_unknown_shop_is_answered() {
     let (status, answer) = signed(&s, SHOP, "customers/data_request", "w-export", &body).await;
     assert_eq!(status, 200, "{answer}");
     let key = answer["audit"]["export_key"].as_str().unwrap().to_owned();
-    assert_eq!(key, "privacy-exports/acme/shopify-77/2026-12-04/9999.json");
+    assert_eq!(key, "privacy-exports/acme/2026-12-04/9999.json");
     let export: Value = serde_json::from_slice(&s.blobs.get(&key).await.unwrap().unwrap()).unwrap();
     assert_eq!(export["personal_data"][0]["data"]["shipping_address"]["name"], "Ada Lovelace");
     assert_eq!(export["records"]["orders"][0]["id"], "1002");

@@ -1,7 +1,9 @@
 //! Where personal blobs live, so that erasure and expiry find them by prefix:
 //!
 //! - a customer's files (proof-of-delivery photos, return labels …): `{tenant}/personal/{customer ref}/{date}/…`
-//! - exports for `customers/data_request`: `privacy-exports/{tenant}/{customer ref}/{date}/{request id}.json`
+//! - exports for `customers/data_request`: `privacy-exports/{tenant}/{date}/{request id}.json`, each with a
+//!   personal item of kind `privacy-export` (indexed by customer, expiring with the export) that names it, so
+//!   `customers/redact` finds a customer's exports while the key itself (which the audit keeps) names nobody.
 //!
 //! Exports sit under one top-level prefix so that S3 can expire them with a single lifecycle rule; the date
 //! segment (the day stored, UTC) lets the embedded store's retention job expire both by key alone.
@@ -47,12 +49,12 @@ pub fn customer_file(tenant: &str, customer: &str, now: Timestamp, name: &str) -
     format!("{}{}/{name}", customer_folder(tenant, customer), day(now))
 }
 
-pub fn exports_folder(tenant: &str, customer: &str) -> String {
-    format!("{EXPORTS_PREFIX}/{tenant}/{customer}/")
+pub fn exports_folder(tenant: &str) -> String {
+    format!("{EXPORTS_PREFIX}/{tenant}/")
 }
 
-pub fn export_key(tenant: &str, customer: &str, now: Timestamp, request: &str) -> String {
-    format!("{}{}/{}.json", exports_folder(tenant, customer), day(now), safe_segment(request))
+pub fn export_key(tenant: &str, now: Timestamp, request: &str) -> String {
+    format!("{}{}/{}.json", exports_folder(tenant), day(now), safe_segment(request))
 }
 
 /// A request id as a key segment: as is when it is plain, else its hash.
@@ -78,7 +80,7 @@ pub async fn expire(blobs: &dyn BlobStore, tenant: &str, now: Timestamp) -> Resu
     // (prefix, segment index of the date, retention)
     let kinds = [
         (format!("{tenant}/personal/"), 3, CUSTOMER_FILES.retention_days),
-        (format!("{EXPORTS_PREFIX}/{tenant}/"), 3, EXPORT.retention_days),
+        (exports_folder(tenant), 2, EXPORT.retention_days),
     ];
     for (prefix, depth, days) in kinds {
         for key in blobs.list(&prefix).await? {

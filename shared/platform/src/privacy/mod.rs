@@ -104,7 +104,10 @@ struct Found {
     orders: Vec<Versioned<orders::OrderRecord>>,
     decisions: Vec<Versioned<decisions::Decision>>,
     shipments: Vec<Versioned<shipments::ShipmentRecord>>,
+    /// The customer's files.
     blobs: Vec<String>,
+    /// Exports written for earlier data requests.
+    exports: BTreeSet<String>,
 }
 
 async fn find(
@@ -136,6 +139,7 @@ async fn find(
         decisions: Vec::new(),
         shipments: Vec::new(),
         blobs: Vec::new(),
+        exports: BTreeSet::new(),
     };
     for id in &order_ids {
         let of_order = personal::of_owner(table, &orders::key(id).pk).await?;
@@ -156,8 +160,14 @@ async fn find(
     found.personal = personal;
     for r in &refs {
         found.blobs.extend(blob_store.list(&blobs::customer_folder(tenant, r)).await?);
-        found.blobs.extend(blob_store.list(&blobs::exports_folder(tenant, r)).await?);
     }
+    // Earlier exports, through the personal items that name them.
+    found.exports = found
+        .personal
+        .iter()
+        .filter(|p| p.value.kind == blobs::EXPORT.kind)
+        .filter_map(|p| p.value.data.get("blob").and_then(Value::as_str).map(str::to_owned))
+        .collect();
     Ok(found)
 }
 
@@ -213,15 +223,21 @@ pub async fn export_customer(
         "decisions": found.decisions.iter().map(|d| &d.value).collect::<Vec<_>>(),
         "shipments": found.shipments.iter().map(|s| &s.value).collect::<Vec<_>>(),
     });
-    let personal: Vec<PersonalRecord> = found.personal.iter().map(|p| p.value.clone()).collect();
-    // Earlier exports are not part of what is stored about the customer.
-    let files: Vec<String> = found.blobs.into_iter().filter(|k| !k.starts_with(blobs::EXPORTS_PREFIX)).collect();
-    let document = export_document(shop_domain, request_id, now, &personal, records, &files);
-    let customer = request.customer.refs().into_iter().next().unwrap_or_else(|| "unknown".to_owned());
-    let key = blobs::export_key(tenant, &customer, now, request_id);
+    // Earlier exports are copies, not data of their own.
+    let personal: Vec<PersonalRecord> =
+        found.personal.iter().filter(|p| p.value.kind != blobs::EXPORT.kind).map(|p| p.value.clone()).collect();
+    let document = export_document(shop_domain, request_id, now, &personal, records, &found.blobs);
+    let key = blobs::export_key(tenant, now, request_id);
     let bytes = serde_json::to_vec_pretty(&document)
         .map_err(|e| PrivacyError::Payload { topic: "customers/data_request".into(), reason: e.to_string() })?;
     blob_store.put(&key, &bytes, "application/json").await?;
+    // The export is personal data about the customer too: a personal item per reference names it, so that
+    // customers/redact finds it through the customer index, and it expires with the export.
+    for customer in request.customer.refs() {
+        let owner = format!("privacy-export#{}#{customer}", blobs::safe_segment(request_id));
+        let pointer = PersonalRecord::new(&blobs::EXPORT, owner, Some(customer), json!({ "blob": key }), now);
+        repo::save(&table, &pointer, Condition::Always).await?;
+    }
     Ok(Counts { items_exported: personal.len() as u64, export_key: Some(key), ..Counts::default() })
 }
 
@@ -276,7 +292,7 @@ pub async fn redact_customer(
             counts.fields_masked += 1;
         }
     }
-    for key in found.blobs {
+    for key in found.blobs.into_iter().chain(found.exports) {
         blob_store.delete(&key).await?;
         counts.blobs_deleted += 1;
     }
