@@ -363,6 +363,11 @@ mod tests {
         clock.advance(jiff::SignedDuration::from_secs(6));
         assert_eq!(table.purge_expired().unwrap(), 1);
         assert!(table.get(&Key::new("acme#dedup", "evt-1")).await.unwrap().is_some());
+        // Deleted from the file, not only hidden: the row and its index entries are gone.
+        let txn = table.db.begin_read().unwrap();
+        assert!(txn.open_table(ITEMS).unwrap().get(("acme#dedup", "evt-2")).unwrap().is_none());
+        let entries = txn.open_table(INDEX_ENTRIES).unwrap();
+        assert_eq!(entries.iter().unwrap().count(), 0, "the expired item's index entry went with it");
         std::fs::remove_file(&path).unwrap();
     }
 }

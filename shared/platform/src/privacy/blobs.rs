@@ -94,3 +94,31 @@ pub async fn expire(blobs: &dyn BlobStore, tenant: &str, now: Timestamp) -> Resu
     }
     Ok(deleted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::blob::FsBlobStore;
+
+    #[tokio::test]
+    async fn personal_blobs_past_their_retention_are_deleted_and_younger_ones_kept() {
+        let root = std::env::temp_dir().join(format!("lastmile-privacy-expire-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let store = FsBlobStore::new(root.clone());
+        let stored: Timestamp = "2026-01-01T12:00:00Z".parse().unwrap();
+        let file = customer_file("acme", "shopify-1", stored, "pod.jpg");
+        let export = export_key("acme", stored, "42");
+        let other = customer_file("globex", "shopify-1", stored, "pod.jpg");
+        for key in [&file, &export, &other] {
+            store.put(key, b"x", "image/jpeg").await.unwrap();
+        }
+        let days = |n: i64| stored + jiff::SignedDuration::from_hours(24 * n);
+        assert_eq!(expire(&store, "acme", days(29)).await.unwrap(), 0);
+        assert_eq!(expire(&store, "acme", days(i64::from(EXPORT.retention_days))).await.unwrap(), 1);
+        assert_eq!(store.list("privacy-exports/").await.unwrap(), Vec::<String>::new());
+        assert_eq!(expire(&store, "acme", days(i64::from(CUSTOMER_FILES.retention_days))).await.unwrap(), 1);
+        assert_eq!(store.list("acme/").await.unwrap(), Vec::<String>::new());
+        assert_eq!(store.list("globex/").await.unwrap(), [other], "another tenant's files are its own job's");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::ports::blob::{BlobError, BlobStore};
 use crate::ports::clock::Clock;
-use crate::ports::table::{Condition, Item, Key, StoreError, TableStore, TenantTable};
+use crate::ports::table::{Condition, Key, StoreError, TableStore, TenantTable};
 use crate::repo::personal::{self, PersonalRecord};
 use crate::repo::{self, Versioned, decisions, orders, shipments};
 
@@ -394,9 +394,4 @@ pub async fn handle(
         },
         Err(e) => Err(e.into()),
     }
-}
-
-/// An item of the table as a plain value, for tests that look for personal data in everything stored.
-pub fn item_text(item: &Item) -> String {
-    format!("{} {} {}", item.key.pk, item.key.sk, serde_json::Value::Object(item.attributes.clone()))
 }
