@@ -163,7 +163,7 @@ impl Router {
         for attempt in 1..=ATTEMPTS {
             let existing = orders::get(&table, &event.order_id).await?;
             let condition = existing.as_ref().map_or(Condition::NotExists, |o| Condition::Version(o.version));
-            let plan = self.plan(&tenant, &table, &event, &order, &checked, now, customer.clone()).await?;
+            let plan = self.plan(&tenant, &table, &event, &order, &checked, now).await?;
             let (writes, outcome) = match plan {
                 Plan::Wait(status, note) => {
                     save_order(&table, &personal_order, &record(status, Some(note)), condition).await?;
@@ -172,10 +172,17 @@ impl Router {
                         _ => Outcome::Unroutable,
                     });
                 }
-                Plan::Route(writes, shipments) => {
+                Plan::Route(mut writes, shipments) => {
+                    // The standardized lines and corrections are personal: the decision's personal item.
+                    let personal_address = decisions::strip_personal(&mut writes.decision.address);
                     let mut all = vec![repo::put(&writes.decision, Condition::NotExists)?];
                     all.push(repo::put(&record(OrderStatus::Routed, None), condition)?);
                     all.push(repo::put(&personal_order, Condition::Always)?);
+                    if let Some(data) = personal_address {
+                        let owner = decisions::key(&event.order_id).pk;
+                        let address = PersonalRecord::new(&decisions::PERSONAL, owner, customer.clone(), data, now);
+                        all.push(repo::put(&address, Condition::Always)?);
+                    }
                     all.extend(writes.others);
                     (all, Outcome::Routed { shipments })
                 }
@@ -212,7 +219,6 @@ impl Router {
         order: &order::RoutingOrder,
         checked: &address::AddressResult,
         now: Timestamp,
-        customer: Option<String>,
     ) -> Result<Plan, RouteError> {
         let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
         let units = order.units();
@@ -361,7 +367,7 @@ impl Router {
             }
             others.push(repo::put(&LaneDay { date: today, lane: lane.to_owned(), orders }, condition)?);
         }
-        let mut address = serde_json::json!({
+        let address = serde_json::json!({
             "verdict": checked.verdict,
             "country": checked.country,
             "region_code": checked.standardized.region_code,
@@ -369,12 +375,6 @@ impl Router {
             "changes": checked.changes,
             "flags": checked.flags,
         });
-        // The standardized lines and corrections are personal: the decision's personal item, same transaction.
-        if let Some(personal_address) = decisions::strip_personal(&mut address) {
-            let owner = decisions::key(&event.order_id).pk;
-            let record = PersonalRecord::new(&decisions::PERSONAL, owner, customer, personal_address, now);
-            others.push(repo::put(&record, Condition::Always)?);
-        }
         let decision = Decision {
             order_id: event.order_id.clone(),
             decided_at: now,
