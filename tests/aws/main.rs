@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod privacy;
 mod routing;
 
 use std::sync::Arc;

@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use lastmile_core::duty::rules::Rules;
 use lastmile_fn_ingest::Ingest;
+use lastmile_fn_privacy::Compliance;
 use lastmile_fn_route::api::RoutingApi;
 use lastmile_platform::http::{self, RouteDoc};
 use lastmile_platform::tenants::TenantRegistry;
@@ -54,6 +55,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_duty::routes());
     routes.extend(lastmile_fn_ingest::routes());
     routes.extend(lastmile_fn_route::api::routes());
+    routes.extend(lastmile_fn_privacy::routes());
     routes
 }
 
@@ -63,6 +65,7 @@ pub fn router(
     rules: Arc<Rules>,
     ingest: Arc<Ingest>,
     routing: Arc<RoutingApi>,
+    compliance: Arc<Compliance>,
 ) -> Router {
     let tenant_api = Router::new()
         .merge(lastmile_fn_address::router())
@@ -78,6 +81,7 @@ pub fn router(
         .merge(tenant_api)
         .merge(lastmile_fn_quote::carrier_service_router(registry))
         .merge(lastmile_fn_ingest::webhook_router(ingest))
+        .merge(lastmile_fn_privacy::router(compliance))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(http::trace_requests))

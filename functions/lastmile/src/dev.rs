@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use lastmile_core::duty::rules::Rules;
 use lastmile_fn_ingest::Ingest;
+use lastmile_fn_privacy::Compliance;
 use lastmile_fn_route::Router as OrderRouter;
 use lastmile_fn_route::api::RoutingApi;
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
+use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
 use lastmile_platform::embedded::table::EmbeddedTable;
 use lastmile_platform::ports::clock::SystemClock;
@@ -35,8 +37,12 @@ pub struct Prepared {
     /// The router, consuming the same orders queue in this process.
     pub router: Arc<OrderRouter>,
     pub routing_api: Arc<RoutingApi>,
+    /// Shopify's compliance webhooks, over the table and the blob store in the data directory's `blobs`.
+    pub compliance: Arc<Compliance>,
     /// The table, for the jobs that keep it (expiry).
     pub table: Arc<EmbeddedTable>,
+    /// The blob store, for the job that expires personal blobs.
+    pub blobs: Arc<FsBlobStore>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -71,7 +77,9 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
         ingest: state.ingest,
         router: state.router,
         routing_api: state.routing_api,
+        compliance: state.compliance,
         table: state.table,
+        blobs: state.blobs,
         new_key,
         new_carrier_service_token,
     })
@@ -90,7 +98,9 @@ struct EmbeddedState {
     ingest: Arc<Ingest>,
     router: Arc<OrderRouter>,
     routing_api: Arc<RoutingApi>,
+    compliance: Arc<Compliance>,
     table: Arc<EmbeddedTable>,
+    blobs: Arc<FsBlobStore>,
 }
 
 /// The functions' ports on the embedded store: one redb file holds the table and the queues, so a restart loses
@@ -111,9 +121,17 @@ fn embedded_state(
         orders: orders.clone(),
         shopify_secrets: shopify_secrets(),
     });
+    let blobs = Arc::new(FsBlobStore::new(data_dir.join("blobs")));
+    let compliance = Arc::new(Compliance {
+        registry: registry.clone(),
+        table: table.clone(),
+        blobs: blobs.clone(),
+        clock: clock.clone(),
+        shopify_secrets: shopify_secrets(),
+    });
     let router = Arc::new(OrderRouter { registry, table: table.clone(), orders, rules, clock: clock.clone() });
     let routing_api = Arc::new(RoutingApi { table: table.clone(), clock });
-    Ok(EmbeddedState { ingest, router, routing_api, table })
+    Ok(EmbeddedState { ingest, router, routing_api, compliance, table, blobs })
 }
 
 fn now_rfc3339() -> String {
@@ -144,8 +162,14 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         );
     }
     println!("press Ctrl-C to stop");
-    let jobs = crate::jobs::start(prepared.router.clone(), prepared.table.clone());
-    let app = crate::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api);
+    let jobs = crate::jobs::start(prepared.router.clone(), prepared.table.clone(), prepared.blobs.clone());
+    let app = crate::app::router(
+        prepared.registry,
+        prepared.rules,
+        prepared.ingest,
+        prepared.routing_api,
+        prepared.compliance,
+    );
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     jobs.stop().await;
     Ok(())

@@ -1,12 +1,14 @@
 //! What AWS runs beside the functions, run in-process by `lastmile dev`: the orders queue's consumer (Lambda's
 //! event source mapping: batches of up to ten, failed messages left to come back, the dead-letter queue after
 //! five receives) and the scheduled jobs (EventBridge: the sweep every ten minutes; expiry of TTL items, which
-//! DynamoDB does by itself).
+//! DynamoDB does by itself, and of personal blobs past their retention, which S3's lifecycle rule does).
+//! Expired personal items are invisible at once; the hourly purge deletes them from the file.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use lastmile_fn_route::Router;
+use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::table::EmbeddedTable;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -33,10 +35,10 @@ impl Jobs {
     }
 }
 
-pub fn start(router: Arc<Router>, table: Arc<EmbeddedTable>) -> Jobs {
+pub fn start(router: Arc<Router>, table: Arc<EmbeddedTable>, blobs: Arc<FsBlobStore>) -> Jobs {
     let (stop, stopped) = watch::channel(false);
     let consumer = tokio::spawn(consume(router.clone(), stopped.clone()));
-    let scheduler = tokio::spawn(schedule(router, table, stopped));
+    let scheduler = tokio::spawn(schedule(router, table, blobs, stopped));
     Jobs { stop, tasks: vec![consumer, scheduler] }
 }
 
@@ -63,7 +65,12 @@ async fn consume(router: Arc<Router>, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-async fn schedule(router: Arc<Router>, table: Arc<EmbeddedTable>, mut stopped: watch::Receiver<bool>) {
+async fn schedule(
+    router: Arc<Router>,
+    table: Arc<EmbeddedTable>,
+    blobs: Arc<FsBlobStore>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut sweep = tokio::time::interval(SWEEP_EVERY);
     let mut purge = tokio::time::interval(PURGE_EVERY);
     // The first tick of an interval is immediate: skip it, as a schedule's first run is one period away.
@@ -75,11 +82,26 @@ async fn schedule(router: Arc<Router>, table: Arc<EmbeddedTable>, mut stopped: w
                 Ok(sent) => tracing::info!(sent, "sweep: held orders sent back"),
                 Err(e) => tracing::error!(error = %e, "sweep"),
             },
-            _ = purge.tick() => match table.purge_expired() {
-                Ok(purged) => tracing::info!(purged, "expired items removed"),
-                Err(e) => tracing::error!(error = %e, "expiry"),
-            },
+            _ = purge.tick() => {
+                match table.purge_expired() {
+                    Ok(purged) => tracing::info!(purged, "expired items removed"),
+                    Err(e) => tracing::error!(error = %e, "expiry"),
+                }
+                expire_blobs(&router, &blobs).await;
+            }
             _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Personal blobs past their kind's retention, tenant by tenant (the keys carry the day they were stored).
+async fn expire_blobs(router: &Router, blobs: &FsBlobStore) {
+    let now = router.clock.now();
+    for tenant in router.registry.tenants() {
+        match lastmile_platform::privacy::blobs::expire(blobs, &tenant.id, now).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(tenant = %tenant.id, deleted, "expired personal blobs removed"),
+            Err(e) => tracing::error!(tenant = %tenant.id, error = %e, "blob expiry"),
         }
     }
 }

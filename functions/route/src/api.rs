@@ -16,6 +16,7 @@ use lastmile_platform::http::{self, ErrorResponse, RouteDoc, read_body};
 use lastmile_platform::ports::clock::Clock;
 use lastmile_platform::ports::table::{Condition, StoreError, TableStore, TenantTable};
 use lastmile_platform::repo::lines::{self, LineRecord, LineStatsRecord};
+use lastmile_platform::repo::personal::{self, PersonalRecord};
 use lastmile_platform::repo::shipments::{self, Outcome, Rating};
 use lastmile_platform::repo::stock::StockRecord;
 use lastmile_platform::repo::{self, decisions, orders};
@@ -84,13 +85,23 @@ async fn routing(
     let decision = decisions::get(&table, &id).await.map_err(store)?;
     let Some(order) = order else { return Err(not_found("unknown_order", "order", &id)) };
     let order = order.value;
+    let mut decision = decision.map(|d| d.value);
+    // The standardized address is personal and kept apart: shown while it is kept, absent once expired or erased.
+    if let Some(d) = decision.as_mut() {
+        let owner = decisions::key(&id).pk;
+        let personal = personal::get(&table, &owner, decisions::PERSONAL.kind).await.map_err(store)?;
+        if let (Some(fields), Some(Value::Object(extra))) = (d.address.as_object_mut(), personal.map(|p| p.value.data))
+        {
+            fields.extend(extra);
+        }
+    }
     Ok(Json(json!({
         "order_id": order.id,
         "status": order.status,
         "note": order.note,
         "received_at": order.received_at,
         "updated_at": order.updated_at,
-        "decision": decision.map(|d| d.value),
+        "decision": decision,
     })))
 }
 
@@ -123,20 +134,39 @@ async fn rating(
         return Err(not_found("unknown_shipment", "shipment", &id));
     };
     let mut shipment = found.value;
-    let same = shipment
-        .rating
-        .as_ref()
-        .is_some_and(|r| r.stars == input.stars && r.comment == input.comment && r.source == input.source);
+    // The comment is free text about a person: it lives in the shipment's personal item, the stars on the shipment.
+    let owner = shipments::key(&id).pk;
+    let kept = personal::get(&table, &owner, shipments::PERSONAL.kind).await.map_err(store)?;
+    let kept_comment = kept.as_ref().and_then(|p| p.value.data.as_str().map(str::to_owned));
+    let same = shipment.rating.as_ref().is_some_and(|r| {
+        r.stars == input.stars && r.comment.is_none() && kept_comment == input.comment && r.source == input.source
+    });
     if !same {
-        shipment.rating = Some(Rating {
-            stars: input.stars,
-            comment: input.comment,
-            source: input.source,
-            rated_at: api.clock.now(),
-        });
-        repo::save(&table, &shipment, Condition::Version(found.version)).await.map_err(conflict)?;
+        let now = api.clock.now();
+        shipment.rating = Some(Rating { stars: input.stars, comment: None, source: input.source, rated_at: now });
+        let mut writes = vec![repo::put(&shipment, Condition::Version(found.version)).map_err(store)?];
+        match &input.comment {
+            Some(comment) => {
+                let order = personal::get(&table, &orders::key(&shipment.order_id).pk, orders::PERSONAL.kind)
+                    .await
+                    .map_err(store)?;
+                let customer = order.and_then(|o| o.value.customer);
+                let record = PersonalRecord::new(&shipments::PERSONAL, owner, customer, json!(comment), now);
+                writes.push(repo::put(&record, Condition::Always).map_err(store)?);
+            }
+            None if kept.is_some() => writes.push(lastmile_platform::ports::table::Write::Delete {
+                key: personal::key(&owner, shipments::PERSONAL.kind),
+                condition: Condition::Always,
+            }),
+            None => {}
+        }
+        table.transact(writes).await.map_err(conflict)?;
     }
-    Ok(Json(json!({ "shipment_id": id, "rating": shipment.rating })))
+    let mut rating = serde_json::to_value(&shipment.rating).unwrap_or(Value::Null);
+    if let (Some(fields), Some(comment)) = (rating.as_object_mut(), input.comment) {
+        fields.insert("comment".into(), json!(comment));
+    }
+    Ok(Json(json!({ "shipment_id": id, "rating": rating })))
 }
 
 fn conflict(e: StoreError) -> ErrorResponse {

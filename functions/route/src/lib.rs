@@ -32,10 +32,12 @@ use lastmile_platform::events::OrderEvent;
 use lastmile_platform::ports::clock::Clock;
 use lastmile_platform::ports::queue::Queue;
 use lastmile_platform::ports::table::{Condition, MAX_TRANSACTION_WRITES, StoreError, TableStore, TenantTable, Write};
+use lastmile_platform::privacy;
 use lastmile_platform::quoting::{self, CustomsRequest};
 use lastmile_platform::repo::decisions::{self, Decision, ShipmentDecision, UnitsRecord};
 use lastmile_platform::repo::lines::{self, LaneDay, LineDay};
 use lastmile_platform::repo::orders::{self, OrderRecord, OrderStatus};
+use lastmile_platform::repo::personal::{self, PersonalRecord};
 use lastmile_platform::repo::shipments::ShipmentRecord;
 use lastmile_platform::repo::stock::{self, StockRecord};
 use lastmile_platform::repo::{self, Versioned};
@@ -118,20 +120,29 @@ impl Router {
             event_id: event.event_id.clone(),
             received_at: existing.as_ref().map_or(event.received_at, |o| o.value.received_at),
             updated_at: now,
-            order: event.order.clone(),
+            order: privacy::order::non_personal(&event.order),
             note,
         };
+        // The order as sent is personal: kept in its own item, which expires by the registry's retention.
+        let customer = privacy::order::order_customer(&event.order);
+        let personal_order = PersonalRecord::new(
+            &orders::PERSONAL,
+            orders::key(&event.order_id).pk,
+            customer.clone(),
+            event.order.clone(),
+            now,
+        );
         let condition = existing.as_ref().map_or(Condition::NotExists, |o| Condition::Version(o.version));
         if cancel {
             let note = decided.then(|| "cancelled after routing: its shipments were already decided".to_owned());
-            save_order(&table, &record(OrderStatus::Cancelled, note), condition).await?;
+            save_order(&table, &personal_order, &record(OrderStatus::Cancelled, note), condition).await?;
             return Ok(Outcome::Cancelled);
         }
         let address = match &order.address {
             Some(address) if !event.needs_address => address,
             _ => {
                 let note = Some("the order has no shipping address".to_owned());
-                save_order(&table, &record(OrderStatus::NeedsAddress, note), condition).await?;
+                save_order(&table, &personal_order, &record(OrderStatus::NeedsAddress, note), condition).await?;
                 return Ok(Outcome::NeedsAddress);
             }
         };
@@ -140,12 +151,12 @@ impl Router {
             Ok(checked) => {
                 let issues: Vec<String> = checked.issues.iter().map(|i| i.message.clone()).collect();
                 let note = Some(format!("the address cannot be delivered to: {}", issues.join("; ")));
-                save_order(&table, &record(OrderStatus::NeedsAddress, note), condition).await?;
+                save_order(&table, &personal_order, &record(OrderStatus::NeedsAddress, note), condition).await?;
                 return Ok(Outcome::NeedsAddress);
             }
             Err(e) => {
                 let note = Some(format!("the address cannot be read: {}", e.message));
-                save_order(&table, &record(OrderStatus::NeedsAddress, note), condition).await?;
+                save_order(&table, &personal_order, &record(OrderStatus::NeedsAddress, note), condition).await?;
                 return Ok(Outcome::NeedsAddress);
             }
         };
@@ -155,15 +166,23 @@ impl Router {
             let plan = self.plan(&tenant, &table, &event, &order, &checked, now).await?;
             let (writes, outcome) = match plan {
                 Plan::Wait(status, note) => {
-                    save_order(&table, &record(status, Some(note)), condition).await?;
+                    save_order(&table, &personal_order, &record(status, Some(note)), condition).await?;
                     return Ok(match status {
                         OrderStatus::Held => Outcome::Held,
                         _ => Outcome::Unroutable,
                     });
                 }
-                Plan::Route(writes, shipments) => {
+                Plan::Route(mut writes, shipments) => {
+                    // The standardized lines and corrections are personal: the decision's personal item.
+                    let personal_address = decisions::strip_personal(&mut writes.decision.address);
                     let mut all = vec![repo::put(&writes.decision, Condition::NotExists)?];
                     all.push(repo::put(&record(OrderStatus::Routed, None), condition)?);
+                    all.push(repo::put(&personal_order, Condition::Always)?);
+                    if let Some(data) = personal_address {
+                        let owner = decisions::key(&event.order_id).pk;
+                        let address = PersonalRecord::new(&decisions::PERSONAL, owner, customer.clone(), data, now);
+                        all.push(repo::put(&address, Condition::Always)?);
+                    }
                     all.extend(writes.others);
                     (all, Outcome::Routed { shipments })
                 }
@@ -173,7 +192,7 @@ impl Router {
                     "routing this order writes {} items, more than one transaction's {MAX_TRANSACTION_WRITES}: split it",
                     writes.len()
                 );
-                save_order(&table, &record(OrderStatus::Unroutable, Some(note)), condition).await?;
+                save_order(&table, &personal_order, &record(OrderStatus::Unroutable, Some(note)), condition).await?;
                 return Ok(Outcome::Unroutable);
             }
             match table.transact(writes).await {
@@ -348,16 +367,19 @@ impl Router {
             }
             others.push(repo::put(&LaneDay { date: today, lane: lane.to_owned(), orders }, condition)?);
         }
+        let address = serde_json::json!({
+            "verdict": checked.verdict,
+            "country": checked.country,
+            "region_code": checked.standardized.region_code,
+            "standardized": checked.standardized,
+            "changes": checked.changes,
+            "flags": checked.flags,
+        });
         let decision = Decision {
             order_id: event.order_id.clone(),
             decided_at: now,
             currency,
-            address: serde_json::json!({
-                "verdict": checked.verdict,
-                "standardized": checked.standardized,
-                "changes": checked.changes,
-                "flags": checked.flags,
-            }),
+            address,
             allocation,
             backordered: backordered.iter().map(UnitsRecord::from).collect(),
             shipments,
@@ -418,6 +440,23 @@ impl Router {
             let table = TenantTable::new(&*self.table, &tenant.id);
             for held in orders::with_status(&table, OrderStatus::Held, SWEEP_BATCH).await? {
                 let order = held.value;
+                // The order as sent is in its personal item; past its retention (or erased) the order cannot be
+                // routed any more, and says so instead of waiting for ever.
+                let Some(as_sent) = personal::get(&table, &orders::key(&order.id).pk, orders::PERSONAL.kind).await?
+                else {
+                    let note = "its personal data (address, customer) expired or was erased before it could be routed";
+                    let gone = OrderRecord {
+                        status: OrderStatus::Unroutable,
+                        note: Some(note.to_owned()),
+                        updated_at: self.clock.now(),
+                        ..order
+                    };
+                    match repo::save(&table, &gone, Condition::Version(held.version)).await {
+                        Ok(_) | Err(StoreError::ConditionFailed) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    continue;
+                };
                 let event = OrderEvent {
                     tenant: tenant.id.clone(),
                     topic: "sweep/held".into(),
@@ -425,7 +464,7 @@ impl Router {
                     order_id: order.id.clone(),
                     needs_address: false,
                     received_at: order.received_at,
-                    order: order.order,
+                    order: as_sent.value.data,
                 };
                 let body = serde_json::to_string(&event).map_err(|e| RouteError::Retry(e.to_string()))?;
                 self.orders.send(&body).await.map_err(|e| RouteError::Retry(e.to_string()))?;
@@ -447,10 +486,19 @@ struct Writes {
     others: Vec<Write>,
 }
 
-async fn save_order(table: &TenantTable<'_>, record: &OrderRecord, condition: Condition) -> Result<(), RouteError> {
-    match repo::save(table, record, condition).await {
-        Ok(_) => Ok(()),
-        Err(StoreError::ConditionFailed) => Err(RouteError::Retry(format!("order {} changed meanwhile", record.id))),
+/// Saves an order that waits, with its personal item, in one transaction.
+async fn save_order(
+    table: &TenantTable<'_>,
+    personal: &PersonalRecord,
+    record: &OrderRecord,
+    condition: Condition,
+) -> Result<(), RouteError> {
+    let writes = vec![repo::put(record, condition)?, repo::put(personal, Condition::Always)?];
+    match table.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::TransactionCancelled(_)) => {
+            Err(RouteError::Retry(format!("order {} changed meanwhile", record.id)))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -214,6 +214,28 @@ async fn a_full_lane_holds_orders_until_the_sweep_finds_capacity() {
 }
 
 #[tokio::test]
+async fn a_held_order_whose_personal_data_expired_is_marked_unroutable_by_the_sweep() {
+    let s = setup("held-expired", |t| {
+        for line in ["us-national-ground", "us-alaska-regional", "us-postal-ground"] {
+            t.routing.lines.insert(line.into(), LinePolicy { daily_capacity: Some(0), ..LinePolicy::default() });
+        }
+    })
+    .await;
+    assert_eq!(handle(&s, "orders/create", anchorage_order("E-1")).await, Outcome::Held);
+    let table = TenantTable::new(&*s.router.table, "acme");
+    // The order record keeps no name or street; the personal item does, until its retention ends.
+    let stored = orders::get(&table, "E-1").await.unwrap().unwrap().value;
+    assert!(!stored.order.to_string().contains("Sam Buyer") && !stored.order.to_string().contains("6th Ave"));
+    let kept = lastmile_platform::repo::personal::get(&table, "order#E-1", "order").await.unwrap().unwrap();
+    assert_eq!(kept.value.data["shipping_address"]["name"], "Sam Buyer");
+    s.clock.advance(SignedDuration::from_hours(24 * i64::from(orders::PERSONAL.retention_days) + 1));
+    assert_eq!(s.router.sweep().await.unwrap(), 0, "nothing to send back without the order as sent");
+    let marked = orders::get(&table, "E-1").await.unwrap().unwrap().value;
+    assert_eq!(marked.status, orders::OrderStatus::Unroutable);
+    assert!(marked.note.unwrap().contains("expired"));
+}
+
+#[tokio::test]
 async fn stock_decides_the_warehouse_and_is_taken_once() {
     // Every compiled-in line, so both warehouses can ship to Toronto.
     let s = setup("stock", |t| t.rating.lines.clear()).await;
@@ -295,11 +317,31 @@ async fn the_api_explains_rates_measures_and_reports_an_experiment() {
     let shipment = &routing["decision"]["shipments"][0];
     assert!(shipment["choice"]["why"].as_str().unwrap().starts_with("experiment ak-lines: order in arm"), "{shipment}");
     assert!(shipment["choice"]["candidates"].as_array().unwrap().len() >= 2);
+    // The standardized address comes from the decision's personal item, the verdict from the decision.
+    assert_eq!(routing["decision"]["address"]["verdict"], "valid", "{routing}");
+    assert!(routing["decision"]["address"]["standardized"]["lines"][0].as_str().unwrap().contains("6TH"), "{routing}");
+    let table = TenantTable::new(&*s.router.table, "acme");
+    let stored = decisions::get(&table, "E-0").await.unwrap().unwrap().value;
+    assert!(stored.address.get("standardized").is_none(), "{}", stored.address);
+    lastmile_platform::repo::personal::get(&table, "order#E-0", "routing-address").await.unwrap().unwrap();
+    // A buyer's comment is kept apart from the stars.
+    let rated = json!({"stars": 4, "comment": "Sam Buyer says: left at the door"});
+    let (status, answer) = call(&app, "POST", "/v1/shipments/E-0/rating", Some(rated.clone())).await;
+    assert_eq!((status, answer["rating"]["comment"].as_str()), (200, Some("Sam Buyer says: left at the door")));
+    let version = shipments::get(&table, "E-0").await.unwrap().unwrap();
+    assert!(version.value.rating.as_ref().unwrap().comment.is_none());
+    let comment = lastmile_platform::repo::personal::get(&table, "shipment#E-0", "rating-comment").await.unwrap();
+    assert_eq!(comment.unwrap().value.data, json!("Sam Buyer says: left at the door"));
+    assert_eq!(call(&app, "POST", "/v1/shipments/E-0/rating", Some(rated)).await.0, 200);
+    assert_eq!(
+        shipments::get(&table, "E-0").await.unwrap().unwrap().version,
+        version.version,
+        "the same rating again changes nothing"
+    );
     // Another tenant cannot see it.
     assert_eq!(call(&api(&s, "globex"), "GET", "/v1/orders/E-0/routing", None).await.0, 404);
 
     // Outcomes: the regional arm delivers every parcel in 4 days; national ground loses every fourth and takes 8–10.
-    let table = TenantTable::new(&*s.router.table, "acme");
     let mut arms = BTreeMap::<String, u32>::new();
     for id in &ids {
         let record = shipments::get(&table, id).await.unwrap().unwrap().value;

@@ -12,6 +12,7 @@ pub mod events;
 pub mod function;
 pub mod http;
 pub mod ports;
+pub mod privacy;
 pub mod quoting;
 pub mod ratelimit;
 pub mod repo;

@@ -361,4 +361,28 @@ impl TableStore for DynamoTable {
             },
         }
     }
+
+    /// A Scan of the whole table filtered by `begins_with(pk, :prefix)`: it reads every item, so only the rare
+    /// erasure of a whole tenant uses it. DynamoDB's limit counts items read before the filter, so a page may be
+    /// short or empty while there is more.
+    async fn scan_prefix(&self, pk_prefix: &str, after: Option<&Key>, limit: usize) -> Result<Page, StoreError> {
+        if limit == 0 || pk_prefix.is_empty() {
+            return Err(StoreError::Invalid("a scan needs a partition-key prefix and a limit of at least 1".into()));
+        }
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :prefix)")
+            .expression_attribute_values(":prefix", s(pk_prefix))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(after.map(key_attributes))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(e.into_service_error()))?;
+        let items: Vec<Item> = output.items().iter().filter_map(to_item).filter(|item| self.live(item)).collect();
+        let next = output.last_evaluated_key().and_then(|k| Some(Key::new(text(k, "pk")?, text(k, "sk")?)));
+        Ok(Page { items, next })
+    }
 }

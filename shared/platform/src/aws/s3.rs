@@ -6,7 +6,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use base64::Engine as _;
 
-use crate::ports::blob::{BlobError, BlobStore, check_key, sha256_hex};
+use crate::ports::blob::{BlobError, BlobStore, check_key, check_prefix, sha256_hex};
 
 pub struct S3Blobs {
     client: Client,
@@ -67,5 +67,80 @@ impl BlobStore for S3Blobs {
             Some(expected) if expected == sha256_hex(&bytes) => Ok(Some(bytes)),
             _ => Err(BlobError::Corrupt { key: key.to_owned() }),
         }
+    }
+
+    /// Deletes every version of the key: the bucket is versioned, and a plain delete would only hide the bytes
+    /// behind a delete marker, which erasing personal data must not.
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        check_key(key)?;
+        let mut versions = Vec::new();
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let output = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            let exact = |k: Option<&str>| k == Some(key);
+            versions.extend(
+                output.versions().iter().filter(|v| exact(v.key())).filter_map(|v| v.version_id().map(str::to_owned)),
+            );
+            versions.extend(
+                output
+                    .delete_markers()
+                    .iter()
+                    .filter(|m| exact(m.key()))
+                    .filter_map(|m| m.version_id().map(str::to_owned)),
+            );
+            if output.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = output.next_key_marker().map(str::to_owned);
+            version_marker = output.next_version_id_marker().map(str::to_owned);
+        }
+        // An unversioned bucket, or a key that never held anything: a plain delete (S3 answers success).
+        if versions.is_empty() {
+            versions.push(String::new());
+        }
+        for version in versions {
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .set_version_id((!version.is_empty()).then_some(version))
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+        }
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        check_prefix(prefix)?;
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let output = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| backend(e.into_service_error()))?;
+            keys.extend(output.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            match output.next_continuation_token() {
+                Some(next) if output.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        keys.sort();
+        Ok(keys)
     }
 }

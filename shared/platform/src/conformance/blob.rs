@@ -10,8 +10,8 @@ use crate::ports::blob::{BlobError, BlobStore, sha256_hex};
 /// Keys no store may take.
 const INVALID_KEYS: [&str; 11] = ["", "../x", "/abs", "a/../b", "a/./b", "a//b", "a/", "./a", "a b", "ü", "a\\b"];
 
-/// Runs every check against `store`. Keys go under a fresh random prefix, so that a shared bucket does, and
-/// the suite leaves its blobs behind (the port has no delete).
+/// Runs every check against `store`. Keys go under a fresh random prefix, so that a shared bucket does; the
+/// suite deletes what it put as its last checks.
 pub async fn blob_suite(store: &dyn BlobStore) -> Result<(), String> {
     let prefix = format!("conformance-{}", random_hex()?);
     let key = |name: &str| format!("{prefix}/{name}");
@@ -48,7 +48,49 @@ pub async fn blob_suite(store: &dyn BlobStore) -> Result<(), String> {
         check!(matches!(put, Err(BlobError::InvalidKey(_))), "put with key {invalid:?} answered {put:?}");
         let get = store.get(invalid).await;
         check!(matches!(get, Err(BlobError::InvalidKey(_))), "get with key {invalid:?} answered {get:?}");
+        let delete = store.delete(invalid).await;
+        check!(matches!(delete, Err(BlobError::InvalidKey(_))), "delete with key {invalid:?} answered {delete:?}");
     }
+    list_and_delete(store, &prefix).await
+}
+
+/// Listing by folder and by partial segment, deleting (twice is fine), and nothing left after deleting all.
+async fn list_and_delete(store: &dyn BlobStore, prefix: &str) -> Result<(), String> {
+    let key = |name: &str| format!("{prefix}/{name}");
+    let all = step("list the run's folder", store.list(&format!("{prefix}/")).await)?;
+    let expected: Vec<String> = {
+        let mut keys: Vec<String> =
+            ["notes/hello.txt", "notes/hello.txt/inner", "every-byte.bin", "empty.bin", "large.bin"]
+                .iter()
+                .map(|name| key(name))
+                .collect();
+        keys.sort();
+        keys
+    };
+    check!(all == expected, "list of the run's folder answered {all:?}, expected {expected:?}");
+    let notes = step("list a folder", store.list(&key("notes/")).await)?;
+    check!(notes == [key("notes/hello.txt"), key("notes/hello.txt/inner")], "list of a folder answered {notes:?}");
+    let partial = step("list a partial segment", store.list(&key("e")).await)?;
+    check!(partial == [key("empty.bin"), key("every-byte.bin")], "list by a partial segment answered {partial:?}");
+    let none = step("list an empty folder", store.list(&key("nothing/")).await)?;
+    check!(none.is_empty(), "list of a folder with nothing answered {none:?}");
+    let bad = store.list("../x").await;
+    check!(matches!(bad, Err(BlobError::InvalidKey(_))), "list with prefix \"../x\" answered {bad:?}");
+
+    let hello = key("notes/hello.txt");
+    step("delete", store.delete(&hello).await)?;
+    check!(read(store, &hello).await?.is_none(), "get after a delete answered bytes");
+    check!(
+        read(store, &key("notes/hello.txt/inner")).await? == Some(b"inner".to_vec()),
+        "deleting a key removed the blob under it"
+    );
+    step("delete again", store.delete(&hello).await)?;
+    step("delete a key never put", store.delete(&key("never")).await)?;
+    for k in step("list before cleaning up", store.list(&format!("{prefix}/")).await)? {
+        step(&format!("delete {k}"), store.delete(&k).await)?;
+    }
+    let left = step("list after deleting all", store.list(&format!("{prefix}/")).await)?;
+    check!(left.is_empty(), "blobs left after deleting every listed key: {left:?}");
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::ports::blob::{BlobError, BlobStore, check_key, sha256_hex};
+use crate::ports::blob::{BlobError, BlobStore, check_key, check_prefix, sha256_hex};
 
 const META_SUFFIX: &str = "meta.json";
 
@@ -109,6 +109,66 @@ impl FsBlobStore {
         };
         if sha256_hex(&bytes) == meta.sha256 { Ok(Some(bytes)) } else { Err(corrupt(key)) }
     }
+
+    /// Removes the meta file first (the blob is gone from then on), then every file of the key, then the
+    /// folders it leaves empty, so that nothing of an erased blob stays on disk.
+    fn delete_now(&self, key: &str) -> Result<(), BlobError> {
+        let location = self.locate(key)?;
+        let _serialised = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        match fs::remove_file(location.meta()) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(backend(error)),
+        }
+        // Unlike a put's leftovers, an erased blob's bytes must not stay behind: a failure here is an error.
+        if let Ok(entries) = fs::read_dir(&location.dir) {
+            let mine = format!("{}@", location.name);
+            for entry in entries.flatten() {
+                if entry.file_name().to_str().is_some_and(|name| name.starts_with(&mine)) {
+                    fs::remove_file(entry.path()).map_err(backend)?;
+                }
+            }
+        }
+        let mut dir = location.dir.as_path();
+        while dir != self.root && dir.starts_with(&self.root) && fs::remove_dir(dir).is_ok() {
+            match dir.parent() {
+                Some(parent) => dir = parent,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn list_now(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        check_prefix(prefix)?;
+        // The deepest folder every match lives under.
+        let folder = prefix.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let start = if folder.is_empty() { self.root.clone() } else { self.root.join(folder) };
+        let _serialised = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut keys = Vec::new();
+        let mut pending = vec![(start, folder.to_owned())];
+        while let Some((dir, at)) = pending.pop() {
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(backend(error)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(backend)?;
+                let Ok(name) = entry.file_name().into_string() else { continue };
+                let path = if at.is_empty() { name.clone() } else { format!("{at}/{name}") };
+                if entry.file_type().map_err(backend)?.is_dir() {
+                    pending.push((entry.path(), path));
+                } else if let Some(key) = path.strip_suffix(&format!("@{META_SUFFIX}"))
+                    && key.starts_with(prefix)
+                {
+                    keys.push(key.to_owned());
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
 }
 
 #[async_trait]
@@ -121,6 +181,16 @@ impl BlobStore for FsBlobStore {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError> {
         let (store, key) = (self.clone(), key.to_owned());
         run_blocking(move || store.get_now(&key)).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        let (store, key) = (self.clone(), key.to_owned());
+        run_blocking(move || store.delete_now(&key)).await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        let (store, prefix) = (self.clone(), prefix.to_owned());
+        run_blocking(move || store.list_now(&prefix)).await
     }
 }
 
@@ -240,6 +310,23 @@ mod tests {
             serde_json::from_slice(&fs::read(root.0.join("labels/p1.pdf@meta.json")).unwrap()).unwrap();
         assert_eq!((meta.sha256.as_str(), meta.content_type.as_str(), meta.size), (sha.as_str(), "application/pdf", 6));
         assert_eq!(store.bytes_path("labels/p1.pdf").unwrap(), Some(root.0.join(format!("labels/p1.pdf@{sha}"))));
+    }
+
+    #[tokio::test]
+    async fn a_delete_leaves_no_file_of_the_blob_on_disk() {
+        let root = TempRoot::new("delete");
+        let store = FsBlobStore::new(root.0.clone());
+        store.put("acme/personal/c1/note.txt", b"first", "text/plain").await.unwrap();
+        store.put("acme/personal/c1/note.txt", b"second", "text/plain").await.unwrap();
+        fs::write(root.0.join("acme/personal/c1/note.txt@tmp-0123456789abcdef"), b"half").unwrap();
+        store.put("acme/other.txt", b"kept", "text/plain").await.unwrap();
+        store.delete("acme/personal/c1/note.txt").await.unwrap();
+        assert!(!root.0.join("acme/personal").exists(), "the emptied folders are removed too");
+        assert_eq!(
+            files_in(&root.0.join("acme")),
+            [format!("other.txt@{}", sha256_hex(b"kept")), "other.txt@meta.json".to_owned()]
+        );
+        assert_eq!(store.list("acme/").await.unwrap(), ["acme/other.txt"]);
     }
 
     #[tokio::test]

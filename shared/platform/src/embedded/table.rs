@@ -296,6 +296,41 @@ impl TableStore for EmbeddedTable {
         }
         txn.commit().map_err(backend)
     }
+
+    /// A key-range read of the ordered items table from `(pk_prefix, "")`, stopping at the first key past the
+    /// prefix.
+    async fn scan_prefix(&self, pk_prefix: &str, after: Option<&Key>, limit: usize) -> Result<Page, StoreError> {
+        if limit == 0 || pk_prefix.is_empty() {
+            return Err(StoreError::Invalid("a scan needs a partition-key prefix and a limit of at least 1".into()));
+        }
+        let txn = self.db.begin_read().map_err(backend)?;
+        let items = txn.open_table(ITEMS).map_err(backend)?;
+        let range = match after {
+            Some(after) => items.range::<(&str, &str)>((after.pk.as_str(), after.sk.as_str())..).map_err(backend)?,
+            None => items.range::<(&str, &str)>((pk_prefix, "")..).map_err(backend)?,
+        };
+        let mut page = Vec::new();
+        let mut next = None;
+        for entry in range {
+            let (key, value) = entry.map_err(backend)?;
+            let (pk, sk) = key.value();
+            if !pk.starts_with(pk_prefix) {
+                break;
+            }
+            if after.is_some_and(|a| a.pk == pk && a.sk == sk) {
+                continue;
+            }
+            if page.len() == limit {
+                next = page.last().map(|item: &Item| item.key.clone());
+                break;
+            }
+            let stored: Stored = serde_json::from_slice(value.value()).map_err(backend)?;
+            if self.live(&stored) {
+                page.push(stored.into_item(Key::new(pk, sk)));
+            }
+        }
+        Ok(Page { items: page, next })
+    }
 }
 
 #[cfg(test)]
@@ -328,6 +363,11 @@ mod tests {
         clock.advance(jiff::SignedDuration::from_secs(6));
         assert_eq!(table.purge_expired().unwrap(), 1);
         assert!(table.get(&Key::new("acme#dedup", "evt-1")).await.unwrap().is_some());
+        // Deleted from the file, not only hidden: the row and its index entries are gone.
+        let txn = table.db.begin_read().unwrap();
+        assert!(txn.open_table(ITEMS).unwrap().get(("acme#dedup", "evt-2")).unwrap().is_none());
+        let entries = txn.open_table(INDEX_ENTRIES).unwrap();
+        assert_eq!(entries.iter().unwrap().count(), 0, "the expired item's index entry went with it");
         std::fs::remove_file(&path).unwrap();
     }
 }

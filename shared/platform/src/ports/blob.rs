@@ -21,6 +21,21 @@ pub trait BlobStore: Send + Sync {
 
     /// The bytes under `key`, checked against their SHA-256; `None` when there are none.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+
+    /// Removes the blob under `key`; a key with none is already removed (deletes repeat safely).
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+
+    /// Every key that starts with `prefix` (a key, a folder ending in `/`, or part of a segment), sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError>;
+}
+
+/// A list prefix is a key's beginning: plain segments, the last possibly empty (a folder: `a/b/`) or partial.
+pub fn check_prefix(prefix: &str) -> Result<(), BlobError> {
+    let body = prefix.strip_suffix('/').unwrap_or(prefix);
+    if body.is_empty() && prefix.is_empty() {
+        return Err(BlobError::InvalidKey(prefix.to_owned()));
+    }
+    check_key(body).map_err(|_| BlobError::InvalidKey(prefix.to_owned()))
 }
 
 /// Keys are paths of plain segments: letters, digits, `-`, `_`, `.`, separated by `/`; no `..`, no leading `/`.

@@ -168,6 +168,12 @@ pub trait TableStore: Send + Sync {
 
     /// Every write or none (at most [`MAX_TRANSACTION_WRITES`], each key once).
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+
+    /// Up to `limit` live items whose partition key starts with `pk_prefix` (a tenant's `{tenant}#`), continuing
+    /// after `after` (a [`Page::next`] of the same read); pages may be short, or empty with a `next`. In no
+    /// promised order. For erasing a whole tenant (Shopify's `shop/redact`) only: on DynamoDB it is a Scan of
+    /// the whole table, acceptable for a request that comes once per uninstalled shop, never for a job.
+    async fn scan_prefix(&self, pk_prefix: &str, after: Option<&Key>, limit: usize) -> Result<Page, StoreError>;
 }
 
 /// One tenant's view of a table: every partition key (of the table and of its indexes) starts with the tenant

@@ -8,6 +8,17 @@ use serde::{Deserialize, Serialize};
 
 use super::{Record, Versioned};
 use crate::ports::table::{Key, StoreError, TenantTable};
+use crate::privacy::registry::Declaration;
+
+/// The destination as the address engine standardized it (lines, locality, postcode, the corrections made) is
+/// personal and kept in the decision's personal item; the decision keeps the verdict, flags and country.
+pub const PERSONAL: Declaration = Declaration {
+    kind: "routing-address",
+    record: "decisions",
+    fields: &["/standardized", "/changes"],
+    purpose: "showing why an order went where it went (GET /v1/orders/{id}/routing)",
+    retention_days: 180,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
@@ -15,7 +26,9 @@ pub struct Decision {
     pub decided_at: Timestamp,
     /// The currency costs are compared in (the order's).
     pub currency: String,
-    /// The destination as the address engine read it: verdict and corrections.
+    /// The destination as the address engine read it, without what is personal: verdict, flags, country and
+    /// region. The standardized lines and corrections are in the decision's personal item ([`PERSONAL`]).
+    #[serde(default)]
     pub address: serde_json::Value,
     pub allocation: Allocation,
     pub shipments: Vec<ShipmentDecision>,
@@ -44,6 +57,16 @@ impl From<&Units> for UnitsRecord {
         UnitsRecord { sku: u.sku.clone(), quantity: u.quantity }
     }
 }
+
+/// Takes the personal parts (standardized lines, corrections) out of an address reading; answers them.
+pub fn strip_personal(address: &mut serde_json::Value) -> Option<serde_json::Value> {
+    let fields = address.as_object_mut()?;
+    let personal: serde_json::Map<String, serde_json::Value> =
+        PERSONAL_FIELDS.iter().filter_map(|f| fields.remove(*f).map(|v| ((*f).to_owned(), v))).collect();
+    (!personal.is_empty()).then_some(serde_json::Value::Object(personal))
+}
+
+const PERSONAL_FIELDS: [&str; 2] = ["standardized", "changes"];
 
 pub fn key(order_id: &str) -> Key {
     Key::new(format!("order#{order_id}"), "decision")

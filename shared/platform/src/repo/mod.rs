@@ -6,6 +6,7 @@
 //! |---|---|---|---|---|
 //! | order | `order#{id}` | `order` | `orders-by-status#{status}` / `{received_at}#{id}` | |
 //! | decision | `order#{id}` | `decision` | | |
+//! | personal data | `{owner pk}` (`order#{id}`, `shipment#{id}`) | `personal#{kind}` | | `customer#{ref}` / `{stored_at}#{owner}#{kind}` |
 //! | shipment | `shipment#{id}` | `shipment` | `experiment#{id}` / `{arm}#{shipment}` | `line#{line}` / `{decided_at}#{shipment}` |
 //! | stock | `stock#{warehouse}` | `{sku}` | | |
 //! | line | `line` | `{line}` | | |
@@ -13,11 +14,13 @@
 //! | line's orders today | `line-day#{date}` | `{line}` | | |
 //! | lane's orders today | `lane-day#{date}` | `{lane}` | | |
 //!
-//! (Every pk is prefixed with the tenant id on the way in.)
+//! (Every pk is prefixed with the tenant id on the way in. Personal data lives only in the personal items, which
+//! expire by their kind's retention: see [`crate::privacy`] and docs/privacy.md.)
 
 pub mod decisions;
 pub mod lines;
 pub mod orders;
+pub mod personal;
 pub mod shipments;
 pub mod stock;
 

@@ -6,6 +6,30 @@ use serde_json::Value;
 
 use super::{Record, Versioned, query_all};
 use crate::ports::table::{Key, Query, StoreError, TenantTable};
+use crate::privacy::registry::Declaration;
+
+/// The order as the shop or the OMS sent it is personal: it is kept in the order's personal item, and the order
+/// record keeps only what routing and aggregates need ([`crate::privacy::order::non_personal`]). Kept long enough
+/// to route, ship, answer the seller's questions and handle a claim.
+pub const PERSONAL: Declaration = Declaration {
+    kind: "order",
+    record: "orders",
+    fields: &[
+        "/customer",
+        "/email",
+        "/contact_email",
+        "/phone",
+        "/shipping_address",
+        "/billing_address",
+        "/note",
+        "/note_attributes",
+        "/client_details",
+        "/browser_ip",
+        "/line_items/*/properties",
+    ],
+    purpose: "routing and shipping the order; the seller's questions and claims about it",
+    retention_days: 180,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

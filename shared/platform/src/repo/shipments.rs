@@ -8,6 +8,17 @@ use serde::{Deserialize, Serialize};
 use super::decisions::UnitsRecord;
 use super::{Record, Versioned, query_all};
 use crate::ports::table::{Key, Query, SkRange, StoreError, TenantTable};
+use crate::privacy::registry::Declaration;
+
+/// A buyer's comment is free text that may name them or their address: kept in the shipment's personal item,
+/// while the stars stay on the shipment for the line's and the experiment's statistics.
+pub const PERSONAL: Declaration = Declaration {
+    kind: "rating-comment",
+    record: "shipments",
+    fields: &["rating comment (free text)"],
+    purpose: "the seller reading what the buyer said about the delivery",
+    retention_days: 365,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShipmentRecord {

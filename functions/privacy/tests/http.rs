@@ -1,0 +1,196 @@
+//! The compliance route over the embedded table and blob store: only signed requests with a known topic are
+//! taken; each request id is done once and audited once; an unknown shop gets its 2xx.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use lastmile_core::shopify::webhook::sign_webhook;
+use lastmile_fn_privacy::{Compliance, PATH};
+use lastmile_platform::config::TenantConfig;
+use lastmile_platform::embedded::blob::FsBlobStore;
+use lastmile_platform::embedded::table::EmbeddedTable;
+use lastmile_platform::ports::blob::BlobStore;
+use lastmile_platform::ports::clock::ManualClock;
+use lastmile_platform::ports::table::{Condition, TenantTable};
+use lastmile_platform::privacy::audit;
+use lastmile_platform::repo::{self, orders, personal::PersonalRecord};
+use lastmile_platform::tenants::TenantRegistry;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const SECRET: &str = "shpss_test_secret";
+const SHOP: &str = "acme-demo.myshopify.com";
+
+struct Setup {
+    compliance: Arc<Compliance>,
+    table: Arc<EmbeddedTable>,
+    blobs: Arc<FsBlobStore>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn setup(name: &str) -> Setup {
+    let dir = std::env::temp_dir().join(format!("lastmile-privacy-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let registry = Arc::new(TenantRegistry::open(&dir).unwrap());
+    let mut acme = TenantConfig::sample("acme");
+    acme.shopify_domain = Some(SHOP.into());
+    registry.put_tenant(acme).await.unwrap();
+    let clock: Arc<ManualClock> = Arc::new(ManualClock::new("2026-12-04T10:00:00Z".parse().unwrap()));
+    let table = Arc::new(EmbeddedTable::open(&dir.join("state.redb"), clock.clone()).unwrap());
+    let blobs = Arc::new(FsBlobStore::new(dir.join("blobs")));
+    let compliance = Arc::new(Compliance {
+        registry,
+        table: table.clone(),
+        blobs: blobs.clone(),
+        clock,
+        shopify_secrets: vec!["old-secret".into(), SECRET.into()],
+    });
+    Setup { compliance, table, blobs, dir }
+}
+
+async fn post(setup: &Setup, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+    let mut request = axum::http::Request::post(PATH).header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let app = lastmile_fn_privacy::app(setup.compliance.clone());
+    let response = app.oneshot(request.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn signed(setup: &Setup, shop: &str, topic: &str, webhook: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    let signature = sign_webhook(body.as_bytes(), SECRET.as_bytes());
+    let headers = [
+        ("x-shopify-hmac-sha256", signature.as_str()),
+        ("x-shopify-topic", topic),
+        ("x-shopify-webhook-id", webhook),
+        ("x-shopify-shop-domain", shop),
+    ];
+    post(setup, &headers, &body).await
+}
+
+/// An order of customer 77 with its personal item, as the router stores it.
+async fn stored_order(setup: &Setup, id: &str) {
+    let table = TenantTable::new(&*setup.table, "acme");
+    let now = setup.compliance.clock.now();
+    let sent = json!({"id": id, "customer": {"id": 77}, "email": "ada@example.com",
+        "shipping_address": {"name": "Ada Lovelace", "address1": "12 Analytical Way", "country_code": "GB"},
+        "line_items": [{"sku": "MUG", "quantity": 1}]});
+    let record = orders::OrderRecord {
+        id: id.into(),
+        status: orders::OrderStatus::Held,
+        topic: "orders/create".into(),
+        event_id: format!("evt-{id}"),
+        received_at: now,
+        updated_at: now,
+        order: lastmile_platform::privacy::order::non_personal(&sent),
+        note: None,
+    };
+    repo::save(&table, &record, Condition::Always).await.unwrap();
+    let customer = lastmile_platform::privacy::order::order_customer(&sent);
+    let item = PersonalRecord::new(&orders::PERSONAL, orders::key(id).pk, customer, sent, now);
+    repo::save(&table, &item, Condition::Always).await.unwrap();
+}
+
+fn customer() -> Value {
+    json!({"id": 77, "email": "ada@example.com", "phone": "+44 20 7946 0000"})
+}
+
+#[tokio::test]
+async fn a_bad_or_missing_signature_is_refused() {
+    let s = setup("signature").await;
+    let body = json!({"shop_id": 1, "shop_domain": SHOP}).to_string();
+    let forged = sign_webhook(body.as_bytes(), b"not the secret");
+    let headers = [
+        ("x-shopify-hmac-sha256", forged.as_str()),
+        ("x-shopify-topic", "shop/redact"),
+        ("x-shopify-webhook-id", "w-1"),
+        ("x-shopify-shop-domain", SHOP),
+    ];
+    let (status, answer) = post(&s, &headers, &body).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (401, Some("bad_signature")));
+    let (status, answer) = post(&s, &headers[1..], &body).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (401, Some("missing_signature")));
+    // Nothing was done or audited.
+    assert!(audit::of_tenant(&*s.table, "acme").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_topic_and_a_malformed_payload_are_refused() {
+    let s = setup("topic").await;
+    let (status, answer) = signed(&s, SHOP, "orders/create", "w-1", &json!({})).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (422, Some("unsupported_topic")), "{answer}");
+    let (status, answer) = signed(&s, SHOP, "customers/redact", "w-2", &json!({"customer": "ada"})).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (422, Some("invalid_payload")), "{answer}");
+    let body = "not json";
+    let signature = sign_webhook(body.as_bytes(), SECRET.as_bytes());
+    let headers = [
+        ("x-shopify-hmac-sha256", signature.as_str()),
+        ("x-shopify-topic", "shop/redact"),
+        ("x-shopify-webhook-id", "w-3"),
+        ("x-shopify-shop-domain", SHOP),
+    ];
+    assert_eq!(post(&s, &headers, body).await.0, 400);
+    assert!(audit::of_tenant(&*s.table, "acme").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_redelivered_redaction_is_done_and_audited_once() {
+    let s = setup("redelivery").await;
+    stored_order(&s, "1001").await;
+    let body = json!({"shop_id": 1, "shop_domain": SHOP, "customer": customer(), "orders_to_redact": [1001]});
+    let (status, first) = signed(&s, SHOP, "customers/redact", "w-redact", &body).await;
+    assert_eq!((status, first["status"].as_str()), (200, Some("done")), "{first}");
+    assert_eq!(first["audit"]["items_erased"], 1);
+    assert!(!first.to_string().contains("ada@example.com") && !first.to_string().contains("77"), "{first}");
+    let (status, again) = signed(&s, SHOP, "customers/redact", "w-redact", &body).await;
+    assert_eq!((status, again["status"].as_str()), (200, Some("duplicate")));
+    assert_eq!(again["audit"], first["audit"]);
+    let trail = audit::of_tenant(&*s.table, "acme").await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        (trail[0].topic.as_str(), trail[0].shop_domain.as_str(), trail[0].items_erased),
+        ("customers/redact", SHOP, 1)
+    );
+    // The order record stays for the aggregates.
+    let table = TenantTable::new(&*s.table, "acme");
+    assert!(orders::get(&table, "1001").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_data_request_writes_an_export_and_an_unknown_shop_is_answered() {
+    let s = setup("export").await;
+    stored_order(&s, "1002").await;
+    let body = json!({"shop_id": 1, "shop_domain": SHOP, "customer": customer(), "orders_requested": [1002], "data_request": {"id": 9999}});
+    let (status, answer) = signed(&s, SHOP, "customers/data_request", "w-export", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let key = answer["audit"]["export_key"].as_str().unwrap().to_owned();
+    assert_eq!(key, "privacy-exports/acme/2026-12-04/9999.json");
+    let export: Value = serde_json::from_slice(&s.blobs.get(&key).await.unwrap().unwrap()).unwrap();
+    assert_eq!(export["personal_data"][0]["data"]["shipping_address"]["name"], "Ada Lovelace");
+    assert_eq!(export["records"]["orders"][0]["id"], "1002");
+
+    let (status, answer) = signed(
+        &s,
+        "gone.myshopify.com",
+        "shop/redact",
+        "w-gone",
+        &json!({"shop_id": 2, "shop_domain": "gone.myshopify.com"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer["audit"]["note"].as_str().unwrap().contains("no tenant"));
+}

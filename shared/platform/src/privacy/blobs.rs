@@ -1,0 +1,124 @@
+//! Where personal blobs live, so that erasure and expiry find them by prefix:
+//!
+//! - a customer's files (proof-of-delivery photos, return labels …): `{tenant}/personal/{customer ref}/{date}/…`
+//! - exports for `customers/data_request`: `privacy-exports/{tenant}/{date}/{request id}.json`, each with a
+//!   personal item of kind `privacy-export` (indexed by customer, expiring with the export) that names it, so
+//!   `customers/redact` finds a customer's exports while the key itself (which the audit keeps) names nobody.
+//!
+//! Exports sit under one top-level prefix so that S3 can expire them with a single lifecycle rule; the date
+//! segment (the day stored, UTC) lets the embedded store's retention job expire both by key alone.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::registry::Declaration;
+use crate::ports::blob::{BlobError, BlobStore};
+
+pub const EXPORTS_PREFIX: &str = "privacy-exports";
+
+/// An export holds everything stored about a customer: personal itself, kept only long enough for the seller
+/// to pass it on.
+pub const EXPORT: Declaration = Declaration {
+    kind: "privacy-export",
+    record: "blobs",
+    fields: &["the whole document"],
+    purpose: "answering a customer's data request (Shopify's customers/data_request)",
+    retention_days: 30,
+};
+
+/// Files about a customer that later capabilities store (proof of delivery, returns, claims).
+pub const CUSTOMER_FILES: Declaration = Declaration {
+    kind: "customer-files",
+    record: "blobs",
+    fields: &["the whole file"],
+    purpose: "proof of delivery, returns and claims",
+    retention_days: 365,
+};
+
+fn day(now: Timestamp) -> Date {
+    now.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// The folder of a customer's files.
+pub fn customer_folder(tenant: &str, customer: &str) -> String {
+    format!("{tenant}/personal/{customer}/")
+}
+
+/// Where a customer's file named `name` stored at `now` goes.
+pub fn customer_file(tenant: &str, customer: &str, now: Timestamp, name: &str) -> String {
+    format!("{}{}/{name}", customer_folder(tenant, customer), day(now))
+}
+
+pub fn exports_folder(tenant: &str) -> String {
+    format!("{EXPORTS_PREFIX}/{tenant}/")
+}
+
+pub fn export_key(tenant: &str, now: Timestamp, request: &str) -> String {
+    format!("{}{}/{}.json", exports_folder(tenant), day(now), safe_segment(request))
+}
+
+/// A request id as a key segment: as is when it is plain, else its hash.
+pub fn safe_segment(id: &str) -> String {
+    let plain = !id.is_empty()
+        && id.len() <= 100
+        && id != "."
+        && id != ".."
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if plain { id.to_owned() } else { crate::ports::blob::sha256_hex(id.as_bytes())[..32].to_owned() }
+}
+
+/// The day a personal blob was stored, read from its key (the segment after the customer).
+fn stored_on(key: &str, folder_depth: usize) -> Option<Date> {
+    key.split('/').nth(folder_depth)?.parse().ok()
+}
+
+/// Deletes a tenant's personal blobs older than their kind's retention (`lastmile dev`'s stand-in for S3's
+/// lifecycle rule); answers how many.
+pub async fn expire(blobs: &dyn BlobStore, tenant: &str, now: Timestamp) -> Result<usize, BlobError> {
+    let today = day(now);
+    let mut deleted = 0;
+    // (prefix, segment index of the date, retention)
+    let kinds = [
+        (format!("{tenant}/personal/"), 3, CUSTOMER_FILES.retention_days),
+        (exports_folder(tenant), 2, EXPORT.retention_days),
+    ];
+    for (prefix, depth, days) in kinds {
+        for key in blobs.list(&prefix).await? {
+            let expired = stored_on(&key, depth)
+                .is_some_and(|d| (today - d).get_days() >= i32::try_from(days).unwrap_or(i32::MAX));
+            if expired {
+                blobs.delete(&key).await?;
+                deleted += 1;
+            }
+        }
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedded::blob::FsBlobStore;
+
+    #[tokio::test]
+    async fn personal_blobs_past_their_retention_are_deleted_and_younger_ones_kept() {
+        let root = std::env::temp_dir().join(format!("lastmile-privacy-expire-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let store = FsBlobStore::new(root.clone());
+        let stored: Timestamp = "2026-01-01T12:00:00Z".parse().unwrap();
+        let file = customer_file("acme", "shopify-1", stored, "pod.jpg");
+        let export = export_key("acme", stored, "42");
+        let other = customer_file("globex", "shopify-1", stored, "pod.jpg");
+        for key in [&file, &export, &other] {
+            store.put(key, b"x", "image/jpeg").await.unwrap();
+        }
+        let days = |n: i64| stored + jiff::SignedDuration::from_hours(24 * n);
+        assert_eq!(expire(&store, "acme", days(29)).await.unwrap(), 0);
+        assert_eq!(expire(&store, "acme", days(i64::from(EXPORT.retention_days))).await.unwrap(), 1);
+        assert_eq!(store.list("privacy-exports/").await.unwrap(), Vec::<String>::new());
+        assert_eq!(expire(&store, "acme", days(i64::from(CUSTOMER_FILES.retention_days))).await.unwrap(), 1);
+        assert_eq!(store.list("acme/").await.unwrap(), Vec::<String>::new());
+        assert_eq!(store.list("globex/").await.unwrap(), [other], "another tenant's files are its own job's");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
