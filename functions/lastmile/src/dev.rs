@@ -37,6 +37,8 @@ pub struct Prepared {
     pub routing_api: Arc<RoutingApi>,
     /// The table, for the jobs that keep it (expiry).
     pub table: Arc<EmbeddedTable>,
+    /// Dashboard sessions, signed with the data directory's secret.
+    pub dashboard: Arc<crate::dashboard::Dashboard>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -62,6 +64,8 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
             registry.create_scoped_key(DEFAULT_TENANT, "shopify", &now_rfc3339(), KeyScope::CarrierService).await?;
         new_carrier_service_token = Some(created.1);
     }
+    let secret = crate::dashboard::session::SessionSecret::load_or_create(data_dir)?;
+    let dashboard = crate::dashboard::Dashboard::new(registry.clone(), secret);
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
     let state = embedded_state(data_dir, registry.clone(), rules.clone())?;
     Ok(Prepared {
@@ -72,6 +76,7 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
         router: state.router,
         routing_api: state.routing_api,
         table: state.table,
+        dashboard,
         new_key,
         new_carrier_service_token,
     })
@@ -145,8 +150,17 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
     }
     println!("press Ctrl-C to stop");
     let jobs = crate::jobs::start(prepared.router.clone(), prepared.table.clone());
-    let app = crate::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let app = crate::app::router(
+        prepared.registry,
+        prepared.rules,
+        prepared.ingest,
+        prepared.routing_api,
+        prepared.dashboard,
+    );
+    // The peer address counts failed dashboard logins per client.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     jobs.stop().await;
     Ok(())
 }

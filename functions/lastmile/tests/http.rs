@@ -31,7 +31,13 @@ async fn app(name: &str) -> App {
     let prepared = prepare(&dir).await.expect("data dir");
     let key = prepared.new_key.expect("first start creates a key");
     App {
-        router: lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api),
+        router: lastmile::app::router(
+            prepared.registry,
+            prepared.rules,
+            prepared.ingest,
+            prepared.routing_api,
+            prepared.dashboard,
+        ),
         key,
         _dir: TempDir(dir),
     }
@@ -249,7 +255,13 @@ async fn a_tenant_over_its_rate_limit_gets_429_with_retry_after_and_others_do_no
     let (_, tight_key) = registry.create_key("tight", "test", "2026-12-04T00:00:00Z").await.unwrap();
     let default_key = prepared.new_key.clone().unwrap();
     let app = App {
-        router: lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api),
+        router: lastmile::app::router(
+            prepared.registry,
+            prepared.rules,
+            prepared.ingest,
+            prepared.routing_api,
+            prepared.dashboard,
+        ),
         key: tight_key,
         _dir: TempDir(dir),
     };

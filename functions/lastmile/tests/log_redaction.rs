@@ -32,7 +32,13 @@ async fn logs_carry_the_correlation_id_but_no_personal_data() {
     let prepared = lastmile::dev::prepare(&dir).await.expect("data dir");
     let key = prepared.new_key.expect("first start creates a key");
     let order_router = prepared.router.clone();
-    let router = lastmile::app::router(prepared.registry, prepared.rules, prepared.ingest, prepared.routing_api);
+    let router = lastmile::app::router(
+            prepared.registry,
+            prepared.rules,
+            prepared.ingest,
+            prepared.routing_api,
+            prepared.dashboard,
+        );
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
