@@ -23,7 +23,11 @@ pub fn document() -> Value {
             op.insert("security".into(), json!([{"dashboardSession": []}]));
             if let Some(Value::String(id)) = op.get_mut("operationId") {
                 let mut chars = id.chars();
-                *id = format!("dashboard{}{}", chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or_default(), chars.as_str());
+                *id = format!(
+                    "dashboard{}{}",
+                    chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or_default(),
+                    chars.as_str()
+                );
             }
         }
         let entry = paths.entry(format!("{}{}", crate::dashboard::API_PREFIX, route.path)).or_insert_with(|| json!({}));

@@ -232,9 +232,20 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
         }
     }
     // The served routes this build knows of: each must be in the document.
-    for route in
-        ["GET /health", "GET /openapi.json", "GET /", "POST /v1/address/validate", "POST /v1/address/validate/batch"]
-    {
+    for route in [
+        "GET /health",
+        "GET /openapi.json",
+        "GET /",
+        "GET /dashboard/login",
+        "POST /dashboard/login",
+        "POST /dashboard/logout",
+        "GET /dashboard/app.js",
+        "GET /dashboard/app.css",
+        "POST /v1/address/validate",
+        "POST /v1/address/validate/batch",
+        "POST /dashboard/api/v1/address/validate",
+        "GET /dashboard/api/v1/lines",
+    ] {
         assert!(documented.iter().any(|d| d == route), "{route} is served but not documented");
     }
     for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {

@@ -171,9 +171,7 @@ async fn log_in(app: &App, key: &str) -> Answer {
     assert_eq!(form.status, StatusCode::OK);
     let nonce = cookie_value(&form.headers, "lastmile_login").expect("the form's cookie");
     let body = format!("key={key}&csrf={}", form_token(&form.text));
-    let request = form_post("/dashboard/login", &format!("lastmile_login={nonce}"))
-        .body(Body::from(body))
-        .unwrap();
+    let request = form_post("/dashboard/login", &format!("lastmile_login={nonce}")).body(Body::from(body)).unwrap();
     send(app, request).await
 }
 
@@ -230,7 +228,8 @@ async fn a_key_for_shop_a_cannot_read_or_change_shop_bs_orders_and_shipments() {
     assert!(peek.json.get("decision").is_none() && !peek.text.contains("national"), "{}", peek.text);
 
     // A cannot rate B's shipment nor record its outcome.
-    let rate = call(&app, &app.key_a, "POST", &format!("/v1/shipments/{b_shipment}/rating"), Some(json!({"stars": 1}))).await;
+    let rate =
+        call(&app, &app.key_a, "POST", &format!("/v1/shipments/{b_shipment}/rating"), Some(json!({"stars": 1}))).await;
     assert_eq!((rate.status, rate.json["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_shipment")));
     let outcome = call(
         &app,
@@ -244,7 +243,8 @@ async fn a_key_for_shop_a_cannot_read_or_change_shop_bs_orders_and_shipments() {
     let stored = shipments::get(&TenantTable::new(&*app.table, "b"), &b_shipment).await.unwrap().expect("B's shipment");
     assert!(stored.value.rating.is_none() && stored.value.outcome.is_none(), "B's shipment unchanged");
     // B's own key can: the id was real.
-    let rate = call(&app, &app.key_b, "POST", &format!("/v1/shipments/{b_shipment}/rating"), Some(json!({"stars": 5}))).await;
+    let rate =
+        call(&app, &app.key_b, "POST", &format!("/v1/shipments/{b_shipment}/rating"), Some(json!({"stars": 5}))).await;
     assert_eq!(rate.status, StatusCode::OK, "{}", rate.text);
 
     // The same order id from A is A's own order, routed by A's configuration; B's stays as it was.
@@ -298,7 +298,11 @@ async fn quotes_use_the_callers_configuration() {
     };
     assert_eq!(lines(&b), ["us-national-ground"], "B's lines only");
     assert!(lines(&a).len() > 1 && lines(&a).iter().any(|l| l == "us-alaska-regional"), "{:?}", lines(&a));
-    let total = |q: &Answer| q.json["rates"].as_array().unwrap().iter().find(|r| r["line"] == "us-national-ground").unwrap()["total_minor"].as_i64().unwrap();
+    let total = |q: &Answer| {
+        q.json["rates"].as_array().unwrap().iter().find(|r| r["line"] == "us-national-ground").unwrap()["total_minor"]
+            .as_i64()
+            .unwrap()
+    };
     assert!(total(&b) < total(&a), "B's discount, not A's price: {} vs {}", total(&b), total(&a));
     // B's warehouse quotes for B and is unknown to A.
     assert_eq!(quote(app.key_b.clone(), "b-la").await.status, StatusCode::OK);
@@ -327,7 +331,19 @@ async fn keys_are_managed_only_from_the_command_line_and_a_tenants_list_holds_it
     }
     let doc = send(&app, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
     assert!(doc.json["paths"].as_object().unwrap().keys().all(|p| !p.contains("key") && !p.contains("tenant")));
-    assert_eq!(call(&app, &app.key_b, "POST", "/v1/address/validate", Some(json!({"country": "US", "text": "1 main st, springfield il 62701"}))).await.status, StatusCode::OK, "B's key still works");
+    assert_eq!(
+        call(
+            &app,
+            &app.key_b,
+            "POST",
+            "/v1/address/validate",
+            Some(json!({"country": "US", "text": "1 main st, springfield il 62701"}))
+        )
+        .await
+        .status,
+        StatusCode::OK,
+        "B's key still works"
+    );
 }
 
 #[tokio::test]
@@ -360,7 +376,9 @@ async fn the_dashboard_needs_a_login_and_sets_a_strict_http_only_cookie() {
     let browser = browser(&app, &app.key_a).await;
     let page = send(&app, Request::get("/").header("cookie", &browser.cookie).body(Body::empty()).unwrap()).await;
     assert!(page.text.contains("Shop A <code>a</code>") && !page.text.contains("Shop B"));
-    assert!(page.text.contains(r#"<form method="post" action="/dashboard/logout""#) && page.text.contains(&browser.csrf));
+    assert!(
+        page.text.contains(r#"<form method="post" action="/dashboard/logout""#) && page.text.contains(&browser.csrf)
+    );
     assert!(!page.text.contains("<script>") && page.text.contains(r#"<script src="/dashboard/app.js">"#));
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
@@ -436,17 +454,32 @@ async fn a_session_for_shop_a_shows_a_and_cannot_act_as_b() {
     assert!(mine.json["lines"].as_array().unwrap().len() > 1, "A's lines, not B's one");
     let peek = send(&app, from_page(&a, "GET", "/dashboard/api/v1/orders/9002/routing", None)).await;
     assert_eq!(peek.json["error"]["code"], "unknown_order");
-    let rate = send(&app, from_page(&a, "POST", &format!("/dashboard/api/v1/shipments/{b_shipment}/rating"), Some(json!({"stars": 1})))).await;
+    let rate = send(
+        &app,
+        from_page(&a, "POST", &format!("/dashboard/api/v1/shipments/{b_shipment}/rating"), Some(json!({"stars": 1}))),
+    )
+    .await;
     assert_eq!(rate.json["error"]["code"], "unknown_shipment");
     let stored = shipments::get(&TenantTable::new(&*app.table, "b"), &b_shipment).await.unwrap().unwrap();
     assert!(stored.value.rating.is_none());
-    let off = send(&app, from_page(&a, "PUT", "/dashboard/api/v1/lines/us-national-ground", Some(json!({"enabled": false})))).await;
+    let off =
+        send(&app, from_page(&a, "PUT", "/dashboard/api/v1/lines/us-national-ground", Some(json!({"enabled": false}))))
+            .await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.text);
     assert!(line_enabled(&app, &app.key_b, "us-national-ground").await, "A's switch lands in A's partition");
     assert!(!line_enabled(&app, &app.key_a, "us-national-ground").await);
 
     // The address check panel works through the session, with no key in the page.
-    let check = send(&app, from_page(&a, "POST", "/dashboard/api/v1/address/validate", Some(json!({"country": "US", "text": "1600 pennsylvania avenue northwest, washington dc 20500"})))).await;
+    let check = send(
+        &app,
+        from_page(
+            &a,
+            "POST",
+            "/dashboard/api/v1/address/validate",
+            Some(json!({"country": "US", "text": "1600 pennsylvania avenue northwest, washington dc 20500"})),
+        ),
+    )
+    .await;
     assert_eq!((check.status, check.json["verdict"].as_str()), (StatusCode::OK, Some("valid")), "{}", check.text);
 
     // The session cookie does not open the key-authenticated API.
@@ -463,7 +496,11 @@ async fn forged_tampered_and_ended_sessions_go_back_to_the_login() {
         let app = &app;
         async move {
             let page = send(app, Request::get("/").header("cookie", &cookie).body(Body::empty()).unwrap()).await;
-            let api = send(app, Request::get("/dashboard/api/v1/lines").header("cookie", &cookie).body(Body::empty()).unwrap()).await;
+            let api = send(
+                app,
+                Request::get("/dashboard/api/v1/lines").header("cookie", &cookie).body(Body::empty()).unwrap(),
+            )
+            .await;
             page.status == StatusCode::SEE_OTHER
                 && page.headers["location"] == "/dashboard/login"
                 && api.status == StatusCode::UNAUTHORIZED
@@ -495,7 +532,9 @@ async fn forged_tampered_and_ended_sessions_go_back_to_the_login() {
     let body = format!("csrf={}", a.csrf);
     let logout = send(&app, form_post("/dashboard/logout", &a.cookie).body(Body::from(body)).unwrap()).await;
     assert_eq!(logout.status, StatusCode::SEE_OTHER);
-    assert!(set_cookies(&logout.headers).iter().any(|c| c.starts_with("lastmile_session=;") && c.contains("Max-Age=0")));
+    assert!(
+        set_cookies(&logout.headers).iter().any(|c| c.starts_with("lastmile_session=;") && c.contains("Max-Age=0"))
+    );
     assert!(refused(a.cookie.clone()).await, "the copied cookie is dead");
 
     // Revoking the key that logged in ends its sessions.
@@ -514,7 +553,10 @@ async fn cookie_authenticated_changes_need_the_pages_token_and_the_same_origin()
     let mut no_token = from_page(&a, "PUT", path, off());
     no_token.headers_mut().remove("x-csrf-token");
     let answer = send(&app, no_token).await;
-    assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("csrf_token_invalid")));
+    assert_eq!(
+        (answer.status, answer.json["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("csrf_token_invalid"))
+    );
 
     let mut wrong = from_page(&a, "PUT", path, off());
     wrong.headers_mut().insert("x-csrf-token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".parse().unwrap());
@@ -530,7 +572,10 @@ async fn cookie_authenticated_changes_need_the_pages_token_and_the_same_origin()
     evil.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
     evil.headers_mut().remove("sec-fetch-site");
     let answer = send(&app, evil).await;
-    assert_eq!((answer.status, answer.json["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("cross_site_request")));
+    assert_eq!(
+        (answer.status, answer.json["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("cross_site_request"))
+    );
 
     let mut cross = from_page(&a, "PUT", path, off());
     cross.headers_mut().remove("origin");

@@ -33,12 +33,12 @@ async fn logs_carry_the_correlation_id_but_no_personal_data() {
     let key = prepared.new_key.expect("first start creates a key");
     let order_router = prepared.router.clone();
     let router = lastmile::app::router(
-            prepared.registry,
-            prepared.rules,
-            prepared.ingest,
-            prepared.routing_api,
-            prepared.dashboard,
-        );
+        prepared.registry,
+        prepared.rules,
+        prepared.ingest,
+        prepared.routing_api,
+        prepared.dashboard,
+    );
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()

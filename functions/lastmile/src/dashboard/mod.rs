@@ -88,7 +88,9 @@ impl Dashboard {
 
     /// Whether `client` has used up its failed logins.
     fn blocked(&self, client: &str) -> bool {
-        lock(&self.failures).get(client).is_some_and(|(since, n)| since.elapsed() < FAILURE_WINDOW && *n >= MAX_FAILURES)
+        lock(&self.failures)
+            .get(client)
+            .is_some_and(|(since, n)| since.elapsed() < FAILURE_WINDOW && *n >= MAX_FAILURES)
     }
 
     fn failed(&self, client: &str) {
@@ -168,7 +170,10 @@ pub fn router(dashboard: Arc<Dashboard>, api: Router) -> Router {
         .route("/", get(home))
         .route(LOGIN_PATH, get(login_form).post(login))
         .route("/dashboard/logout", post(logout))
-        .route("/dashboard/app.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], page::JS) }))
+        .route(
+            "/dashboard/app.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], page::JS) }),
+        )
         .route("/dashboard/app.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], page::CSS) }))
         .with_state(dashboard.clone());
     let api = api.route_layer(middleware::from_fn_with_state(dashboard, require_session));
@@ -272,9 +277,7 @@ async fn form<T: serde::de::DeserializeOwned>(request: Request) -> Result<T, Res
     let bytes = read_body(&parts.headers, body, MAX_FORM_BYTES).await.map_err(|e| ErrorResponse(e).into_response())?;
     let mut request = Request::new(Body::from(bytes));
     *request.method_mut() = Method::POST;
-    request
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+    request.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
     axum::Form::<T>::from_request(request, &()).await.map(|axum::Form(value)| value).map_err(|e| {
         ErrorResponse(ApiError::new(400, "invalid_form", format!("the form could not be read: {e}"))).into_response()
     })
@@ -285,8 +288,12 @@ async fn login(State(dashboard): State<Arc<Dashboard>>, request: Request) -> Res
     let secure = over_https(&request);
     let client = client(&request);
     if dashboard.blocked(&client) {
-        let mut response =
-            login_page(&dashboard, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed logins: wait a few minutes."), secure);
+        let mut response = login_page(
+            &dashboard,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many failed logins: wait a few minutes."),
+            secure,
+        );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(FAILURE_WINDOW.as_secs()));
         return response;
     }
@@ -314,7 +321,10 @@ async fn login(State(dashboard): State<Arc<Dashboard>>, request: Request) -> Res
     tracing::info!(tenant = %context.tenant.id, key = %context.key_id, "dashboard login");
     let mut response = Redirect::to("/").into_response();
     let headers = response.headers_mut();
-    headers.append(header::SET_COOKIE, cookie(SESSION_COOKIE, &session.encode(&dashboard.secret), "/", SESSION_SECONDS, secure));
+    headers.append(
+        header::SET_COOKIE,
+        cookie(SESSION_COOKIE, &session.encode(&dashboard.secret), "/", SESSION_SECONDS, secure),
+    );
     headers.append(header::SET_COOKIE, cookie(LOGIN_COOKIE, "", LOGIN_PATH, 0, secure));
     response
 }

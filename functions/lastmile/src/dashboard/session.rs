@@ -63,8 +63,7 @@ impl SessionSecret {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let bytes = hex::decode(text.trim()).map_err(|e| fail(format!("not hex: {e}")))?;
-                let bytes: [u8; 32] =
-                    bytes.try_into().map_err(|_| fail("expected 64 hex digits (32 bytes)".into()))?;
+                let bytes: [u8; 32] = bytes.try_into().map_err(|_| fail("expected 64 hex digits (32 bytes)".into()))?;
                 Ok(Self(bytes))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -200,7 +199,9 @@ mod tests {
     #[test]
     fn changing_any_field_breaks_the_signature() {
         let cookie = Session::new("a", "key_0a1b2c", NOW).unwrap().encode(&secret());
-        for (from, to) in [("v1.a.", "v1.b."), ("key_0a1b2c", "key_ffffff"), (&(NOW + SESSION_SECONDS).to_string(), "9999999999")] {
+        for (from, to) in
+            [("v1.a.", "v1.b."), ("key_0a1b2c", "key_ffffff"), (&(NOW + SESSION_SECONDS).to_string(), "9999999999")]
+        {
             let forged = cookie.replacen(from, to, 1);
             assert_ne!(forged, cookie);
             assert_eq!(Session::decode(&forged, &secret(), NOW), None, "{from} → {to}");
