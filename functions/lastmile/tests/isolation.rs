@@ -315,7 +315,7 @@ async fn keys_are_managed_only_from_the_command_line_and_a_tenants_list_holds_it
     let app = app("keys").await;
     // `lastmile tenant key list a` lists `registry.keys("a")`.
     let a_keys: Vec<String> = app.registry.keys("a").into_iter().map(|k| k.id).collect();
-    assert_eq!(a_keys, [app.key_a_id.clone()]);
+    assert_eq!(a_keys, std::slice::from_ref(&app.key_a_id));
     assert!(!a_keys.contains(&app.key_b_id));
     // There is no HTTP route for keys or tenants: with A's key, nothing lists, creates or revokes one.
     for (method, path) in [
