@@ -148,6 +148,7 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
             "Shopify CarrierService callback for tenant '{DEFAULT_TENANT}' (shown once; the token opens this URL only):\n  http://{local}/shopify/carrier-service/{token}"
         );
     }
+    println!("dashboard: http://{local}/ (log in with an API key of the tenant)");
     println!("press Ctrl-C to stop");
     let jobs = crate::jobs::start(prepared.router.clone(), prepared.table.clone());
     let app = crate::app::router(
