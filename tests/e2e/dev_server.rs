@@ -46,13 +46,58 @@ fn first_start_prints_a_key_that_works_and_a_restart_keeps_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Sends one request and answers the status, the response's header lines and the body (the e2e helpers only
+/// answer the body, and a login is in the headers).
+fn exchange(server: &DevServer, head: &str, body: &str) -> (u16, Vec<String>, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&server.addr).expect("connects");
+    let request =
+        format!("{head}\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", server.addr, body.len());
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.lines().skip(1).map(str::to_owned).collect(), body.to_owned())
+}
+
+fn set_cookie(headers: &[String], name: &str) -> String {
+    headers
+        .iter()
+        .find_map(|h| {
+            h.strip_prefix("set-cookie: ")?.strip_prefix(&format!("{name}="))?.split(';').next().map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no {name} cookie in {headers:?}"))
+}
+
 #[test]
-fn the_dashboard_is_served() {
+fn the_dashboard_logs_in_with_the_printed_key() {
     let dir = temp_data_dir("dashboard");
     let server = DevServer::start(&dir);
-    let (status, body) = server.request("GET", "/", None, "");
+    let key = server.key.clone().expect("first start prints the local key");
+    let (status, headers, _) = exchange(&server, "GET / HTTP/1.1", "");
+    assert_eq!(status, 303);
+    assert!(headers.iter().any(|h| h == "location: /dashboard/login"), "{headers:?}");
+
+    let (status, headers, form) = exchange(&server, "GET /dashboard/login HTTP/1.1", "");
     assert_eq!(status, 200);
-    assert!(body.contains("<title>lastmile</title>"));
+    assert!(form.contains("<title>lastmile</title>"));
+    let nonce = set_cookie(&headers, "lastmile_login");
+    let token = form.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).expect("token");
+    let (status, headers, _) = exchange(
+        &server,
+        &format!(
+            "POST /dashboard/login HTTP/1.1\r\nCookie: lastmile_login={nonce}\r\nContent-Type: application/x-www-form-urlencoded"
+        ),
+        &format!("key={key}&csrf={token}"),
+    );
+    assert_eq!(status, 303, "{headers:?}");
+    let session = set_cookie(&headers, "lastmile_session");
+    let (status, _, page) = exchange(&server, &format!("GET / HTTP/1.1\r\nCookie: lastmile_session={session}"), "");
+    assert_eq!(status, 200);
+    assert!(page.contains("<code>default</code>") && page.contains("Address check"));
+    let (status, _, script) = exchange(&server, "GET /dashboard/app.js HTTP/1.1", "");
+    assert!(status == 200 && script.contains("/dashboard/api"));
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -108,6 +153,11 @@ fn tenants_and_keys_from_the_cli_rotate_under_a_running_server() {
         "last use recorded: {keys}"
     );
     assert!(!keys.contains("lmk_"), "keys are never listed");
+    // Another tenant's keys are not acme's: its list shows only its own.
+    let other = tenant_cli(&dir, &["create", "other", "--name", "Other Shop"]);
+    let other_id = other.split_whitespace().find(|w| w.starts_with("key_")).expect("the key's id").to_owned();
+    assert!(!tenant_cli(&dir, &["key", "list", "acme"]).contains(&other_id));
+    assert!(tenant_cli(&dir, &["key", "list", "other"]).contains(&other_id));
     tenant_cli(&dir, &["key", "revoke", &first_id]);
     assert_eq!(ping(&first), 401);
     assert_eq!(ping(&second), 200);

@@ -1,20 +1,19 @@
-//! The application router of `lastmile dev`: open routes (health, OpenAPI, dashboard) and the per-tenant
-//! API behind API-key resolution, with correlation ids on everything.
+//! The application router of `lastmile dev`: open routes (health, OpenAPI), the dashboard behind its login,
+//! and the per-tenant API behind API-key resolution, with correlation ids on everything.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::middleware;
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
-use lastmile_core::duty::rules::Rules;
-use lastmile_fn_ingest::Ingest;
-use lastmile_fn_privacy::Compliance;
-use lastmile_fn_route::api::RoutingApi;
 use lastmile_platform::http::{self, RouteDoc};
-use lastmile_platform::tenants::TenantRegistry;
 use serde_json::json;
+
+use lastmile_fn_route::api::RoutingApi;
+
+use crate::dev::Prepared;
 
 /// Every documented route of the application: the OpenAPI document is generated from this table.
 pub fn route_docs() -> Vec<RouteDoc> {
@@ -39,17 +38,8 @@ pub fn route_docs() -> Vec<RouteDoc> {
                 "responses": {"200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {"schema": {"type": "object"}}}}}
             }),
         },
-        RouteDoc {
-            method: "get",
-            path: "/",
-            authenticated: false,
-            operation: json!({
-                "operationId": "dashboard",
-                "summary": "Dashboard (HTML)",
-                "responses": {"200": {"description": "The dashboard page", "content": {"text/html": {"schema": {"type": "string"}}}}}
-            }),
-        },
     ];
+    routes.extend(crate::dashboard::routes());
     routes.extend(lastmile_fn_address::routes());
     routes.extend(lastmile_fn_quote::routes());
     routes.extend(lastmile_fn_duty::routes());
@@ -59,32 +49,45 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes
 }
 
-/// The whole application over a tenant registry and the customs rules.
-pub fn router(
-    registry: Arc<TenantRegistry>,
-    rules: Arc<Rules>,
-    ingest: Arc<Ingest>,
-    routing: Arc<RoutingApi>,
-    compliance: Arc<Compliance>,
-) -> Router {
+/// The whole application over what `lastmile dev` prepared: the tenant registry, the customs rules and each
+/// function's state.
+pub fn router(prepared: &Prepared) -> Router {
+    let registry = prepared.registry.clone();
+    let rules = prepared.rules.clone();
+    let ingest = prepared.ingest.clone();
+    let routing = prepared.routing_api.clone();
     let tenant_api = Router::new()
         .merge(lastmile_fn_address::router())
         .merge(lastmile_fn_quote::router(rules.clone()))
         .merge(lastmile_fn_duty::router(rules))
         .merge(lastmile_fn_ingest::orders_api(ingest.clone()))
-        .merge(lastmile_fn_route::api::router(routing))
+        .merge(lastmile_fn_route::api::router(routing.clone()))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(|| async { Json(crate::openapi::document()) }))
-        .route("/", get(|| async { Html(crate::dashboard::PAGE) }))
+        .merge(crate::dashboard::router(prepared.dashboard.clone(), dashboard_api(routing)))
         .merge(tenant_api)
         .merge(lastmile_fn_quote::carrier_service_router(registry))
         .merge(lastmile_fn_ingest::webhook_router(ingest))
-        .merge(lastmile_fn_privacy::router(compliance))
+        .merge(lastmile_fn_privacy::router(prepared.compliance.clone()))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(http::trace_requests))
+}
+
+/// The tenant routes a dashboard session reaches under `/dashboard/api`: the address check, and the routing
+/// API's orders, lines, stock and experiments (what the dashboard's panels show and switch).
+fn dashboard_api(routing: Arc<RoutingApi>) -> Router {
+    Router::new().merge(lastmile_fn_address::router()).merge(lastmile_fn_route::api::router(routing))
+}
+
+/// The documentation of [`dashboard_api`]'s routes, as the API documents them (the OpenAPI document puts them
+/// under `/dashboard/api` with the session's security scheme).
+pub fn dashboard_api_docs() -> Vec<RouteDoc> {
+    let mut routes = lastmile_fn_address::routes();
+    routes.extend(lastmile_fn_route::api::routes());
+    routes
 }
 
 async fn health() -> impl IntoResponse {

@@ -43,6 +43,8 @@ pub struct Prepared {
     pub table: Arc<EmbeddedTable>,
     /// The blob store, for the job that expires personal blobs.
     pub blobs: Arc<FsBlobStore>,
+    /// Dashboard sessions, signed with the data directory's secret.
+    pub dashboard: Arc<crate::dashboard::Dashboard>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -68,6 +70,8 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
             registry.create_scoped_key(DEFAULT_TENANT, "shopify", &now_rfc3339(), KeyScope::CarrierService).await?;
         new_carrier_service_token = Some(created.1);
     }
+    let secret = crate::dashboard::session::SessionSecret::load_or_create(data_dir)?;
+    let dashboard = crate::dashboard::Dashboard::new(registry.clone(), secret);
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
     let state = embedded_state(data_dir, registry.clone(), rules.clone())?;
     Ok(Prepared {
@@ -80,6 +84,7 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
         compliance: state.compliance,
         table: state.table,
         blobs: state.blobs,
+        dashboard,
         new_key,
         new_carrier_service_token,
     })
@@ -161,16 +166,14 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
             "Shopify CarrierService callback for tenant '{DEFAULT_TENANT}' (shown once; the token opens this URL only):\n  http://{local}/shopify/carrier-service/{token}"
         );
     }
+    println!("dashboard: http://{local}/ (log in with an API key of the tenant)");
     println!("press Ctrl-C to stop");
-    let jobs = crate::jobs::start(prepared.router.clone(), prepared.table.clone(), prepared.blobs.clone());
-    let app = crate::app::router(
-        prepared.registry,
-        prepared.rules,
-        prepared.ingest,
-        prepared.routing_api,
-        prepared.compliance,
-    );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let jobs = crate::jobs::start(&prepared);
+    let app = crate::app::router(&prepared);
+    // The peer address counts failed dashboard logins per client.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     jobs.stop().await;
     Ok(())
 }

@@ -35,7 +35,9 @@ impl Jobs {
     }
 }
 
-pub fn start(router: Arc<Router>, table: Arc<EmbeddedTable>, blobs: Arc<FsBlobStore>) -> Jobs {
+/// Starts the consumer and the scheduler over what `lastmile dev` prepared.
+pub fn start(prepared: &crate::dev::Prepared) -> Jobs {
+    let (router, table, blobs) = (prepared.router.clone(), prepared.table.clone(), prepared.blobs.clone());
     let (stop, stopped) = watch::channel(false);
     let consumer = tokio::spawn(consume(router.clone(), stopped.clone()));
     let scheduler = tokio::spawn(schedule(router, table, blobs, stopped));

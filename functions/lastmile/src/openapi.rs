@@ -16,6 +16,25 @@ pub fn document() -> Value {
             entry.insert(route.method.to_owned(), operation);
         }
     }
+    // The tenant routes a dashboard session reaches: the same operations under the prefix, by cookie.
+    for route in crate::app::dashboard_api_docs() {
+        let mut operation = route.operation.clone();
+        if let Some(op) = operation.as_object_mut() {
+            op.insert("security".into(), json!([{"dashboardSession": []}]));
+            if let Some(Value::String(id)) = op.get_mut("operationId") {
+                let mut chars = id.chars();
+                *id = format!(
+                    "dashboard{}{}",
+                    chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or_default(),
+                    chars.as_str()
+                );
+            }
+        }
+        let entry = paths.entry(format!("{}{}", crate::dashboard::API_PREFIX, route.path)).or_insert_with(|| json!({}));
+        if let Some(entry) = entry.as_object_mut() {
+            entry.insert(route.method.to_owned(), operation);
+        }
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -26,7 +45,10 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "Per-tenant API key (lmk_…)"}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "Per-tenant API key (lmk_…)"},
+                "dashboardSession": {"type": "apiKey", "in": "cookie", "name": crate::dashboard::session::SESSION_COOKIE, "description": "The dashboard's session (POST /dashboard/login); every request but a GET also needs the page's X-CSRF-Token and a same-origin Origin"}
+            },
             "responses": {
                 "BadRequest": error_response("The body is empty, not UTF-8 or not JSON"),
                 "Unauthorized": error_response("No API key, or an unknown or revoked one"),

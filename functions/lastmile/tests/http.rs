@@ -29,18 +29,8 @@ async fn app(name: &str) -> App {
     let dir = std::env::temp_dir().join(format!("lastmile-http-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let prepared = prepare(&dir).await.expect("data dir");
-    let key = prepared.new_key.expect("first start creates a key");
-    App {
-        router: lastmile::app::router(
-            prepared.registry,
-            prepared.rules,
-            prepared.ingest,
-            prepared.routing_api,
-            prepared.compliance,
-        ),
-        key,
-        _dir: TempDir(dir),
-    }
+    let key = prepared.new_key.clone().expect("first start creates a key");
+    App { router: lastmile::app::router(&prepared), key, _dir: TempDir(dir) }
 }
 
 async fn send(app: &App, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
@@ -232,9 +222,20 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
         }
     }
     // The served routes this build knows of: each must be in the document.
-    for route in
-        ["GET /health", "GET /openapi.json", "GET /", "POST /v1/address/validate", "POST /v1/address/validate/batch"]
-    {
+    for route in [
+        "GET /health",
+        "GET /openapi.json",
+        "GET /",
+        "GET /dashboard/login",
+        "POST /dashboard/login",
+        "POST /dashboard/logout",
+        "GET /dashboard/app.js",
+        "GET /dashboard/app.css",
+        "POST /v1/address/validate",
+        "POST /v1/address/validate/batch",
+        "POST /dashboard/api/v1/address/validate",
+        "GET /dashboard/api/v1/lines",
+    ] {
         assert!(documented.iter().any(|d| d == route), "{route} is served but not documented");
     }
     for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
@@ -254,17 +255,7 @@ async fn a_tenant_over_its_rate_limit_gets_429_with_retry_after_and_others_do_no
     registry.put_tenant(tight).await.unwrap();
     let (_, tight_key) = registry.create_key("tight", "test", "2026-12-04T00:00:00Z").await.unwrap();
     let default_key = prepared.new_key.clone().unwrap();
-    let app = App {
-        router: lastmile::app::router(
-            prepared.registry,
-            prepared.rules,
-            prepared.ingest,
-            prepared.routing_api,
-            prepared.compliance,
-        ),
-        key: tight_key,
-        _dir: TempDir(dir),
-    };
+    let app = App { router: lastmile::app::router(&prepared), key: tight_key, _dir: TempDir(dir) };
     let validate = |key: &str| {
         Request::post("/v1/address/validate")
             .header("authorization", format!("Bearer {key}"))

@@ -30,15 +30,9 @@ async fn logs_carry_the_correlation_id_but_no_personal_data() {
     let dir = std::env::temp_dir().join(format!("lastmile-redaction-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let prepared = lastmile::dev::prepare(&dir).await.expect("data dir");
-    let key = prepared.new_key.expect("first start creates a key");
+    let key = prepared.new_key.clone().expect("first start creates a key");
     let order_router = prepared.router.clone();
-    let router = lastmile::app::router(
-        prepared.registry,
-        prepared.rules,
-        prepared.ingest,
-        prepared.routing_api,
-        prepared.compliance,
-    );
+    let router = lastmile::app::router(&prepared);
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
