@@ -5,11 +5,14 @@ when the transaction is cancelled. Two consequences that DynamoDB does not share
 proportion to the whole table (a thousand orders take minutes per hundred), and a cancelled transaction undoes
 the writes other clients made to the table meanwhile (a lost update under concurrency). Here the transaction
 remembers the items it is about to write, and on cancellation restores exactly those; tables are not copied.
-Everything else is moto as installed (requirements-dev.txt pins the version this was written against).
+Transactions also run one at a time: moto applies a transaction's writes one by one on a threaded server, so
+without a lock a concurrent transaction can check its conditions against writes that a cancellation then rolls
+back, and its own update is lost (DynamoDB's transactions are isolated). Everything else is moto as installed (requirements-dev.txt pins the version this was written against).
 """
 
 import copy
 import sys
+import threading
 
 import moto.dynamodb.models as models
 from moto.dynamodb.models import DynamoDBBackend
@@ -27,9 +30,15 @@ class _CopyWithoutTables:
 models.copy = _CopyWithoutTables
 
 _transact_write_items = DynamoDBBackend.transact_write_items
+_one_transaction_at_a_time = threading.Lock()
 
 
 def transact_write_items(self, transact_items):
+    with _one_transaction_at_a_time:
+        return _isolated_transact_write_items(self, transact_items)
+
+
+def _isolated_transact_write_items(self, transact_items):
     before = []
     for entry in transact_items:
         _, op = next(iter(entry.items()))
