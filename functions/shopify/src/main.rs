@@ -23,10 +23,14 @@ async fn main() -> Result<(), lambda_http::Error> {
     let exchange = HttpTokenExchange { client_id: api_key.clone(), client_secret: app_secrets[0].clone(), base: None };
     let clock = Arc::new(SystemClock);
     let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), env("LASTMILE_TABLE")?, clock.clone());
+    // Without the app's public URL nothing can be registered in a shop: the install routes say so (503).
+    let app_url = env("LASTMILE_APP_URL")?;
+    let credentials =
+        (!app_url.is_empty()).then_some(lastmile_fn_shopify::Credentials { api_key, secrets: app_secrets });
     let app = lastmile_fn_shopify::App {
-        credentials: Some(lastmile_fn_shopify::Credentials { api_key, secrets: app_secrets }),
+        credentials,
         scopes: lastmile_fn_shopify::SCOPES.map(str::to_owned).to_vec(),
-        app_url: env("LASTMILE_APP_URL")?,
+        app_url,
         registry: deployed.registry,
         table: Arc::new(table),
         sealer: Arc::new(sealer),
