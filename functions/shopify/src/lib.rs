@@ -172,7 +172,7 @@ pub fn routes() -> Vec<RouteDoc> {
             operation: json!({
                 "operationId": "shopifyAppWebhook",
                 "summary": "Shopify's app/uninstalled webhook: disable the shop's tenant",
-                "description": "Signed with the app's secret in X-Shopify-Hmac-Sha256 (401 otherwise); once per X-Shopify-Webhook-Id. The tenant's API keys then answer 403, checkout gets no rates, orders are not taken in; reinstalling enables it again.",
+                "description": "Signed with the app's secret in X-Shopify-Hmac-Sha256 (401 otherwise); once per X-Shopify-Event-Id (or X-Shopify-Webhook-Id). The tenant's API keys then answer 403, checkout gets no rates, orders are not taken in; reinstalling enables it again.",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": {
                     "200": {"description": "Uninstalled, a duplicate, or a shop without a tenant", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string", "enum": ["uninstalled", "duplicate", "stale", "ignored"]}, "tenant": {"type": "string"}}}}}},

@@ -52,10 +52,14 @@ pub async fn app_uninstalled(State(app): State<Arc<App>>, request: Request) -> R
             )
             .with_field("X-Shopify-Topic"));
         }
-        let webhook_id = header(&parts.headers, "x-shopify-webhook-id")
-            .or_else(|| header(&parts.headers, "x-shopify-event-id"))
+        // The event id is the same for every subscription that delivers the event (one from the app's
+        // configuration and one registered at install): it identifies the uninstall, the webhook id one delivery.
+        let webhook_id = header(&parts.headers, "x-shopify-event-id")
+            .or_else(|| header(&parts.headers, "x-shopify-webhook-id"))
             .filter(|id| id.len() <= 128)
-            .ok_or_else(|| ApiError::new(400, "missing_event_id", "X-Shopify-Webhook-Id is required"))?;
+            .ok_or_else(|| {
+                ApiError::new(400, "missing_event_id", "X-Shopify-Event-Id or X-Shopify-Webhook-Id is required")
+            })?;
         let shop = header(&parts.headers, "x-shopify-shop-domain")
             .filter(|s| valid_shop_domain(s))
             .ok_or_else(|| ApiError::new(400, "missing_shop", "X-Shopify-Shop-Domain must name the shop"))?;
