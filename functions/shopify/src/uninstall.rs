@@ -93,11 +93,12 @@ async fn uninstall(
     let now = app.clock.now();
     let current = installation::get(&table).await.map_err(store)?;
     // A late delivery of an uninstall that happened before the current install changes nothing.
-    if let (Some(current), Some(triggered)) = (&current, triggered_at) {
-        if current.value.status == Status::Active && current.value.installed_at > triggered {
-            tracing::info!(tenant = %tenant.id, "app/uninstalled from before the current install");
-            return Ok(json!({"status": "stale", "tenant": tenant.id}));
-        }
+    if let (Some(current), Some(triggered)) = (&current, triggered_at)
+        && current.value.status == Status::Active
+        && current.value.installed_at > triggered
+    {
+        tracing::info!(tenant = %tenant.id, "app/uninstalled from before the current install");
+        return Ok(json!({"status": "stale", "tenant": tenant.id}));
     }
     if let Some(mut current) = current.filter(|c| c.value.status == Status::Active) {
         current.value.status = Status::Uninstalled;

@@ -127,7 +127,7 @@ impl AdminClient {
             Err(AdminError::Refused(message)) => message,
             Err(e) => return Err(e),
         };
-        if !already_there(&[refused.clone()]) {
+        if !already_there(std::slice::from_ref(&refused)) {
             return Err(AdminError::Refused(refused));
         }
         let listed = self.graphql(CARRIER_SERVICES, json!({}))?;
@@ -215,7 +215,7 @@ impl TokenExchange for HttpTokenExchange {
         let url = format!("{}/admin/oauth/access_token", base.trim_end_matches('/'));
         let body = json!({ "client_id": self.client_id, "client_secret": self.client_secret, "code": code });
         // ureq blocks: off the async workers.
-        let answer = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
             let mut response = agent
                 .post(&url)
@@ -232,7 +232,6 @@ impl TokenExchange for HttpTokenExchange {
             }
         })
         .await
-        .map_err(|e| ExchangeError::Unavailable(e.to_string()))?;
-        answer
+        .map_err(|e| ExchangeError::Unavailable(e.to_string()))?
     }
 }
