@@ -19,7 +19,6 @@ use lastmile_platform::embedded::table::EmbeddedTable;
 use lastmile_platform::ports::clock::SystemClock;
 use lastmile_platform::ports::secrets::{EnvSecrets, FileSecrets};
 use lastmile_platform::sealed::Sealer;
-use lastmile_platform::shopify_admin::HttpTokenExchange;
 use lastmile_platform::tenants::{KeyScope, TenantRegistry};
 
 pub const DEFAULT_TENANT: &str = "default";
@@ -129,25 +128,11 @@ async fn shopify_app(
             Sealer::load(&files, TOKEN_KEY_FILE, &[]).await?
         }
     };
-    let api_key = env("LASTMILE_SHOPIFY_API_KEY");
     let secrets = shopify_secrets();
-    let exchange = HttpTokenExchange {
-        client_id: api_key.clone().unwrap_or_default(),
-        client_secret: secrets.first().cloned().unwrap_or_default(),
-        base: None,
-    };
-    let credentials = api_key.filter(|_| !secrets.is_empty()).map(|api_key| Credentials { api_key, secrets });
-    Ok(lastmile_fn_shopify::App {
-        credentials,
-        scopes: lastmile_fn_shopify::SCOPES.map(str::to_owned).to_vec(),
-        app_url: env("LASTMILE_APP_URL").unwrap_or_else(|| format!("http://{}", server.listen)),
-        registry,
-        table,
-        sealer: Arc::new(sealer),
-        exchange: Arc::new(exchange),
-        admin: lastmile_fn_shopify::App::admin_at(None),
-        clock: Arc::new(SystemClock),
-    })
+    let credentials =
+        env("LASTMILE_SHOPIFY_API_KEY").filter(|_| !secrets.is_empty()).map(|api_key| Credentials { api_key, secrets });
+    let app_url = env("LASTMILE_APP_URL").unwrap_or_else(|| format!("http://{}", server.listen));
+    Ok(lastmile_fn_shopify::App::new(credentials, app_url, registry, table, sealer, Arc::new(SystemClock)))
 }
 
 struct EmbeddedState {

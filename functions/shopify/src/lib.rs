@@ -67,6 +67,35 @@ pub struct App {
 }
 
 impl App {
+    /// The app against the real Shopify: the token exchange and the Admin API at each shop's own domain, the
+    /// minimum [`SCOPES`]. Without credentials or without a public URL the install routes answer 503.
+    pub fn new(
+        credentials: Option<Credentials>,
+        app_url: String,
+        registry: Arc<TenantRegistry>,
+        table: Arc<dyn TableStore>,
+        sealer: Sealer,
+        clock: Arc<dyn Clock>,
+    ) -> App {
+        let credentials = credentials.filter(|_| !app_url.is_empty());
+        let exchange = lastmile_platform::shopify_admin::HttpTokenExchange {
+            client_id: credentials.as_ref().map(|c| c.api_key.clone()).unwrap_or_default(),
+            client_secret: credentials.as_ref().and_then(|c| c.secrets.first().cloned()).unwrap_or_default(),
+            base: None,
+        };
+        App {
+            credentials,
+            scopes: SCOPES.map(str::to_owned).to_vec(),
+            app_url,
+            registry,
+            table,
+            sealer: Arc::new(sealer),
+            exchange: Arc::new(exchange),
+            admin: App::admin_at(None),
+            clock,
+        }
+    }
+
     /// The admin client factory of the real Shopify, or of a stand-in at `base`.
     pub fn admin_at(base: Option<String>) -> AdminFactory {
         Arc::new(move |shop: &str, token: &str| AdminClient::at(base.as_deref(), shop, token))
