@@ -4,6 +4,7 @@
 
 mod privacy;
 mod routing;
+mod shopify;
 
 use std::sync::Arc;
 

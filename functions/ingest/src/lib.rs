@@ -111,6 +111,9 @@ async fn shopify_webhook(State(ingest): State<Arc<Ingest>>, request: Request) ->
             .registry
             .tenant_by_shop(shop)
             .ok_or_else(|| ApiError::new(404, "unknown_shop", format!("no tenant for the shop {shop}")))?;
+        if !tenant.enabled {
+            return Err(ApiError::new(403, "tenant_disabled", format!("the shop {shop} uninstalled the app")));
+        }
         let order: Value = contract::parse_json_body(&bytes, MAX_ORDER_BODY_BYTES)?;
         accept(&ingest, &tenant.id, topic, event_id, order).await
     }

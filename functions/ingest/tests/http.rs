@@ -209,3 +209,16 @@ async fn the_orders_api_is_idempotent_on_the_order_id() {
     let events = queued(&setup.queue).await;
     assert_eq!((events.len(), events[0].event_id.as_str()), (1, "order:SO-1001"));
 }
+
+#[tokio::test]
+async fn a_disabled_tenants_shop_gets_nothing_taken_in_until_enabled_again() {
+    let setup = setup("disabled").await;
+    setup.ingest.registry.set_enabled("acme", false).await.unwrap();
+    let body = order(7).to_string();
+    let (status, answer) = signed(&setup, "orders/create", "evt-disabled", &body).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("tenant_disabled")), "{answer}");
+    assert!(queued(&setup.queue).await.is_empty());
+    setup.ingest.registry.set_enabled("acme", true).await.unwrap();
+    let (status, answer) = signed(&setup, "orders/create", "evt-disabled", &body).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("queued")), "{answer}");
+}

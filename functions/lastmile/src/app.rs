@@ -46,6 +46,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_ingest::routes());
     routes.extend(lastmile_fn_route::api::routes());
     routes.extend(lastmile_fn_privacy::routes());
+    routes.extend(lastmile_fn_shopify::routes());
     routes
 }
 
@@ -71,6 +72,7 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_quote::carrier_service_router(registry))
         .merge(lastmile_fn_ingest::webhook_router(ingest))
         .merge(lastmile_fn_privacy::router(prepared.compliance.clone()))
+        .merge(lastmile_fn_shopify::router(prepared.shopify.clone()))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(middleware::from_fn(http::trace_requests))

@@ -11,11 +11,14 @@ use lastmile_fn_ingest::Ingest;
 use lastmile_fn_privacy::Compliance;
 use lastmile_fn_route::Router as OrderRouter;
 use lastmile_fn_route::api::RoutingApi;
+use lastmile_fn_shopify::Credentials;
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
 use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
 use lastmile_platform::embedded::table::EmbeddedTable;
 use lastmile_platform::ports::clock::SystemClock;
+use lastmile_platform::ports::secrets::{EnvSecrets, FileSecrets};
+use lastmile_platform::sealed::Sealer;
 use lastmile_platform::tenants::{KeyScope, TenantRegistry};
 
 pub const DEFAULT_TENANT: &str = "default";
@@ -39,6 +42,8 @@ pub struct Prepared {
     pub routing_api: Arc<RoutingApi>,
     /// Shopify's compliance webhooks, over the table and the blob store in the data directory's `blobs`.
     pub compliance: Arc<Compliance>,
+    /// The Shopify app's install, callback and uninstall routes.
+    pub shopify: Arc<lastmile_fn_shopify::App>,
     /// The table, for the jobs that keep it (expiry).
     pub table: Arc<EmbeddedTable>,
     /// The blob store, for the job that expires personal blobs.
@@ -74,6 +79,7 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
     let dashboard = crate::dashboard::Dashboard::new(registry.clone(), secret);
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
     let state = embedded_state(data_dir, registry.clone(), rules.clone())?;
+    let shopify = Arc::new(shopify_app(data_dir, &server, registry.clone(), state.table.clone()).await?);
     Ok(Prepared {
         server,
         registry,
@@ -82,6 +88,7 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
         router: state.router,
         routing_api: state.routing_api,
         compliance: state.compliance,
+        shopify,
         table: state.table,
         blobs: state.blobs,
         dashboard,
@@ -97,6 +104,35 @@ pub fn shopify_secrets() -> Vec<String> {
         .filter_map(|name| std::env::var(name).ok())
         .filter(|secret| !secret.is_empty())
         .collect()
+}
+
+/// The token sealing key's file in the data directory, made on first start when `LASTMILE_TOKEN_KEY` is not set.
+pub const TOKEN_KEY_FILE: &str = "token.key";
+
+/// The Shopify app over the data directory: its key and secrets from the environment
+/// (`LASTMILE_SHOPIFY_API_KEY`, `LASTMILE_SHOPIFY_API_SECRET`), its public URL from `LASTMILE_APP_URL` (else the
+/// listen address), and the key that seals access tokens from `LASTMILE_TOKEN_KEY` or the data directory's
+/// `token.key` (64 random hex digits, owner-only, made on first start).
+async fn shopify_app(
+    data_dir: &Path,
+    server: &ServerConfig,
+    registry: Arc<TenantRegistry>,
+    table: Arc<EmbeddedTable>,
+) -> Result<lastmile_fn_shopify::App, Box<dyn std::error::Error + Send + Sync>> {
+    let env = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let sealer = match env("LASTMILE_TOKEN_KEY") {
+        Some(_) => Sealer::load(&EnvSecrets, "LASTMILE_TOKEN_KEY", &[]).await?,
+        None => {
+            let files = FileSecrets::new(data_dir);
+            files.create_if_missing(TOKEN_KEY_FILE, &lastmile_platform::sealed::new_key_value()?)?;
+            Sealer::load(&files, TOKEN_KEY_FILE, &[]).await?
+        }
+    };
+    let secrets = shopify_secrets();
+    let credentials =
+        env("LASTMILE_SHOPIFY_API_KEY").filter(|_| !secrets.is_empty()).map(|api_key| Credentials { api_key, secrets });
+    let app_url = env("LASTMILE_APP_URL").unwrap_or_else(|| format!("http://{}", server.listen));
+    Ok(lastmile_fn_shopify::App::new(credentials, app_url, registry, table, sealer, Arc::new(SystemClock)))
 }
 
 struct EmbeddedState {
@@ -145,7 +181,7 @@ fn now_rfc3339() -> String {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let prepared = prepare(&options.data_dir).await?;
+    let mut prepared = prepare(&options.data_dir).await?;
     lastmile_platform::telemetry::init(&prepared.server.log);
     let rows = lastmile_core::address::preload();
     tracing::info!(reference_rows = rows, "reference data loaded");
@@ -167,6 +203,11 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         );
     }
     println!("dashboard: http://{local}/ (log in with an API key of the tenant)");
+    if std::env::var_os("LASTMILE_APP_URL").is_none() {
+        prepared.shopify =
+            Arc::new(lastmile_fn_shopify::App { app_url: format!("http://{local}"), ..(*prepared.shopify).clone() });
+    }
+    print_shopify_install(&prepared.shopify);
     println!("press Ctrl-C to stop");
     let jobs = crate::jobs::start(&prepared);
     let app = crate::app::router(&prepared);
@@ -176,6 +217,24 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         .await?;
     jobs.stop().await;
     Ok(())
+}
+
+/// Where to install the Shopify app on a development store, or what to set for it (README: "Install on a Shopify
+/// development store").
+fn print_shopify_install(app: &lastmile_fn_shopify::App) {
+    if app.credentials.is_none() {
+        println!(
+            "Shopify app: not configured; set LASTMILE_SHOPIFY_API_KEY, LASTMILE_SHOPIFY_API_SECRET and LASTMILE_APP_URL (your tunnel's https URL) to install it on a development store"
+        );
+        return;
+    }
+    println!(
+        "Shopify app: install on a development store at\n  {}/shopify/install?shop=<your-dev-store>.myshopify.com",
+        app.app_url
+    );
+    if !app.app_url.starts_with("https://") {
+        println!("  (Shopify calls back only over https: set LASTMILE_APP_URL to a tunnel's public URL)");
+    }
 }
 
 async fn shutdown_signal() {
@@ -216,6 +275,30 @@ mod tests {
         let second = prepare(&dir).await.expect("second start");
         assert!(second.new_key.is_none());
         assert!(second.registry.resolve(&key).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_token_sealing_key_is_made_once_owner_only_and_kept_across_starts() {
+        if std::env::var_os("LASTMILE_TOKEN_KEY").is_some() {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("lastmile-dev-token-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = prepare(&dir).await.expect("first start");
+        let sealed = first.shopify.sealer.seal(b"shpat_x", "default/installation/shopify").expect("sealed");
+        let key = std::fs::read_to_string(dir.join(TOKEN_KEY_FILE)).expect("key file");
+        assert_eq!(key.trim().len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join(TOKEN_KEY_FILE)).expect("key file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        drop(first);
+        let second = prepare(&dir).await.expect("second start");
+        assert_eq!(std::fs::read_to_string(dir.join(TOKEN_KEY_FILE)).expect("key file"), key);
+        assert_eq!(second.shopify.sealer.open(&sealed, "default/installation/shopify").expect("opens"), b"shpat_x");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

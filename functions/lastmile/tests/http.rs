@@ -273,3 +273,31 @@ async fn a_tenant_over_its_rate_limit_gets_429_with_retry_after_and_others_do_no
     // The default tenant has its own bucket.
     assert_eq!(send(&app, validate(&default_key)).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_shopify_app_is_served_by_lastmile_dev_and_starts_an_install() {
+    let dir = std::env::temp_dir().join(format!("lastmile-http-shopify-app-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut prepared = prepare(&dir).await.expect("data dir");
+    let credentials =
+        lastmile_fn_shopify::Credentials { api_key: "dev-client-id".into(), secrets: vec!["dev-secret".into()] };
+    prepared.shopify = std::sync::Arc::new(lastmile_fn_shopify::App {
+        credentials: Some(credentials),
+        app_url: "https://tunnel.example".into(),
+        ..(*prepared.shopify).clone()
+    });
+    let app = App { router: lastmile::app::router(&prepared), key: String::new(), _dir: TempDir(dir) };
+    let request = Request::get("/shopify/install?shop=dev-store.myshopify.com").body(Body::empty()).unwrap();
+    let (status, headers, _) = send(&app, request).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let location = headers["location"].to_str().unwrap();
+    assert!(location.starts_with("https://dev-store.myshopify.com/admin/oauth/authorize?client_id=dev-client-id&"));
+    assert!(location.contains("redirect_uri=https%3A%2F%2Ftunnel.example%2Fshopify%2Fcallback"), "{location}");
+    assert!(headers.contains_key("x-correlation-id"), "the routes sit behind the request tracing");
+    let request = Request::get("/shopify/install?shop=evil.com").body(Body::empty()).unwrap();
+    let (status, _, body) = send(&app, request).await;
+    assert_error(status, &body, 400, "invalid_shop");
+    let request = Request::post("/webhooks/shopify/app").body(Body::from("{}")).unwrap();
+    let (status, _, body) = send(&app, request).await;
+    assert_error(status, &body, 401, "missing_signature");
+}

@@ -108,6 +108,10 @@ async fn callback(
         return ErrorResponse(contract::ApiError::new(401, "unknown_token", "this carrier-service URL is not valid"))
             .into_response();
     };
+    if !context.tenant.enabled {
+        // The shop uninstalled the app: checkout falls back to the shop's own rates.
+        return Json(RateResponse { rates: Vec::new() }).into_response();
+    }
     let (parts, body): (_, Body) = request.into_parts();
     let request = match read_body(&parts.headers, body, MAX_QUOTE_BODY_BYTES).await {
         Ok(bytes) => contract::parse_json_body::<RateRequest>(&bytes, MAX_QUOTE_BODY_BYTES),

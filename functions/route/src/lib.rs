@@ -88,6 +88,8 @@ pub enum Outcome {
     Held,
     Unroutable,
     Cancelled,
+    /// The tenant is disabled (its shop uninstalled the app): the event is dropped.
+    TenantDisabled,
 }
 
 impl Router {
@@ -100,6 +102,10 @@ impl Router {
             .registry
             .tenant(&event.tenant)
             .ok_or_else(|| RouteError::Poison(format!("no tenant {:?}", event.tenant)))?;
+        if !tenant.enabled {
+            // The shop uninstalled the app after the order was queued: nothing is stored or decided for it.
+            return Ok(Outcome::TenantDisabled);
+        }
         let table = TenantTable::new(&*self.table, &tenant.id);
         let order =
             order::parse(&event.order).map_err(|e| RouteError::Poison(format!("order {}: {e}", event.order_id)))?;

@@ -435,3 +435,17 @@ async fn under_ddp_the_router_compares_lines_with_duties_and_taxes_in() {
     // (US$21.60 = 2160 cents) comes on top of the freight under DDP, and GST/HST on top of that.
     assert!(ddp >= freight + 2160, "DDP {ddp} against freight {freight}");
 }
+
+#[tokio::test]
+async fn an_order_of_a_disabled_tenant_is_dropped_without_a_record_or_a_decision() {
+    let s = setup("disabled", |t| t.enabled = false).await;
+    assert_eq!(handle(&s, "orders/create", anchorage_order("D-1")).await, Outcome::TenantDisabled);
+    let table = TenantTable::new(&*s.router.table, "acme");
+    assert!(decisions::get(&table, "D-1").await.unwrap().is_none());
+    assert!(lastmile_platform::repo::orders::get(&table, "D-1").await.unwrap().is_none());
+    // The other tenant is not affected.
+    assert_eq!(
+        s.router.handle(&event("globex", "orders/create", anchorage_order("D-1"))).await.unwrap(),
+        Outcome::Routed { shipments: 1 }
+    );
+}

@@ -96,6 +96,18 @@ pub struct TenantConfig {
     /// The shop this tenant is, for webhooks (`my-shop.myshopify.com`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shopify_domain: Option<String>,
+    /// False while the shop has the app uninstalled: its keys answer 403, checkout gets no rates, orders are not
+    /// taken in or routed. Reinstalling sets it again.
+    #[serde(default = "enabled", skip_serializing_if = "is_enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn is_enabled(enabled: &bool) -> bool {
+    *enabled
 }
 
 /// How quotes are made for this tenant.
@@ -177,6 +189,7 @@ impl TenantConfig {
             customs: CustomsSettings::default(),
             limits: crate::ratelimit::RateLimit::default(),
             shopify_domain: Some(format!("{id}-demo.myshopify.com")),
+            enabled: true,
             warehouses: vec![
                 Warehouse {
                     id: "us-nj".into(),
@@ -264,6 +277,19 @@ mod tests {
         let text = toml::to_string_pretty(&sample).expect("serializes");
         let back: TenantConfig = toml::from_str(&text).expect("parses");
         assert_eq!(back, sample);
+    }
+
+    #[test]
+    fn a_tenant_is_enabled_unless_its_file_says_otherwise() {
+        let sample = TenantConfig::sample("default");
+        assert!(
+            !toml::to_string_pretty(&sample).expect("serializes").contains("enabled"),
+            "the default is not written"
+        );
+        let disabled = TenantConfig { enabled: false, ..sample };
+        let text = toml::to_string_pretty(&disabled).expect("serializes");
+        assert!(text.contains("enabled = false"), "{text}");
+        assert!(!toml::from_str::<TenantConfig>(&text).expect("parses").enabled);
     }
 
     #[test]

@@ -120,6 +120,10 @@ pub async fn require_tenant(State(registry): State<Arc<TenantRegistry>>, mut req
             .into_response();
     };
     tracing::Span::current().record("tenant", context.tenant.id.as_str());
+    if !context.tenant.enabled {
+        let message = "this tenant is disabled: its Shopify shop uninstalled the app; reinstalling enables it";
+        return ErrorResponse(ApiError::new(403, "tenant_disabled", message)).into_response();
+    }
     if let Err(wait) = registry.admit(&context.tenant) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         let mut response = ErrorResponse(ApiError::new(

@@ -16,6 +16,7 @@ pub mod privacy;
 pub mod quoting;
 pub mod ratelimit;
 pub mod repo;
+pub mod sealed;
 pub mod shopify_admin;
 pub mod telemetry;
 pub mod tenants;

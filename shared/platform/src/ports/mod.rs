@@ -11,5 +11,5 @@ pub mod table;
 pub use blob::{BlobError, BlobStore};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use queue::{Message, Queue, QueueError};
-pub use secrets::{EnvSecrets, SecretError, Secrets};
+pub use secrets::{EnvSecrets, FileSecrets, SecretError, Secrets};
 pub use table::{Condition, Item, Key, Page, Query, SkRange, StoreError, TableStore, TenantTable, Write};

@@ -266,6 +266,18 @@ impl TenantRegistry {
         Ok(())
     }
 
+    /// Enables or disables a tenant (a shop uninstalled or reinstalled the app); answers its configuration.
+    pub async fn set_enabled(&self, id: &str, enabled: bool) -> Result<Arc<TenantConfig>, TenantError> {
+        self.reload().await?;
+        let current = self.tenant(id).ok_or_else(|| TenantError::UnknownTenant(id.to_owned()))?;
+        if current.enabled == enabled {
+            return Ok(current);
+        }
+        let changed = TenantConfig { enabled, ..(*current).clone() };
+        self.put_tenant(changed).await?;
+        self.tenant(id).ok_or_else(|| TenantError::UnknownTenant(id.to_owned()))
+    }
+
     /// Creates an API key for `tenant` and returns its record and the secret, which is never stored.
     pub async fn create_key(
         &self,
@@ -652,6 +664,21 @@ mod tests {
         let keys = reread.keys("shipped");
         assert!(keys.iter().find(|k| k.name == "live").and_then(|k| k.last_used_at.as_ref()).is_some());
         assert!(keys.iter().filter(|k| k.name != "live").all(|k| k.revoked));
+        let _ = std::fs::remove_dir_all(&deployed);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_tenant_keeps_its_keys_and_says_so_until_enabled_again() {
+        let table = embedded_table("table-disable");
+        let deployed = temp_dir("table-disable-deployed");
+        let one = TenantRegistry::open_with_table(&deployed, table.clone()).await.expect("instance one");
+        one.put_tenant(TenantConfig::sample("shop")).await.expect("tenant");
+        let (_, key) = one.create_key("shop", "k", "2026-12-04T00:00:00Z").await.expect("key");
+        assert!(!one.set_enabled("shop", false).await.expect("disabled").enabled);
+        let two = TenantRegistry::open_with_table(&deployed, table).await.expect("instance two");
+        assert!(!two.resolve_current(&key, KeyScope::Api).await.expect("the key still resolves").tenant.enabled);
+        assert!(two.set_enabled("shop", true).await.expect("enabled").enabled);
+        assert!(one.set_enabled("missing", true).await.is_err());
         let _ = std::fs::remove_dir_all(&deployed);
     }
 
