@@ -2,12 +2,15 @@
 //! tenant's configuration (warehouses, address defaults) in `tenants/<id>.toml`. A file that does not parse
 //! is a start-up error naming the file and what was wrong.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lastmile_core::address::CarrierKind;
 use lastmile_core::duty::{Incoterm, Party};
 use lastmile_core::rating::packing::PackingRule;
 use lastmile_core::routing::Policy;
+use lastmile_core::tracking::pod::{PodPolicy, SuspectRules};
+use lastmile_core::tracking::stall::StallRule;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +103,9 @@ pub struct TenantConfig {
     /// taken in or routed. Reinstalling sets it again.
     #[serde(default = "enabled", skip_serializing_if = "is_enabled")]
     pub enabled: bool,
+    /// Carrier feeds, proof of delivery, stalls, SLA targets and alerts.
+    #[serde(default)]
+    pub tracking: TrackingSettings,
 }
 
 fn enabled() -> bool {
@@ -176,6 +182,83 @@ pub struct Warehouse {
     pub origin_postcodes: Vec<String>,
 }
 
+/// What tracking needs to know about a tenant: which carriers send it events and how they sign them, what a
+/// delivery must prove, when a parcel counts as stalled and who is told, and each line's delivery target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingSettings {
+    /// Carriers whose event webhooks this tenant takes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carriers: Vec<CarrierFeed>,
+    /// The stall rule of every lane without its own.
+    #[serde(default)]
+    pub stall: StallRule,
+    /// Stall rules by lane id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lanes: BTreeMap<String, StallRule>,
+    /// What each line's deliveries must prove, by line id (none when absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod: BTreeMap<String, PodPolicy>,
+    #[serde(default)]
+    pub suspect: SuspectRules,
+    /// Delivery targets by line id; [`SlaTarget::default`] for a line without one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sla: BTreeMap<String, SlaTarget>,
+    /// Where stalled-parcel alerts go besides the alerts queue and the dashboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_webhook: Option<AlertWebhook>,
+}
+
+impl TrackingSettings {
+    pub fn stall_rule(&self, lane: &str) -> &StallRule {
+        self.lanes.get(lane).unwrap_or(&self.stall)
+    }
+
+    pub fn pod_policy(&self, line: &str) -> PodPolicy {
+        self.pod.get(line).copied().unwrap_or_default()
+    }
+
+    pub fn sla(&self, line: &str) -> SlaTarget {
+        self.sla.get(line).copied().unwrap_or_default()
+    }
+
+    pub fn carrier(&self, carrier: &str) -> Option<&CarrierFeed> {
+        self.carriers.iter().find(|c| c.carrier == carrier)
+    }
+}
+
+/// A carrier that sends this tenant events, and the secrets (by reference, two during a rotation) their
+/// HMAC-SHA256 signatures are checked with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierFeed {
+    /// The carrier's status table (`fedex`, `aftership`, `parcelnet` …).
+    pub carrier: String,
+    pub secrets: Vec<String>,
+}
+
+/// A line's delivery promise: `share_percent` of its parcels delivered within `days` business days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTarget {
+    pub days: u32,
+    pub share_percent: u32,
+}
+
+impl Default for SlaTarget {
+    fn default() -> Self {
+        SlaTarget { days: 5, share_percent: 95 }
+    }
+}
+
+/// The seller's endpoint for alerts, and the secret (by reference) their signature header is made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertWebhook {
+    pub url: String,
+    pub secret: String,
+}
+
 impl TenantConfig {
     /// The sample configuration `lastmile dev` writes for the `default` tenant on first start.
     pub fn sample(id: &str) -> Self {
@@ -190,6 +273,7 @@ impl TenantConfig {
             limits: crate::ratelimit::RateLimit::default(),
             shopify_domain: Some(format!("{id}-demo.myshopify.com")),
             enabled: true,
+            tracking: TrackingSettings::default(),
             warehouses: vec![
                 Warehouse {
                     id: "us-nj".into(),

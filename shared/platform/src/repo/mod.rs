@@ -13,6 +13,10 @@
 //! | line statistics | `line-stats` | `{line}` | | |
 //! | line's orders today | `line-day#{date}` | `{line}` | | |
 //! | lane's orders today | `lane-day#{date}` | `{lane}` | | |
+//! | tracking | `shipment#{id}` | `tracking` | `stall-watch` / `{last activity}#{shipment}` while moving | `kpi-pending` / `{updated_at}#{shipment}` until counted |
+//! | tracking number | `tracking#{carrier}#{number}` | `tracking-number` | | |
+//! | alert | `alert#{id}` | `alert` | `alerts` / `{raised_at}#{id}` | `alert-outbox` / `{next attempt}#{id}` while pending |
+//! | KPI roll-up | `kpi` | `{day}#{line}#{lane}` | | |
 //!
 //! (Every pk is prefixed with the tenant id on the way in. Personal data lives only in the personal items, which
 //! expire by their kind's retention: see [`crate::privacy`] and docs/privacy.md.)
@@ -23,6 +27,7 @@ pub mod orders;
 pub mod personal;
 pub mod shipments;
 pub mod stock;
+pub mod tracking;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -1,0 +1,273 @@
+//! Tracking records: one per shipment with its whole journey, the tracking numbers that lead to it, the alerts
+//! its stalls raised, and the KPI roll-ups its facts are counted in.
+//!
+//! The jobs find their work through the indexes, never by scanning: a shipment still moving sits in the
+//! `stall-watch` partition of gsi1 ordered by its last scan, so the stall job reads only those scanned before a
+//! threshold; a shipment whose KPI facts changed since they were counted sits in the `kpi-pending` partition of
+//! gsi2 until the KPI job has moved them in the roll-ups.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use lastmile_core::tracking::Journey;
+use lastmile_core::tracking::kpi::{Facts, Rollup};
+use lastmile_core::tracking::pod::{AreaType, PodAssessment};
+use lastmile_core::tracking::stall::StallLevel;
+use lastmile_core::tracking::status::Status;
+use serde::{Deserialize, Serialize};
+
+use super::{Record, Versioned, query_all};
+use crate::ports::table::{Key, Query, SkRange, StoreError, TenantTable};
+
+pub const STALL_WATCH: &str = "stall-watch";
+pub const KPI_PENDING: &str = "kpi-pending";
+pub const ALERTS: &str = "alerts";
+pub const ALERT_OUTBOX: &str = "alert-outbox";
+
+/// A time as a sort key that orders as the time does: unix seconds, zero-padded to 12 digits.
+pub fn time_sk(at: Timestamp) -> String {
+    format!("{:012}", at.as_second().max(0))
+}
+
+/// Where the parcel should arrive, as the POD checks need it. No name or street: the point is a postcode
+/// centroid or a geocode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackedDestination {
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postcode: Option<String>,
+    /// Latitude and longitude.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<(f64, f64)>,
+    pub area: AreaType,
+    /// IANA zone of the destination, whose days and hours the stall clock and the POD time check count.
+    pub time_zone: String,
+}
+
+/// A proof-of-delivery file kept in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPod {
+    /// The name the carrier gave it.
+    pub name: String,
+    /// Its key in the blob store.
+    pub key: String,
+    /// Hex SHA-256 of the bytes, checked on every read.
+    pub sha256: String,
+    pub content_type: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingRecord {
+    pub shipment_id: String,
+    pub order_id: String,
+    pub line: String,
+    pub lane: String,
+    /// The first leg's carrier and tracking number; later legs are in the journey's hand-overs.
+    pub carrier: String,
+    pub tracking_number: String,
+    pub destination: TrackedDestination,
+    pub journey: Journey,
+    /// When the shipment got its tracking number: the stall clock's start until the first scan.
+    pub tracked_since: Timestamp,
+    /// The stall level last raised for the current last scan (a new scan sets it back to moving).
+    #[serde(default = "moving")]
+    pub stall: StallLevel,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<StoredPod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<PodAssessment>,
+    /// The shipment's KPI facts as they are now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
+    /// The facts the roll-ups hold for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted: Option<Facts>,
+    pub updated_at: Timestamp,
+}
+
+fn moving() -> StallLevel {
+    StallLevel::Moving
+}
+
+impl TrackingRecord {
+    pub fn status(&self) -> Option<Status> {
+        self.journey.status()
+    }
+
+    /// The last scan, or when tracking began if no scan came yet.
+    pub fn last_activity(&self) -> Timestamp {
+        self.journey.last_scan_at().unwrap_or(self.tracked_since)
+    }
+
+    /// Still expected to move: not delivered, returned or expired.
+    pub fn watching(&self) -> bool {
+        !self.status().is_some_and(Status::is_final)
+    }
+
+    pub fn kpi_pending(&self) -> bool {
+        self.facts != self.counted
+    }
+}
+
+pub fn key(shipment_id: &str) -> Key {
+    Key::new(format!("shipment#{shipment_id}"), "tracking")
+}
+
+impl Record for TrackingRecord {
+    fn key(&self) -> Key {
+        key(&self.shipment_id)
+    }
+    fn indexes(&self) -> Vec<(&'static str, Key)> {
+        let mut indexes = Vec::new();
+        if self.watching() {
+            let sk = format!("{}#{}", time_sk(self.last_activity()), self.shipment_id);
+            indexes.push(("gsi1", Key::new(STALL_WATCH, sk)));
+        }
+        if self.kpi_pending() {
+            let sk = format!("{}#{}", time_sk(self.updated_at), self.shipment_id);
+            indexes.push(("gsi2", Key::new(KPI_PENDING, sk)));
+        }
+        indexes
+    }
+}
+
+pub async fn get(table: &TenantTable<'_>, shipment_id: &str) -> Result<Option<Versioned<TrackingRecord>>, StoreError> {
+    super::load(table, &key(shipment_id)).await
+}
+
+/// Shipments still moving whose last activity is at or before `before`, oldest first.
+pub async fn quiet_since(
+    table: &TenantTable<'_>,
+    before: Timestamp,
+    cap: usize,
+) -> Result<Vec<Versioned<TrackingRecord>>, StoreError> {
+    let high = format!("{}#\u{10ffff}", time_sk(before));
+    let query = Query::index("gsi1", STALL_WATCH).sk(SkRange::Between(String::new(), high));
+    query_all(table, query, cap).await
+}
+
+/// Shipments whose KPI facts the roll-ups do not hold yet, oldest change first.
+pub async fn kpi_pending(table: &TenantTable<'_>, cap: usize) -> Result<Vec<Versioned<TrackingRecord>>, StoreError> {
+    query_all(table, Query::index("gsi2", KPI_PENDING).sk(SkRange::All), cap).await
+}
+
+/// A carrier's tracking number, leading to its shipment: one per leg.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingNumberRecord {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub shipment_id: String,
+}
+
+pub fn number_key(carrier: &str, tracking_number: &str) -> Key {
+    Key::new(format!("tracking#{carrier}#{tracking_number}"), "tracking-number")
+}
+
+impl Record for TrackingNumberRecord {
+    fn key(&self) -> Key {
+        number_key(&self.carrier, &self.tracking_number)
+    }
+}
+
+pub async fn shipment_for(
+    table: &TenantTable<'_>,
+    carrier: &str,
+    tracking_number: &str,
+) -> Result<Option<String>, StoreError> {
+    let found: Option<Versioned<TrackingNumberRecord>> =
+        super::load(table, &number_key(carrier, tracking_number)).await?;
+    Ok(found.map(|v| v.value.shipment_id))
+}
+
+/// How far the alert's delivery to the seller's webhook got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Delivery {
+    /// No webhook is configured: the alert is on the queue and the dashboard only.
+    NotConfigured,
+    Pending {
+        attempts: u32,
+        next_attempt_at: Timestamp,
+    },
+    Delivered {
+        attempts: u32,
+        at: Timestamp,
+    },
+    GaveUp {
+        attempts: u32,
+        last_error: String,
+    },
+}
+
+/// A raised alert (the core [`Alert`](lastmile_core::tracking::alert::Alert)) and its delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    pub alert: lastmile_core::tracking::alert::Alert,
+    pub delivery: Delivery,
+}
+
+pub fn alert_key(id: &str) -> Key {
+    Key::new(format!("alert#{id}"), "alert")
+}
+
+impl Record for AlertRecord {
+    fn key(&self) -> Key {
+        alert_key(&self.alert.id)
+    }
+    fn indexes(&self) -> Vec<(&'static str, Key)> {
+        let mut indexes =
+            vec![("gsi1", Key::new(ALERTS, format!("{}#{}", time_sk(self.alert.raised_at), self.alert.id)))];
+        if let Delivery::Pending { next_attempt_at, .. } = &self.delivery {
+            indexes.push(("gsi2", Key::new(ALERT_OUTBOX, format!("{}#{}", time_sk(*next_attempt_at), self.alert.id))));
+        }
+        indexes
+    }
+}
+
+/// The latest alerts, newest first.
+pub async fn recent_alerts(table: &TenantTable<'_>, cap: usize) -> Result<Vec<AlertRecord>, StoreError> {
+    let query = Query { descending: true, ..Query::index("gsi1", ALERTS).sk(SkRange::All).limit(cap.min(100)) };
+    let mut alerts: Vec<AlertRecord> = query_all(table, query, cap).await?.into_iter().map(|v| v.value).collect();
+    alerts.truncate(cap);
+    Ok(alerts)
+}
+
+/// Alerts whose next webhook attempt is due at `now`.
+pub async fn alerts_due(
+    table: &TenantTable<'_>,
+    now: Timestamp,
+    cap: usize,
+) -> Result<Vec<Versioned<AlertRecord>>, StoreError> {
+    let high = format!("{}#\u{10ffff}", time_sk(now));
+    query_all(table, Query::index("gsi2", ALERT_OUTBOX).sk(SkRange::Between(String::new(), high)), cap).await
+}
+
+/// The roll-up of one line × lane × day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KpiRecord {
+    pub day: Date,
+    pub line: String,
+    pub lane: String,
+    pub rollup: Rollup,
+}
+
+pub fn kpi_key(day: Date, line: &str, lane: &str) -> Key {
+    Key::new("kpi", format!("{day}#{line}#{lane}"))
+}
+
+impl Record for KpiRecord {
+    fn key(&self) -> Key {
+        kpi_key(self.day, &self.line, &self.lane)
+    }
+}
+
+/// Every roll-up of the days `from..=to`.
+pub async fn kpis(
+    table: &TenantTable<'_>,
+    from: Date,
+    to: Date,
+    cap: usize,
+) -> Result<Vec<Versioned<KpiRecord>>, StoreError> {
+    let query = Query::partition("kpi").sk(SkRange::Between(format!("{from}#"), format!("{to}#\u{10ffff}")));
+    query_all(table, query, cap).await
+}
