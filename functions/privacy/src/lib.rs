@@ -107,6 +107,14 @@ async fn compliance_webhook(State(compliance): State<Arc<Compliance>>, request: 
         };
         let (audit, first) =
             privacy::handle(&*compliance.table, &*compliance.blobs, &*compliance.clock, &request).await.map_err(failed)?;
+        if let (privacy::SHOP_REDACT, Some(tenant)) = (topic, &tenant) {
+            // The shop's data is gone: its configuration and keys go too (a redelivery finds nothing to remove).
+            let removal = compliance.registry.remove_tenant(&tenant.id).await.map_err(|e| {
+                tracing::error!(error = %e, "tenant registry");
+                ApiError::new(503, "registry_unavailable", "the tenant registry did not answer; retry")
+            })?;
+            tracing::info!(tenant = %tenant.id, keys = removal.keys, kept_deployed = removal.kept_deployed, "shop/redact: tenant removed");
+        }
         // Counts and keys only: the customer's id, email and phone are never logged.
         tracing::info!(
             tenant = %audit.tenant,

@@ -194,3 +194,24 @@ async fn a_data_request_writes_an_export_and_an_unknown_shop_is_answered() {
     assert_eq!(status, 200, "{answer}");
     assert!(answer["audit"]["note"].as_str().unwrap().contains("no tenant"));
 }
+
+#[tokio::test]
+async fn shop_redact_erases_the_tenants_data_configuration_and_keys_once() {
+    let s = setup("shop-redact").await;
+    stored_order(&s, "1003").await;
+    let (_, key) = s.compliance.registry.create_key("acme", "ci", "2026-12-04T10:00:00Z").await.unwrap();
+    let body = json!({"shop_id": 1, "shop_domain": SHOP});
+    let (status, answer) = signed(&s, SHOP, "shop/redact", "w-shop", &body).await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("done")), "{answer}");
+    assert!(answer["audit"]["items_erased"].as_u64().unwrap() >= 1, "{answer}");
+    let table = TenantTable::new(&*s.table, "acme");
+    assert!(orders::get(&table, "1003").await.unwrap().is_none(), "the order is gone");
+    assert!(s.compliance.registry.tenant("acme").is_none(), "the tenant is gone");
+    assert!(s.compliance.registry.resolve(&key).is_none(), "its key opens nothing");
+    let reopened = TenantRegistry::open(&s.dir).unwrap();
+    assert!(reopened.tenant("acme").is_none() && reopened.keys("acme").is_empty(), "nor on disk");
+    // Shopify redelivers: the shop is unknown now, so there is nothing left to do; the tenant's audit trail stays.
+    let (status, again) = signed(&s, SHOP, "shop/redact", "w-shop", &body).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(audit::of_tenant(&*s.table, "acme").await.unwrap().len(), 1);
+}

@@ -344,7 +344,10 @@ pub struct Request<'a> {
     pub body: &'a Value,
 }
 
-pub const TOPICS: [&str; 3] = ["customers/data_request", "customers/redact", "shop/redact"];
+/// Erases everything of a shop, 48 hours after it uninstalled the app.
+pub const SHOP_REDACT: &str = "shop/redact";
+
+pub const TOPICS: [&str; 3] = ["customers/data_request", "customers/redact", SHOP_REDACT];
 
 /// Runs a compliance request once: a request id already audited answers its first record and does nothing.
 /// Answers the audit record and whether this run did the work.

@@ -63,6 +63,15 @@ pub enum KeyScope {
 }
 
 /// The tenant a request resolved to.
+/// What [`TenantRegistry::remove_tenant`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removal {
+    pub existed: bool,
+    pub keys: usize,
+    /// The tenant is in the deployed configuration folder: it stays there, disabled, its keys revoked.
+    pub kept_deployed: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct TenantContext {
     pub tenant: Arc<TenantConfig>,
@@ -276,6 +285,42 @@ impl TenantRegistry {
         let changed = TenantConfig { enabled, ..(*current).clone() };
         self.put_tenant(changed).await?;
         self.tenant(id).ok_or_else(|| TenantError::UnknownTenant(id.to_owned()))
+    }
+
+    /// Removes a tenant and every key of it (the shop asked for its data to be erased). Removing a tenant that
+    /// is not there changes nothing. A tenant of a deployed configuration folder, which functions cannot change,
+    /// is kept disabled with every key revoked; [`Removal::kept_deployed`] says so.
+    pub async fn remove_tenant(&self, id: &str) -> Result<Removal, TenantError> {
+        self.reload().await?;
+        let key_ids: Vec<String> = self.keys(id).into_iter().map(|k| k.id).collect();
+        let mut removal = Removal { existed: self.tenant(id).is_some(), keys: key_ids.len(), kept_deployed: false };
+        match &self.backing {
+            Backing::Files(dir) => {
+                let path = files::tenant_path(dir, id);
+                if path.exists() {
+                    std::fs::remove_file(&path)
+                        .map_err(|e| TenantError::Store { path: path.clone(), message: e.to_string() })?;
+                }
+                let mut state = self.write();
+                state.snapshot.tenants.remove(id);
+                if !key_ids.is_empty() {
+                    state.snapshot.keys.retain(|k| k.tenant != id);
+                    persist_key_file(dir, &mut state)?;
+                }
+            }
+            Backing::Table { table, base, .. } => {
+                table::delete_tenant(&**table, id, &key_ids).await?;
+                self.reload().await?;
+                if let Some(deployed) = base.tenants.get(id) {
+                    removal.kept_deployed = true;
+                    self.put_tenant(TenantConfig { enabled: false, ..(**deployed).clone() }).await?;
+                    for key in base.keys.iter().filter(|k| k.tenant == id) {
+                        self.update_key(&**table, &key.id, |k| k.revoked = true).await?;
+                    }
+                }
+            }
+        }
+        Ok(removal)
     }
 
     /// Creates an API key for `tenant` and returns its record and the secret, which is never stored.
@@ -679,6 +724,51 @@ mod tests {
         assert!(!two.resolve_current(&key, KeyScope::Api).await.expect("the key still resolves").tenant.enabled);
         assert!(two.set_enabled("shop", true).await.expect("enabled").enabled);
         assert!(one.set_enabled("missing", true).await.is_err());
+        let _ = std::fs::remove_dir_all(&deployed);
+    }
+
+    #[tokio::test]
+    async fn removing_a_tenant_takes_its_configuration_and_every_key_and_repeats_safely() {
+        let dir = temp_dir("remove-files");
+        let registry = TenantRegistry::open(&dir).expect("opens");
+        registry.put_tenant(TenantConfig::sample("gone")).await.expect("tenant");
+        registry.put_tenant(TenantConfig::sample("stays")).await.expect("tenant");
+        let (_, gone_key) = registry.create_key("gone", "k", "2026-12-04T00:00:00Z").await.expect("key");
+        let (_, stays_key) = registry.create_key("stays", "k", "2026-12-04T00:00:00Z").await.expect("key");
+        let removal = registry.remove_tenant("gone").await.expect("removed");
+        assert_eq!(removal, Removal { existed: true, keys: 1, kept_deployed: false });
+        assert!(registry.tenant("gone").is_none() && registry.resolve(&gone_key).is_none());
+        assert!(!files::tenant_path(&dir, "gone").exists());
+        let reopened = TenantRegistry::open(&dir).expect("reopens");
+        assert!(reopened.tenant("gone").is_none() && reopened.keys("gone").is_empty());
+        assert!(reopened.resolve(&stays_key).is_some(), "another tenant is untouched");
+        let again = registry.remove_tenant("gone").await.expect("repeats");
+        assert_eq!(again, Removal { existed: false, keys: 0, kept_deployed: false });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_removed_tenant_leaves_the_table_and_a_deployed_one_is_kept_disabled_with_keys_revoked() {
+        let table = embedded_table("table-remove");
+        let deployed = temp_dir("table-remove-deployed");
+        let files = TenantRegistry::open(&deployed).expect("opens");
+        files.put_tenant(TenantConfig::sample("shipped")).await.expect("tenant");
+        let (_, shipped_key) = files.create_key("shipped", "deploy", "2026-12-04T00:00:00Z").await.expect("key");
+
+        let one = TenantRegistry::open_with_table(&deployed, table.clone()).await.expect("instance one");
+        one.put_tenant(TenantConfig::sample("installed")).await.expect("tenant");
+        let (_, installed_key) = one.create_key("installed", "k", "2026-12-04T00:00:00Z").await.expect("key");
+        let removal = one.remove_tenant("installed").await.expect("removed");
+        assert_eq!(removal, Removal { existed: true, keys: 1, kept_deployed: false });
+        let fresh = TenantRegistry::open_with_table(&deployed, table.clone()).await.expect("fresh");
+        assert!(fresh.tenant("installed").is_none());
+        assert!(fresh.resolve_current(&installed_key, KeyScope::Api).await.is_none());
+
+        let removal = one.remove_tenant("shipped").await.expect("kept");
+        assert!(removal.kept_deployed && removal.existed);
+        let fresh = TenantRegistry::open_with_table(&deployed, table).await.expect("fresh");
+        assert!(!fresh.tenant("shipped").expect("still deployed").enabled);
+        assert!(fresh.resolve_current(&shipped_key, KeyScope::Api).await.is_none(), "its deployed key is revoked");
         let _ = std::fs::remove_dir_all(&deployed);
     }
 

@@ -60,3 +60,12 @@ pub async fn put_key(table: &dyn TableStore, key: &KeyRecord, version: Option<u6
     let item = Item::new(Key::new(PARTITION, format!("key#{}", key.id)), attributes);
     table.put(item, version.map_or(Condition::NotExists, Condition::Version)).await
 }
+
+/// Deletes a tenant's item and its keys' items (deleting what is not there changes nothing).
+pub async fn delete_tenant(table: &dyn TableStore, id: &str, key_ids: &[String]) -> Result<(), StoreError> {
+    table.delete(&Key::new(PARTITION, format!("tenant#{id}")), Condition::Always).await?;
+    for key_id in key_ids {
+        table.delete(&Key::new(PARTITION, format!("key#{key_id}")), Condition::Always).await?;
+    }
+    Ok(())
+}
