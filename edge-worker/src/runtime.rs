@@ -3,7 +3,9 @@
 use worker::wasm_bindgen::JsValue;
 use worker::{Context, Env, Headers, Method, Request, Response, event, js_sys};
 
-use crate::service::{self, CORS_HEADERS, RATE_LIMITER_BINDING, Reply, Route, Settings};
+use lastmile_core::address::refdata::{POSTCODE_COUNTRIES, install_postcodes, take_missing_postcodes};
+
+use crate::service::{self, ASSETS_BINDING, CORS_HEADERS, RATE_LIMITER_BINDING, Reply, Route, Settings};
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -45,9 +47,39 @@ async fn handle(mut request: Request, env: &Env) -> Reply {
     if let Err(reply) = service::check_declared_length(route, header(&request, "content-length").as_deref()) {
         return reply;
     }
-    match request.bytes().await {
-        Ok(body) => service::answer(route, &body),
-        Err(_) => service::unreadable_body(),
+    let Ok(body) = request.bytes().await else {
+        return service::unreadable_body();
+    };
+    // The engine notes the postcode tables it asked for and did not have: install them and answer again. Each
+    // table loads once per isolate, so this loops only on the first requests for a country.
+    for _ in 0..=POSTCODE_COUNTRIES.len() {
+        let reply = service::answer(route, &body);
+        let missing = take_missing_postcodes();
+        if missing.is_empty() {
+            return reply;
+        }
+        for country in missing {
+            if let Err(e) = install_postcode_asset(env, country).await {
+                worker::console_error!("postcode table {country}: {e}");
+                return service::reference_data_unavailable(country);
+            }
+        }
+    }
+    service::reference_data_unavailable("all")
+}
+
+/// Fetches a country's postcode table from the static assets and installs it.
+async fn install_postcode_asset(env: &Env, country: &str) -> worker::Result<()> {
+    let assets = env.assets(ASSETS_BINDING)?;
+    let mut response = assets.fetch(format!("https://assets.local/postcodes/{country}.txt"), None).await?;
+    if response.status_code() != 200 {
+        return Err(worker::Error::RustError(format!("asset answered {}", response.status_code())));
+    }
+    let text = response.text().await?;
+    if install_postcodes(country, &text) {
+        Ok(())
+    } else {
+        Err(worker::Error::RustError("the asset is not a postcode table".into()))
     }
 }
 

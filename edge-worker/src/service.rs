@@ -8,6 +8,8 @@ use serde_json::json;
 
 /// Name of the rate-limit binding declared in `wrangler.toml`.
 pub const RATE_LIMITER_BINDING: &str = "ADDRESS_RATE_LIMITER";
+/// Name of the static-assets binding that carries the postcode tables (`wrangler.toml`'s `[assets]`).
+pub const ASSETS_BINDING: &str = "ASSETS";
 /// Seconds a caller is told to wait after hitting the rate limit: the binding's period.
 pub const RATE_LIMIT_PERIOD_SECS: u32 = 60;
 
@@ -178,6 +180,17 @@ pub fn check_declared_length(route: Route, content_length: Option<&str>) -> Resu
 /// The answer when the runtime could not read the body.
 pub fn unreadable_body() -> Reply {
     Reply::error(&ApiError::new(400, "unreadable_body", "the request body could not be read"))
+}
+
+/// The answer when a postcode table could not be loaded from the assets: retrying may help, and no answer
+/// is given from partial reference data.
+pub fn reference_data_unavailable(country: &str) -> Reply {
+    Reply::error(&ApiError::new(
+        503,
+        "reference_data_unavailable",
+        format!("the postcode table of {country} could not be loaded; retry"),
+    ))
+    .with_header("retry-after", "1".to_owned())
 }
 
 /// Runs a protected route on its body.

@@ -56,6 +56,10 @@ build_edge_worker() {
     --external:./index_bg.wasm --outfile="$EDGE_BUILD/worker.mjs"
   rm -rf "$EDGE_BUILD/entry.mjs" "$EDGE_BUILD/index.js" "$EDGE_BUILD/snippets"
   ls -l "$EDGE_BUILD"
+  # The postcode tables travel as static assets (wrangler.toml's [assets]), from the same data the host builds.
+  rm -rf "$EDGE_DIR/assets"
+  cargo run --quiet --locked -p lastmile-core --example postcode-assets -- "$EDGE_DIR/assets"
+  ls -l "$EDGE_DIR/assets/postcodes"
 }
 
 # Packages the built worker as `wrangler deploy` would, without uploading: checks wrangler.toml and the build.

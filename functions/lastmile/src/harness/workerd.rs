@@ -37,7 +37,7 @@ impl Workerd {
         worker_dir: &Path,
         bindings: &CheckoutBindings,
     ) -> Result<Workerd, Box<dyn std::error::Error>> {
-        for built in ["build/worker.mjs", "build/index_bg.wasm"] {
+        for built in ["build/worker.mjs", "build/index_bg.wasm", "assets/postcodes/US.txt"] {
             if !worker_dir.join(built).exists() {
                 return Err(format!(
                     "{} is missing: build the worker with scripts/edge build",
@@ -53,6 +53,8 @@ impl Workerd {
             .arg("serve")
             .arg(worker_dir.join("workerd.capnp"))
             .args(["--socket-addr", &format!("open={open}"), "--socket-addr", &format!("checkout={checkout}")])
+            .arg("--directory-path")
+            .arg(format!("assets={}", worker_dir.join("assets").display()))
             .env("LASTMILE_EDGE_SHOPIFY_API_SECRET", &bindings.shopify_api_secret)
             .env("LASTMILE_EDGE_SHOPIFY_API_KEY", &bindings.shopify_api_key)
             .env("LASTMILE_EDGE_SHOPIFY_SHOP_ALLOWLIST", &bindings.shop_allowlist)

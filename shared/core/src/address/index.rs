@@ -16,26 +16,25 @@ struct UsIndex {
 }
 
 fn us_index() -> Option<&'static UsIndex> {
-    static INDEX: OnceLock<Option<UsIndex>> = OnceLock::new();
-    INDEX
-        .get_or_init(|| {
-            let table = postcodes("US")?;
-            let mut by_zip = vec![None; 100_000];
-            let mut states_of_place: HashMap<&'static str, Vec<&'static str>> = HashMap::default();
-            for (code, info) in table.iter() {
-                if let Some(n) = zip_number(code) {
-                    by_zip[n] = Some(info);
-                }
-                for key in &info.place_keys {
-                    let states = states_of_place.entry(key.as_str()).or_default();
-                    if !states.contains(&info.admin.as_str()) {
-                        states.push(info.admin.as_str());
-                    }
+    static INDEX: OnceLock<UsIndex> = OnceLock::new();
+    // Asked first, so that a table installed at run time (the edge worker's) is indexed once it is there.
+    let table = postcodes("US")?;
+    Some(INDEX.get_or_init(|| {
+        let mut by_zip = vec![None; 100_000];
+        let mut states_of_place: HashMap<&'static str, Vec<&'static str>> = HashMap::default();
+        for (code, info) in table.iter() {
+            if let Some(n) = zip_number(code) {
+                by_zip[n] = Some(info);
+            }
+            for key in &info.place_keys {
+                let states = states_of_place.entry(key.as_str()).or_default();
+                if !states.contains(&info.admin.as_str()) {
+                    states.push(info.admin.as_str());
                 }
             }
-            Some(UsIndex { by_zip, states_of_place })
-        })
-        .as_ref()
+        }
+        UsIndex { by_zip, states_of_place }
+    }))
 }
 
 /// The numeric value of a five-digit ZIP.

@@ -240,27 +240,99 @@ pub struct PostcodeInfo {
     pub centroid: Option<(f64, f64)>,
 }
 
-/// Postcode table of a country with data; `None` elsewhere.
-pub fn postcodes(country: &str) -> Option<&'static PostcodeTable> {
-    macro_rules! table {
-        ($cc:literal) => {{
-            static TABLE: OnceLock<PostcodeTable> = OnceLock::new();
-            Some(TABLE.get_or_init(|| {
-                PostcodeTable::parse(include_str!(concat!(env!("OUT_DIR"), "/postcodes_", $cc, ".txt")))
-            }))
-        }};
+/// The countries with a postcode table.
+pub const POSTCODE_COUNTRIES: [&str; 7] = ["US", "DE", "AT", "AU", "CA", "GB", "FR"];
+
+/// The compact text of a country's postcode table, as `build.rs` writes it: what [`postcodes`] parses, and what
+/// the edge worker serves as static assets.
+#[cfg(not(feature = "external-postcodes"))]
+pub fn postcode_source(country: &str) -> Option<&'static str> {
+    macro_rules! source {
+        ($cc:literal) => {
+            Some(include_str!(concat!(env!("OUT_DIR"), "/postcodes_", $cc, ".txt")))
+        };
     }
     match country {
-        "US" => table!("US"),
-        "DE" => table!("DE"),
-        "AT" => table!("AT"),
-        "AU" => table!("AU"),
-        "CA" => table!("CA"),
-        "GB" => table!("GB"),
-        "FR" => table!("FR"),
+        "US" => source!("US"),
+        "DE" => source!("DE"),
+        "AT" => source!("AT"),
+        "AU" => source!("AU"),
+        "CA" => source!("CA"),
+        "GB" => source!("GB"),
+        "FR" => source!("FR"),
         _ => None,
     }
 }
+
+/// Built with `external-postcodes`, no table is compiled in.
+#[cfg(feature = "external-postcodes")]
+pub fn postcode_source(_country: &str) -> Option<&'static str> {
+    None
+}
+
+static TABLES: [OnceLock<PostcodeTable>; POSTCODE_COUNTRIES.len()] = [const { OnceLock::new() }; 7];
+
+fn table_slot(country: &str) -> Option<&'static OnceLock<PostcodeTable>> {
+    POSTCODE_COUNTRIES.iter().position(|c| *c == country).map(|i| &TABLES[i])
+}
+
+/// Postcode table of a country with data; `None` elsewhere.
+#[cfg(not(feature = "external-postcodes"))]
+pub fn postcodes(country: &str) -> Option<&'static PostcodeTable> {
+    let slot = table_slot(country)?;
+    Some(slot.get_or_init(|| PostcodeTable::parse(postcode_source(country).unwrap_or_default())))
+}
+
+/// Postcode tables given at run time instead of compiled in, for the edge worker: a Worker's script must stay
+/// small, so the tables travel as static assets and are installed on first use. The engine asks for a table
+/// that is not installed yet, gets `None`, and the table is noted as missing: the caller installs what
+/// [`take_missing_postcodes`] names and asks again.
+#[cfg(feature = "external-postcodes")]
+mod external {
+    use std::cell::RefCell;
+
+    use super::{POSTCODE_COUNTRIES, PostcodeTable, table_slot};
+
+    thread_local! {
+        static MISSING: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub fn postcodes(country: &str) -> Option<&'static PostcodeTable> {
+        let slot = table_slot(country)?;
+        let table = slot.get();
+        if table.is_none()
+            && let Some(code) = POSTCODE_COUNTRIES.iter().find(|c| **c == country)
+        {
+            MISSING.with(|m| {
+                let mut missing = m.borrow_mut();
+                if !missing.contains(code) {
+                    missing.push(code);
+                }
+            });
+        }
+        table
+    }
+
+    /// Installs a country's table from its compact text (what `postcode_source` gives on the host). False when
+    /// the country has no table or the text is not one.
+    pub fn install_postcodes(country: &str, text: &str) -> bool {
+        let Some(slot) = table_slot(country) else { return false };
+        let table = PostcodeTable::parse(text);
+        if table.is_empty() {
+            return false;
+        }
+        let _ = slot.set(table);
+        true
+    }
+
+    /// The tables asked for and not installed since the last call.
+    pub fn take_missing_postcodes() -> Vec<&'static str> {
+        MISSING.with(|m| std::mem::take(&mut *m.borrow_mut()))
+    }
+}
+
+#[cfg(feature = "external-postcodes")]
+pub use external::{install_postcodes, postcodes, take_missing_postcodes};
 
 #[derive(Debug, Default)]
 pub struct PostcodeTable {
