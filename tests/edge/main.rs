@@ -223,3 +223,54 @@ fn oversize_bodies_are_refused_with_413_on_the_checkout_service() {
     let health = http::request(&worker.checkout, "GET", "/health", &[], b"").unwrap();
     assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ok")), "health is open");
 }
+
+/// Copies what `workerd.capnp` embeds, with the postcode assets of `countries` only.
+fn worker_copy(name: &str, countries: &[&str]) -> PathBuf {
+    let (_, dir) = Workerd::default_paths(&root());
+    let copy = std::env::temp_dir().join(format!("lastmile-edge-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    for folder in ["build", "testing", "assets/postcodes"] {
+        std::fs::create_dir_all(copy.join(folder)).unwrap();
+    }
+    std::fs::copy(dir.join("workerd.capnp"), copy.join("workerd.capnp")).unwrap();
+    for folder in ["build", "testing"] {
+        for entry in std::fs::read_dir(dir.join(folder)).expect(NEEDS) {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, copy.join(folder).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    for country in countries {
+        let file = format!("assets/postcodes/{country}.txt");
+        std::fs::copy(dir.join(&file), copy.join(&file)).expect(NEEDS);
+    }
+    copy
+}
+
+#[test]
+#[ignore = "needs the built edge worker and workerd: scripts/test builds them and runs this with --ignored"]
+fn postcode_tables_load_from_the_assets_and_a_missing_one_is_a_503_not_a_partial_answer() {
+    let copy = worker_copy("assets", &["US"]);
+    let (workerd, _) = Workerd::default_paths(&root());
+    let worker = Workerd::start(&workerd, &copy, &CheckoutBindings::default()).expect(NEEDS);
+    let json = [("Content-Type", "application/json")];
+    let us = r#"{"country":"US","text":"1600 pennsylvania avenue northwest, washington dc 20500"}"#;
+    let answer = http::request(&worker.open, "POST", "/v1/address/validate", &json, us.as_bytes()).unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["verdict"], "valid", "{}", answer.body);
+    let fr = r#"{"country":"FR","text":"10 rue de rivoli, 75001 paris"}"#;
+    let answer = http::request(&worker.open, "POST", "/v1/address/validate", &json, fr.as_bytes()).unwrap();
+    assert_eq!((answer.status, error_code(&answer).as_str()), (503, "reference_data_unavailable"), "{}", answer.body);
+    // Once the table is there, the same isolate loads it on the next request.
+    std::fs::copy(
+        Workerd::default_paths(&root()).1.join("assets/postcodes/FR.txt"),
+        copy.join("assets/postcodes/FR.txt"),
+    )
+    .unwrap();
+    let answer = http::request(&worker.open, "POST", "/v1/address/validate", &json, fr.as_bytes()).unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.body.contains("PARIS"), "{}", answer.body);
+    drop(worker);
+    let _ = std::fs::remove_dir_all(&copy);
+}
