@@ -97,14 +97,25 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
     })
 }
 
-/// The Shopify app's client secrets from the environment: the current one and, during a rotation, the previous.
-pub fn shopify_secrets() -> Vec<String> {
-    ["LASTMILE_SHOPIFY_API_SECRET", "LASTMILE_SHOPIFY_API_SECRET_PREVIOUS"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .filter(|secret| !secret.is_empty())
-        .collect()
+/// The Shopify app's client secrets: the current one and, during a rotation, the previous. Each from its
+/// environment variable, else from its file in the data directory (`shopify-api-secret`,
+/// `shopify-api-secret.previous`, owner-only), so that a secret need not sit in a shell's environment.
+pub fn shopify_secrets(data_dir: &Path) -> Vec<String> {
+    let files = FileSecrets::new(data_dir);
+    [
+        ("LASTMILE_SHOPIFY_API_SECRET", SHOPIFY_SECRET_FILE),
+        ("LASTMILE_SHOPIFY_API_SECRET_PREVIOUS", SHOPIFY_PREVIOUS_SECRET_FILE),
+    ]
+    .iter()
+    .filter_map(|(variable, file)| std::env::var(variable).ok().or_else(|| files.read(file).ok()))
+    .map(|secret| secret.trim().to_owned())
+    .filter(|secret| !secret.is_empty())
+    .collect()
 }
+
+/// The data directory's files that may hold the Shopify app's client secrets.
+pub const SHOPIFY_SECRET_FILE: &str = "shopify-api-secret";
+pub const SHOPIFY_PREVIOUS_SECRET_FILE: &str = "shopify-api-secret.previous";
 
 /// The token sealing key's file in the data directory, made on first start when `LASTMILE_TOKEN_KEY` is not set.
 pub const TOKEN_KEY_FILE: &str = "token.key";
@@ -128,7 +139,7 @@ async fn shopify_app(
             Sealer::load(&files, TOKEN_KEY_FILE, &[]).await?
         }
     };
-    let secrets = shopify_secrets();
+    let secrets = shopify_secrets(data_dir);
     let credentials =
         env("LASTMILE_SHOPIFY_API_KEY").filter(|_| !secrets.is_empty()).map(|api_key| Credentials { api_key, secrets });
     let app_url = env("LASTMILE_APP_URL").unwrap_or_else(|| format!("http://{}", server.listen));
@@ -160,7 +171,7 @@ fn embedded_state(
         registry: registry.clone(),
         table: table.clone(),
         orders: orders.clone(),
-        shopify_secrets: shopify_secrets(),
+        shopify_secrets: shopify_secrets(data_dir),
     });
     let blobs = Arc::new(FsBlobStore::new(data_dir.join("blobs")));
     let compliance = Arc::new(Compliance {
@@ -168,7 +179,7 @@ fn embedded_state(
         table: table.clone(),
         blobs: blobs.clone(),
         clock: clock.clone(),
-        shopify_secrets: shopify_secrets(),
+        shopify_secrets: shopify_secrets(data_dir),
     });
     let router = Arc::new(OrderRouter { registry, table: table.clone(), orders, rules, clock: clock.clone() });
     let routing_api = Arc::new(RoutingApi { table: table.clone(), clock });
@@ -275,6 +286,21 @@ mod tests {
         let second = prepare(&dir).await.expect("second start");
         assert!(second.new_key.is_none());
         assert!(second.registry.resolve(&key).is_some());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_app_secrets_come_from_the_data_directory_when_the_environment_has_none() {
+        if std::env::var_os("LASTMILE_SHOPIFY_API_SECRET").is_some() {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("lastmile-dev-app-secrets-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(shopify_secrets(&dir).is_empty());
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join(SHOPIFY_SECRET_FILE), "shpss_current\n").expect("file");
+        std::fs::write(dir.join(SHOPIFY_PREVIOUS_SECRET_FILE), "shpss_previous").expect("file");
+        assert_eq!(shopify_secrets(&dir), vec!["shpss_current".to_owned(), "shpss_previous".to_owned()]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

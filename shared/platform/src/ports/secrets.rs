@@ -43,6 +43,17 @@ impl FileSecrets {
         FileSecrets { dir: dir.into() }
     }
 
+    /// The secret's value, read at once (what [`Secrets::get`] answers), for callers outside async code.
+    pub fn read(&self, reference: &str) -> Result<String, SecretError> {
+        let path = self.path(reference)?;
+        match std::fs::read_to_string(&path) {
+            Ok(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
+            Ok(_) => Err(SecretError::Missing(reference.to_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SecretError::Missing(reference.to_owned())),
+            Err(e) => Err(SecretError::Backend(format!("{}: {e}", path.display()))),
+        }
+    }
+
     fn path(&self, reference: &str) -> Result<std::path::PathBuf, SecretError> {
         let plain =
             !reference.is_empty() && reference.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
@@ -76,13 +87,7 @@ impl FileSecrets {
 #[async_trait]
 impl Secrets for FileSecrets {
     async fn get(&self, reference: &str) -> Result<String, SecretError> {
-        let path = self.path(reference)?;
-        match std::fs::read_to_string(&path) {
-            Ok(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
-            Ok(_) => Err(SecretError::Missing(reference.to_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SecretError::Missing(reference.to_owned())),
-            Err(e) => Err(SecretError::Backend(format!("{}: {e}", path.display()))),
-        }
+        self.read(reference)
     }
 }
 
