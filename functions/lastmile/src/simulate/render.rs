@@ -196,9 +196,17 @@ pub fn render(batch: &[ScheduledEvent]) -> Vec<Payload> {
         .collect()
 }
 
+/// Sets `key` when there is a value; an object loses its null fields, as carriers leave absent fields out.
 fn insert_some(object: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(value) = value {
-        object.insert(key.to_owned(), value);
+    match value {
+        Some(Value::Object(mut inner)) => {
+            inner.retain(|_, v| !v.is_null());
+            object.insert(key.to_owned(), Value::Object(inner));
+        }
+        Some(value) => {
+            object.insert(key.to_owned(), value);
+        }
+        None => {}
     }
 }
 
