@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 pub use orders::{Destination, Sku, orders_for_day, stock_levels};
 pub use pod::PodFileOut;
 pub use render::{Format, Payload, render};
-pub use story::{ScheduledEvent, ScheduledPod, Send, ShipmentFacts, Story, parcel_story};
+pub use story::{Outcome, ScheduledEvent, ScheduledPod, Send, ShipmentFacts, Step, Story, Suspicion, parcel_story};
 
 /// Which carrier format a leg's events are sent in: the id of its table in `shared/data/tracking/carriers`.
 pub const FEDEX: &str = "fedex";
