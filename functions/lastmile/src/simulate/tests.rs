@@ -161,7 +161,7 @@ fn simulate_orders_are_routable_by_the_sample_configuration() {
     let run = the_season();
     let tenant = TenantConfig::sample("default");
     let now: Timestamp = "2026-11-20T15:00:00Z".parse().expect("time");
-    for order in run.orders.iter().step_by(13).take(120) {
+    for order in run.orders.iter().step_by(29).take(60) {
         let destination: AddressRequest =
             serde_json::from_value(order["shipping_address"].clone()).expect("an address request");
         let checked = address::validate(&destination).expect("validates");
@@ -204,7 +204,7 @@ fn simulate_rendered_payloads_read_back_through_the_core_adapters() {
     let tables = mapping::builtin();
     let mut formats = BTreeSet::new();
     let mut checked = 0;
-    for story in run.stories.iter().take(600) {
+    for story in run.stories.iter().take(400) {
         let payloads = render(&story.events);
         let mut read: Vec<TrackingEvent> = Vec::new();
         for payload in &payloads {
@@ -251,7 +251,7 @@ fn simulate_rendered_payloads_read_back_through_the_core_adapters() {
             checked += 1;
         }
     }
-    assert!(checked > 3000, "{checked}");
+    assert!(checked > 2000, "{checked}");
     assert_eq!(formats.len(), 3, "{formats:?}");
 }
 
