@@ -10,4 +10,5 @@ pub mod duty;
 pub mod harness;
 pub mod jobs;
 pub mod openapi;
+pub mod simulate;
 pub mod tenant;
