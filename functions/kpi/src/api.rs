@@ -20,7 +20,7 @@ use lastmile_platform::ports::table::{StoreError, TableStore, TenantTable};
 use lastmile_platform::repo::tracking;
 use lastmile_platform::tenants::{TenantContext, TenantRegistry};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 pub const PATH: &str = "/v1/kpis";
 
@@ -290,9 +290,4 @@ pub fn routes() -> Vec<RouteDoc> {
             }
         }),
     }]
-}
-
-/// A JSON value of the report (for callers that embed it).
-pub fn to_value(report: &Report) -> Value {
-    serde_json::to_value(report).unwrap_or(Value::Null)
 }
