@@ -11,3 +11,4 @@ pub mod harness;
 pub mod jobs;
 pub mod openapi;
 pub mod tenant;
+pub mod tracking;
