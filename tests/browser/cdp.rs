@@ -58,7 +58,9 @@ impl Browser {
         super::eventually(Duration::from_secs(15), || {
             let targets: Value = serde_json::from_str(&http_get(self.port, "/json/list")).unwrap_or(Value::Null);
             url = targets.as_array().and_then(|t| {
-                t.iter().find(|t| t["type"] == "page").and_then(|t| t["webSocketDebuggerUrl"].as_str().map(str::to_owned))
+                t.iter()
+                    .find(|t| t["type"] == "page")
+                    .and_then(|t| t["webSocketDebuggerUrl"].as_str().map(str::to_owned))
             });
             url.is_some()
         });

@@ -157,7 +157,8 @@ fn expected() -> Vec<(&'static str, String)> {
     // Nearest rank: the ceil(p × n)-th smallest.
     let rank = |p: f64| transits[((p * transits.len() as f64).ceil() as usize).max(1) - 1];
     // Each line's target: DPD 2 days (set above), Paket the default 5.
-    let within = seeds.iter().filter(|s| s.transit.is_some_and(|t| t <= if s.line == "de-dpd" { 2 } else { 5 })).count();
+    let within =
+        seeds.iter().filter(|s| s.transit.is_some_and(|t| t <= if s.line == "de-dpd" { 2 } else { 5 })).count();
     let rate = |k: usize, of: f64| ((k as f64 / of) * 10_000.0).round() / 10_000.0;
     let with_pod: Vec<&Seed> = seeds.iter().filter(|s| s.transit.is_some() && s.pod.is_some()).collect();
     let rounded = |v: f64| serde_json::to_string(&v).unwrap();

@@ -41,7 +41,8 @@ pub fn start(prepared: &crate::dev::Prepared) -> Jobs {
     let (router, table, blobs) = (prepared.router.clone(), prepared.table.clone(), prepared.blobs.clone());
     let (stop, stopped) = watch::channel(false);
     let consumer = tokio::spawn(consume(router.clone(), stopped.clone()));
-    let tracking = tokio::spawn(crate::tracking::schedule(prepared.tracking.clone(), prepared.registry.clone(), stopped.clone()));
+    let tracking =
+        tokio::spawn(crate::tracking::schedule(prepared.tracking.clone(), prepared.registry.clone(), stopped.clone()));
     let scheduler = tokio::spawn(schedule(router, table, blobs, stopped));
     Jobs { stop, tasks: vec![consumer, scheduler, tracking] }
 }

@@ -66,7 +66,8 @@ impl Dashboard {
 
     /// A dashboard whose page shows the tracking panels over `table`.
     pub fn with_table(registry: Arc<TenantRegistry>, secret: SessionSecret, table: Arc<dyn TableStore>) -> Arc<Self> {
-        let dashboard = Self { registry, secret, ended: Mutex::default(), failures: Mutex::default(), table: Some(table) };
+        let dashboard =
+            Self { registry, secret, ended: Mutex::default(), failures: Mutex::default(), table: Some(table) };
         Arc::new(dashboard)
     }
 

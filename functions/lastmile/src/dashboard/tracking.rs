@@ -32,8 +32,11 @@ pub fn range(params: &BTreeMap<String, String>, today: Date) -> (KpiQuery, Optio
         line: None,
         lane: None,
     };
-    let asked: BTreeMap<String, String> =
-        params.iter().filter(|(k, v)| ["from", "to"].contains(&k.as_str()) && !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let asked: BTreeMap<String, String> = params
+        .iter()
+        .filter(|(k, v)| ["from", "to"].contains(&k.as_str()) && !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if asked.is_empty() {
         return (fallback, None);
     }
