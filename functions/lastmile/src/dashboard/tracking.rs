@@ -328,3 +328,69 @@ pub fn render(panels: &Panels) -> String {
         experiments = experiments_table(&panels.experiments),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+    use lastmile_core::tracking::kpi::Rollup;
+    use lastmile_platform::config::SlaTarget;
+
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_range_defaults_to_the_last_30_days_and_a_bad_one_says_why() {
+        let today = date(2026, 12, 4);
+        let (query, problem) = range(&params(&[]), today);
+        assert_eq!((query.from, query.to, problem), (date(2026, 11, 5), today, None));
+        let (query, problem) = range(&params(&[("from", "2026-12-01"), ("to", "2026-12-03")]), today);
+        assert_eq!((query.from, query.to, problem), (date(2026, 12, 1), date(2026, 12, 3), None));
+        let (query, problem) = range(&params(&[("from", "2026-12-09"), ("to", "2026-12-03")]), today);
+        assert_eq!(query.from, date(2026, 11, 5));
+        assert!(problem.unwrap_or_default().contains("before"));
+    }
+
+    fn line(name: &str, histogram: &[(u32, u64)], sla_days: u32) -> LineKpis {
+        let rollup = Rollup {
+            shipments: histogram.iter().map(|(_, n)| n).sum(),
+            delivered: histogram.iter().map(|(_, n)| n).sum(),
+            transit_days: histogram.iter().copied().collect(),
+            ..Rollup::default()
+        };
+        let within = histogram.iter().filter(|(d, _)| *d <= sla_days).map(|(_, n)| n).sum();
+        LineKpis {
+            line: name.into(),
+            sla: SlaTarget { days: sla_days, share_percent: 90 },
+            meets_sla: Some(false),
+            kpis: Kpis::of(&rollup, within),
+        }
+    }
+
+    #[test]
+    fn the_panels_carry_their_values_escaped_with_one_bar_per_day() {
+        let lines = vec![line("<b>line</b>", &[(1, 2), (3, 1)], 2)];
+        let total = lines[0].kpis.clone();
+        let panels = Panels {
+            query: KpiQuery { from: date(2026, 12, 1), to: date(2026, 12, 7), line: None, lane: None },
+            problem: None,
+            report: Report { from: date(2026, 12, 1), to: date(2026, 12, 7), lanes: Vec::new(), lines, total },
+            alerts: Vec::new(),
+            experiments: Vec::new(),
+        };
+        let html = render(&panels);
+        assert!(html.contains(r#"data-kpi="shipments" data-value="3""#));
+        // 2 of 3 within 2 days: 0.6667, shown as a percentage.
+        assert!(html.contains(r#"data-kpi="within_sla_rate" data-value="0.6667""#));
+        assert!(html.contains("66.7 %"));
+        assert!(html.contains("&lt;b&gt;line&lt;/b&gt;") && !html.contains("<b>"));
+        assert!(!html.contains("<script") && !html.contains("style="), "nothing the CSP would refuse");
+        // Days 0 to 3: four bars, the ones beyond the 2-day target in red.
+        assert_eq!(html.matches("<rect ").count(), 4);
+        assert_eq!(html.matches(r##"fill="#c53030""##).count(), 1);
+        assert!(html.contains(r#"data-days="1" data-count="2""#));
+        assert!(html.contains(r#"value="2026-12-01""#));
+    }
+}
