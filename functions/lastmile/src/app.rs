@@ -47,6 +47,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_route::api::routes());
     routes.extend(lastmile_fn_privacy::routes());
     routes.extend(lastmile_fn_shopify::routes());
+    routes.extend(lastmile_fn_kpi::api::routes());
     routes
 }
 
@@ -63,6 +64,7 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_duty::router(rules))
         .merge(lastmile_fn_ingest::orders_api(ingest.clone()))
         .merge(lastmile_fn_route::api::router(routing.clone()))
+        .merge(lastmile_fn_kpi::api::router(prepared.tracking.kpi.clone()))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))

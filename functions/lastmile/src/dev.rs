@@ -50,6 +50,8 @@ pub struct Prepared {
     pub blobs: Arc<FsBlobStore>,
     /// Dashboard sessions, signed with the data directory's secret.
     pub dashboard: Arc<crate::dashboard::Dashboard>,
+    /// The stall and KPI jobs' ports and the KPI API.
+    pub tracking: Arc<crate::tracking::Tracking>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -76,9 +78,9 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
         new_carrier_service_token = Some(created.1);
     }
     let secret = crate::dashboard::session::SessionSecret::load_or_create(data_dir)?;
-    let dashboard = crate::dashboard::Dashboard::new(registry.clone(), secret);
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
     let state = embedded_state(data_dir, registry.clone(), rules.clone())?;
+    let dashboard = crate::dashboard::Dashboard::with_table(registry.clone(), secret, state.table.clone());
     let shopify = Arc::new(shopify_app(data_dir, &server, registry.clone(), state.table.clone()).await?);
     Ok(Prepared {
         server,
@@ -92,6 +94,7 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
         table: state.table,
         blobs: state.blobs,
         dashboard,
+        tracking: state.tracking,
         new_key,
         new_carrier_service_token,
     })
@@ -153,6 +156,7 @@ struct EmbeddedState {
     compliance: Arc<Compliance>,
     table: Arc<EmbeddedTable>,
     blobs: Arc<FsBlobStore>,
+    tracking: Arc<crate::tracking::Tracking>,
 }
 
 /// The functions' ports on the embedded store: one redb file holds the table and the queues, so a restart loses
@@ -165,6 +169,7 @@ fn embedded_state(
     let db = Arc::new(redb::Database::create(data_dir.join("state.redb"))?);
     let clock = Arc::new(SystemClock);
     let table = Arc::new(EmbeddedTable::on(db.clone(), clock.clone())?);
+    let tracking = Arc::new(crate::tracking::Tracking::open(db.clone(), table.clone(), data_dir)?);
     let options = QueueOptions { max_receives: 5, dead_letter: Some("orders-dlq".into()) };
     let orders = Arc::new(EmbeddedQueue::open(db, "orders", options, clock.clone())?);
     let ingest = Arc::new(Ingest {
@@ -183,7 +188,7 @@ fn embedded_state(
     });
     let router = Arc::new(OrderRouter { registry, table: table.clone(), orders, rules, clock: clock.clone() });
     let routing_api = Arc::new(RoutingApi { table: table.clone(), clock });
-    Ok(EmbeddedState { ingest, router, routing_api, compliance, table, blobs })
+    Ok(EmbeddedState { ingest, router, routing_api, compliance, table, blobs, tracking })
 }
 
 fn now_rfc3339() -> String {

@@ -1,6 +1,7 @@
 //! What AWS runs beside the functions, run in-process by `lastmile dev`: the orders queue's consumer (Lambda's
 //! event source mapping: batches of up to ten, failed messages left to come back, the dead-letter queue after
-//! five receives) and the scheduled jobs (EventBridge: the sweep every ten minutes; expiry of TTL items, which
+//! five receives) and the scheduled jobs (EventBridge: the sweep every ten minutes; the stall job every 15 and the
+//! KPI roll-up every 5 minutes, see [`crate::tracking`]; expiry of TTL items, which
 //! DynamoDB does by itself, and of personal blobs past their retention, which S3's lifecycle rule does).
 //! Expired personal items are invisible at once; the hourly purge deletes them from the file.
 
@@ -40,8 +41,10 @@ pub fn start(prepared: &crate::dev::Prepared) -> Jobs {
     let (router, table, blobs) = (prepared.router.clone(), prepared.table.clone(), prepared.blobs.clone());
     let (stop, stopped) = watch::channel(false);
     let consumer = tokio::spawn(consume(router.clone(), stopped.clone()));
+    let tracking =
+        tokio::spawn(crate::tracking::schedule(prepared.tracking.clone(), prepared.registry.clone(), stopped.clone()));
     let scheduler = tokio::spawn(schedule(router, table, blobs, stopped));
-    Jobs { stop, tasks: vec![consumer, scheduler] }
+    Jobs { stop, tasks: vec![consumer, scheduler, tracking] }
 }
 
 async fn consume(router: Arc<Router>, mut stopped: watch::Receiver<bool>) {

@@ -12,3 +12,4 @@ pub mod jobs;
 pub mod openapi;
 pub mod simulate;
 pub mod tenant;
+pub mod tracking;

@@ -11,6 +11,7 @@
 
 pub mod page;
 pub mod session;
+pub mod tracking;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -26,6 +27,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use lastmile_core::contract::ApiError;
 use lastmile_platform::http::{ErrorResponse, RouteDoc, read_body};
+use lastmile_platform::ports::table::TableStore;
 use lastmile_platform::tenants::{KeyScope, TenantContext, TenantRegistry};
 use serde::Deserialize;
 use serde_json::json;
@@ -53,11 +55,20 @@ pub struct Dashboard {
     /// Session id → its expiry (unix seconds); kept until then, so a copied cookie dies with the logout.
     ended: Mutex<HashMap<String, i64>>,
     failures: Mutex<HashMap<String, (Instant, u32)>>,
+    /// The store the tracking panels read (KPI roll-ups, alerts, experiments); without it the page has no panels.
+    table: Option<Arc<dyn TableStore>>,
 }
 
 impl Dashboard {
     pub fn new(registry: Arc<TenantRegistry>, secret: SessionSecret) -> Arc<Self> {
-        Arc::new(Self { registry, secret, ended: Mutex::default(), failures: Mutex::default() })
+        Arc::new(Self { registry, secret, ended: Mutex::default(), failures: Mutex::default(), table: None })
+    }
+
+    /// A dashboard whose page shows the tracking panels over `table`.
+    pub fn with_table(registry: Arc<TenantRegistry>, secret: SessionSecret, table: Arc<dyn TableStore>) -> Arc<Self> {
+        let dashboard =
+            Self { registry, secret, ended: Mutex::default(), failures: Mutex::default(), table: Some(table) };
+        Arc::new(dashboard)
     }
 
     /// The session of a request's cookie, if it is signed by this server, unexpired, not logged out, and its
@@ -227,13 +238,34 @@ async fn require_session(State(dashboard): State<Arc<Dashboard>>, mut request: R
     next.run(request).await
 }
 
-/// `GET /`: the dashboard of the session's tenant, or the login form for anyone else.
-async fn home(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+/// `GET /[?from=YYYY-MM-DD&to=YYYY-MM-DD]`: the dashboard of the session's tenant with its tracking panels for
+/// the range (the last 30 days without one), or the login form for anyone else.
+async fn home(
+    State(dashboard): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    params: Result<
+        axum::extract::Query<std::collections::BTreeMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
     let Some((session, context)) = dashboard.session(&headers).await else {
         return Redirect::to(LOGIN_PATH).into_response();
     };
     let csrf = session.csrf_token(&dashboard.secret);
-    Html(page::dashboard(&context.tenant.id, &context.tenant.name, &csrf)).into_response()
+    let panels = match &dashboard.table {
+        Some(table) => {
+            let params = params.map(|q| q.0).unwrap_or_default();
+            match tracking::load(table.as_ref(), &context.tenant, &params, jiff::Timestamp::now()).await {
+                Ok(panels) => tracking::render(&panels),
+                Err(e) => {
+                    tracing::error!(error = %e, "dashboard panels");
+                    r#"<section class="wide"><p class="problem" role="alert">The store did not answer: reload to try again.</p></section>"#.to_owned()
+                }
+            }
+        }
+        None => String::new(),
+    };
+    Html(page::dashboard(&context.tenant.id, &context.tenant.name, &csrf, &panels)).into_response()
 }
 
 /// A login form with a new nonce in its cookie and the nonce's token in the form.

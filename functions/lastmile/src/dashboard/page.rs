@@ -60,8 +60,9 @@ pub fn login(csrf: &str, problem: Option<&str>) -> String {
     )
 }
 
-/// The dashboard of one tenant. The CSRF token sits in a meta tag for `app.js` and in the logout form.
-pub fn dashboard(tenant_id: &str, tenant_name: &str, csrf: &str) -> String {
+/// The dashboard of one tenant. The CSRF token sits in a meta tag for `app.js` and in the logout form. `panels` is
+/// markup already escaped (the tracking panels, [`super::tracking::render`]), put first in `<main>`.
+pub fn dashboard(tenant_id: &str, tenant_name: &str, csrf: &str, panels: &str) -> String {
     let csrf = escape(csrf);
     document(
         &format!("<meta name=\"csrf-token\" content=\"{csrf}\">\n"),
@@ -76,7 +77,7 @@ pub fn dashboard(tenant_id: &str, tenant_name: &str, csrf: &str) -> String {
   </form>
 </header>
 <main>
-  <section>
+  {panels}<section>
     <h2>Address check</h2>
     <label for="country">Country</label>
     <input id="country" value="US" maxlength="2">
@@ -115,6 +116,21 @@ pre { background: #0f1720; color: #d7e0ea; padding: 12px; border-radius: 6px; ov
 .verdict { font-weight: 600; padding: 2px 8px; border-radius: 4px; }
 .valid { background: #d1f4dc; } .fixable { background: #fff1c2; } .invalid { background: #ffd6d6; }
 .wide { grid-column: 1 / -1; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; margin-top: 12px; }
+.tile { border: 1px solid #dde1e6; border-radius: 6px; padding: 8px 12px; display: flex; flex-direction: column; }
+.tile .label { font-size: 12px; color: #4b5563; }
+.tile .value { font-size: 22px; font-weight: 600; }
+.range { display: flex; gap: 8px; align-items: center; }
+.range input { width: auto; } .range label { margin: 0; } .range button { margin: 0; }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceff2; }
+td.ok { background: #d1f4dc; } td.miss { background: #ffd6d6; }
+td.escalated { color: #9b2c2c; font-weight: 600; } td.stalled { color: #975a16; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; }
+.transit figcaption { font-size: 13px; color: #4b5563; }
+.transit text { fill: #4b5563; }
+.empty { color: #6b7280; }
+h3 { font-size: 14px; margin: 12px 0 6px; }
 "#;
 
 /// The dashboard's script. It calls the session's API under `/dashboard/api` (the cookie authenticates it) and
@@ -158,7 +174,7 @@ mod tests {
 
     #[test]
     fn values_are_escaped_and_no_script_is_inline() {
-        let page = dashboard("acme", "<script>alert(1)</script> & \"co\"", "tok\"en");
+        let page = dashboard("acme", "<script>alert(1)</script> & \"co\"", "tok\"en", "");
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;co&quot;"));
         assert!(page.contains(r#"content="tok&quot;en""#));
         assert_eq!(page.matches("<script").count(), 1, "only the served script");
