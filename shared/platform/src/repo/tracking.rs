@@ -17,6 +17,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{Record, Versioned, query_all};
 use crate::ports::table::{Key, Query, SkRange, StoreError, TenantTable};
+use crate::privacy::registry::Declaration;
+
+/// Proof of delivery names and places a person: the recipient's name and the driver's GPS are kept in the
+/// shipment's `pod` personal item (never in the journey), the signature and photo files in the blob store under
+/// `pod/{tenant}/…` with a [`PodFileRecord`] each; all of them expire after the retention, and a shop/redact or a
+/// customer's erasure removes them with the order.
+pub const POD_PERSONAL: Declaration = Declaration {
+    kind: "pod",
+    record: "tracking",
+    fields: &["/recipient_name", "/gps", "signature and photo files (blobs under pod/)"],
+    purpose: "proving a delivery in a dispute (GET /v1/shipments/{id}/evidence)",
+    retention_days: 365,
+};
 
 pub const STALL_WATCH: &str = "stall-watch";
 pub const KPI_PENDING: &str = "kpi-pending";
