@@ -4,10 +4,12 @@
 //! with their SHA-256 and resolved by the delivered event's names; the dispute pack gathers the evidence.
 //!
 //! - [`api`]: `POST /v1/shipments/{id}/tracking`, `GET /v1/shipments/{id}/evidence`.
+//! - [`consumer`]: the tracking queue's consumer.
 //! - [`fulfillment`]: the shop's fulfillment, as a port.
 //! - [`destination`]: where the parcel should arrive, from the router's decision.
 
 pub mod api;
+pub mod consumer;
 pub mod destination;
 pub mod fulfillment;
 

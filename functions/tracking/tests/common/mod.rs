@@ -118,19 +118,25 @@ impl Drop for Setup {
 /// Tenant `acme` (the sample seller); with `shop`, its Shopify shop has the app installed and a stand-in answers
 /// its Admin API.
 pub async fn setup(name: &str, shop: bool) -> Setup {
+    // Friday 2026-12-04, 10:00 in New Jersey.
+    setup_at(name, shop, "2026-12-04T15:00:00Z").await
+}
+
+/// [`setup`] with the clock at `start`.
+pub async fn setup_at(name: &str, shop: bool, start: &str) -> Setup {
     let dir = std::env::temp_dir().join(format!("lastmile-tracking-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let registry = Arc::new(TenantRegistry::open(&dir).unwrap());
     let mut acme = lastmile_platform::config::TenantConfig::sample("acme");
+    acme.rating.lines = ["us-national-ground", "us-alaska-regional", "us-postal-ground"].map(str::to_owned).to_vec();
     acme.tracking.carriers.push(lastmile_platform::config::CarrierFeed {
         carrier: "fedex".into(),
         secrets: vec!["LASTMILE_TEST_FEDEX".into()],
     });
     registry.put_tenant(acme).await.unwrap();
     let db = Arc::new(redb::Database::create(dir.join("state.redb")).unwrap());
-    // Friday 2026-12-04, 10:00 in New Jersey.
-    let clock = Arc::new(ManualClock::new("2026-12-04T15:00:00Z".parse().unwrap()));
+    let clock = Arc::new(ManualClock::new(start.parse().unwrap()));
     let table = Arc::new(EmbeddedTable::on(db.clone(), clock.clone()).unwrap());
     let orders = EmbeddedQueue::open(db, "orders", QueueOptions::default(), clock.clone()).unwrap();
     let rules = Arc::new(Rules::builtin().unwrap().clone());
@@ -178,10 +184,21 @@ impl Now for ManualClock {
 
 /// Routes an order to Manhattan (ZIP 10001) and answers its shipment's id.
 pub async fn routed_order(s: &Setup, order_id: &str) -> String {
+    let address = json!({"name": "Sam Buyer", "address1": "350 5th Ave", "city": "New York", "province_code": "NY", "zip": "10001", "country_code": "US"});
+    routed_order_to(s, order_id, address).await
+}
+
+/// Routes an order to downtown Anchorage (ZIP 99501) and answers its shipment's id.
+pub async fn routed_anchorage_order(s: &Setup, order_id: &str) -> String {
+    let address = json!({"name": "Sam Buyer", "address1": "1029 W 6th Ave", "city": "Anchorage", "province_code": "AK", "zip": "99501", "country_code": "US"});
+    routed_order_to(s, order_id, address).await
+}
+
+pub async fn routed_order_to(s: &Setup, order_id: &str, address: Value) -> String {
     let order = json!({
         "id": order_id, "currency": "USD",
         "line_items": [{"sku": "MUG-1", "quantity": 1, "grams": 450, "price": "18.00"}],
-        "shipping_address": {"name": "Sam Buyer", "address1": "350 5th Ave", "city": "New York", "province_code": "NY", "zip": "10001", "country_code": "US"}
+        "shipping_address": address
     });
     let event = OrderEvent {
         tenant: "acme".into(),
@@ -189,7 +206,7 @@ pub async fn routed_order(s: &Setup, order_id: &str) -> String {
         event_id: format!("evt-{order_id}"),
         order_id: order_id.into(),
         needs_address: false,
-        received_at: "2026-12-04T15:00:00Z".parse().unwrap(),
+        received_at: s.clock.now_ts(),
         order,
     };
     let outcome = s.route.handle(&serde_json::to_string(&event).unwrap()).await.unwrap();
@@ -216,4 +233,60 @@ pub async fn call(app: &Router, method: &str, uri: &str, body: Option<Value>) ->
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+pub const FEDEX: &str = include_str!("../../../../shared/core/tests/fixtures/tracking/fedex-webhook.json");
+pub const PARCELNET: &str = include_str!("../../../../shared/core/tests/fixtures/tracking/parcelnet-scans.csv");
+
+/// The fixture deliveries as the core adapters map them: FedEx's six scans of 794612345678 (the last hands the
+/// parcel to parcelnet as PN00998812AK), then parcelnet's four scans of PN00998812AK (delivered with a signature
+/// and a door photo).
+pub fn fixture_events() -> (Vec<lastmile_core::tracking::TrackingEvent>, Vec<lastmile_core::tracking::TrackingEvent>) {
+    use lastmile_core::tracking::{adapters, mapping};
+    let tables = mapping::builtin();
+    let fedex = adapters::scan_events_json(tables.carrier("fedex").unwrap(), FEDEX.as_bytes(), None).unwrap();
+    let parcelnet: Vec<_> = adapters::scan_csv(tables.carrier("parcelnet").unwrap(), PARCELNET)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.tracking_number == "PN00998812AK")
+        .collect();
+    (fedex, parcelnet)
+}
+
+/// A tracking-queue message of `events`.
+pub fn batch(carrier: &str, number: &str, events: Vec<lastmile_core::tracking::TrackingEvent>) -> String {
+    serde_json::to_string(&lastmile_platform::events::TrackingBatch {
+        tenant: "acme".into(),
+        carrier: carrier.into(),
+        tracking_number: number.into(),
+        delivery: "test".into(),
+        received_at: "2026-11-20T23:00:00Z".parse().unwrap(),
+        events,
+    })
+    .unwrap()
+}
+
+/// Records an uploaded POD file as ingest does (the bytes in the blob store, the record by name).
+pub async fn upload_pod(s: &Setup, carrier: &str, number: &str, name: &str, bytes: &[u8]) -> String {
+    use lastmile_platform::repo::tracking::{POD_PERSONAL, PodFileRecord, StoredPod};
+    let sha256 = lastmile_platform::ports::blob::sha256_hex(bytes);
+    let key = format!("pod/acme/{carrier}/{number}/{sha256}-{name}");
+    s.tracking.blobs.put(&key, bytes, "image/png").await.unwrap();
+    let now = s.clock.now_ts();
+    let record = PodFileRecord {
+        carrier: carrier.into(),
+        tracking_number: number.into(),
+        file: StoredPod {
+            name: name.into(),
+            key: key.clone(),
+            sha256,
+            content_type: "image/png".into(),
+            bytes: bytes.len() as u64,
+        },
+        stored_at: now,
+        expires_at: POD_PERSONAL.expiry(now),
+    };
+    let table = TenantTable::new(&*s.tracking.table, "acme");
+    lastmile_platform::repo::save(&table, &record, lastmile_platform::ports::table::Condition::Always).await.unwrap();
+    key
 }
