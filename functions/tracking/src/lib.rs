@@ -12,6 +12,8 @@ pub mod api;
 pub mod consumer;
 pub mod destination;
 pub mod fulfillment;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 
 use std::sync::Arc;
 
@@ -29,4 +31,24 @@ pub struct Tracking {
     pub blobs: Arc<dyn BlobStore>,
     pub fulfillments: Arc<dyn FulfillmentSync>,
     pub clock: Arc<dyn Clock>,
+}
+
+/// Handles a batch of tracking-queue messages `(id, body)`; answers the ids of those that failed, for SQS's
+/// partial batch response (only they come back; a poison message ends in the dead-letter queue after its
+/// retries and never holds up the rest).
+pub async fn handle_batch(tracking: &Tracking, messages: &[(&str, &str)]) -> Vec<String> {
+    let mut failed = Vec::new();
+    for &(id, body) in messages {
+        match tracking.handle(body).await {
+            Ok(handled) => tracing::info!(message = id, ?handled, "tracking batch"),
+            Err(e) => {
+                match &e {
+                    consumer::TrackError::Poison(_) => tracing::error!(message = id, error = %e, "poison message"),
+                    consumer::TrackError::Retry(_) => tracing::warn!(message = id, error = %e, "will retry"),
+                }
+                failed.push(id.to_owned());
+            }
+        }
+    }
+    failed
 }
