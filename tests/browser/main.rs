@@ -123,6 +123,7 @@ fn record(s: &Seed) -> TrackingRecord {
         facts: Some(facts(s)),
         counted: None,
         updated_at: at("2026-12-04T18:00:00Z"),
+        fulfillment_id: None,
     }
 }
 

@@ -6,6 +6,10 @@
 //! `pending`, the message sent, then the mark set to `queued`. A redelivery finding `queued` is answered as a
 //! duplicate; one finding `pending` (the first attempt failed between the two) sends again, so an order is never
 //! lost, and the router, which keys its work on the order, does it once.
+//!
+//! Carrier events and POD files come in through [`carriers`].
+
+pub mod carriers;
 
 use std::sync::Arc;
 

@@ -90,6 +90,7 @@ fn record(id: &str, facts: Facts) -> TrackingRecord {
         facts: Some(facts),
         counted: None,
         updated_at: at("2026-12-05T08:00:00Z"),
+        fulfillment_id: None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Messages between functions: what ingest puts on the orders queue and the router takes off it.
+//! Messages between functions: what ingest puts on the orders queue and the router takes off it, and on the
+//! tracking queue for the tracking consumer.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,4 +19,19 @@ pub struct OrderEvent {
     pub received_at: jiff::Timestamp,
     /// The order as the shop or the OMS sent it.
     pub order: Value,
+}
+
+/// What ingest puts on the tracking queue: one carrier's events of one tracking number, as its adapter mapped
+/// them (a long journey may come in several). A batch without events says a POD file arrived for the number, so
+/// the consumer resolves the delivered event's file names again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingBatch {
+    pub tenant: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    /// The webhook delivery it came in (the content hash ingest deduplicates on), for tracing.
+    pub delivery: String,
+    pub received_at: jiff::Timestamp,
+    #[serde(default)]
+    pub events: Vec<lastmile_core::tracking::TrackingEvent>,
 }

@@ -172,6 +172,117 @@ impl AdminClient {
     }
 }
 
+const ORDER_FULFILLMENTS: &str = "query orderFulfillments($id: ID!) {
+  order(id: $id) {
+    fulfillmentOrders(first: 20) { nodes { id status } }
+    fulfillments(first: 20) { id trackingInfo { company number url } }
+  }
+}";
+
+const FULFILLMENT_CREATE: &str = "mutation fulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}";
+
+const FULFILLMENT_TRACKING_INFO_UPDATE: &str = "mutation fulfillmentTrackingInfoUpdate($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!, $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput, notifyCustomer: $notifyCustomer) {
+    fulfillment { id }
+    userErrors { field message }
+  }
+}";
+
+const FULFILLMENT_EVENT_CREATE: &str = "mutation fulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) {
+    fulfillmentEvent { id status }
+    userErrors { field message }
+  }
+}";
+
+/// A parcel's tracking as a fulfillment shows it to the buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingInfo {
+    /// The carrier's name as the buyer reads it.
+    pub company: String,
+    pub number: String,
+    pub url: Option<String>,
+}
+
+impl TrackingInfo {
+    fn input(&self) -> Value {
+        json!({ "company": self.company, "number": self.number, "url": self.url })
+    }
+}
+
+/// The Admin API id of an order from its numeric id (or an id already in `gid://` form).
+pub fn order_gid(order_id: &str) -> String {
+    if order_id.starts_with("gid://") { order_id.to_owned() } else { format!("gid://shopify/Order/{order_id}") }
+}
+
+impl AdminClient {
+    /// Fulfills what is still open of the order `order_id` with `tracking` and answers the fulfillment's id. A
+    /// fulfillment of the order that carries this tracking number already (a retry) is answered instead, so the
+    /// buyer is notified once.
+    pub fn create_fulfillment(&self, order_id: &str, tracking: &TrackingInfo) -> Result<String, AdminError> {
+        let body = self.graphql(ORDER_FULFILLMENTS, json!({ "id": order_gid(order_id) }))?;
+        let order = &body["data"]["order"];
+        if order.is_null() {
+            return Err(AdminError::Refused(format!("no order {order_id} in the shop")));
+        }
+        let existing = order["fulfillments"].as_array().and_then(|all| {
+            all.iter().find(|f| {
+                f["trackingInfo"].as_array().is_some_and(|t| t.iter().any(|t| t["number"] == tracking.number.as_str()))
+            })
+        });
+        if let Some(id) = existing.and_then(|f| f["id"].as_str()) {
+            return Ok(id.to_owned());
+        }
+        let open: Vec<Value> = order["fulfillmentOrders"]["nodes"]
+            .as_array()
+            .map(|nodes| {
+                nodes
+                    .iter()
+                    .filter(|n| matches!(n["status"].as_str(), Some("OPEN" | "IN_PROGRESS")))
+                    .map(|n| json!({ "fulfillmentOrderId": n["id"] }))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if open.is_empty() {
+            return Err(AdminError::Refused(format!("order {order_id} has nothing left to fulfill")));
+        }
+        let fulfillment = json!({
+            "fulfillment": { "lineItemsByFulfillmentOrder": open, "trackingInfo": tracking.input(), "notifyCustomer": true }
+        });
+        let body = self.graphql(FULFILLMENT_CREATE, fulfillment)?;
+        let created = &body["data"]["fulfillmentCreate"];
+        let errors = user_errors(created);
+        if !errors.is_empty() {
+            return Err(AdminError::Refused(errors.join("; ")));
+        }
+        created["fulfillment"]["id"].as_str().map(str::to_owned).ok_or_else(|| AdminError::Unexpected(body.to_string()))
+    }
+
+    /// Points the fulfillment at new tracking (the parcel passed to a last-mile partner).
+    pub fn update_tracking(&self, fulfillment_id: &str, tracking: &TrackingInfo) -> Result<(), AdminError> {
+        let variables =
+            json!({ "fulfillmentId": fulfillment_id, "trackingInfoInput": tracking.input(), "notifyCustomer": false });
+        let body = self.graphql(FULFILLMENT_TRACKING_INFO_UPDATE, variables)?;
+        let errors = user_errors(&body["data"]["fulfillmentTrackingInfoUpdate"]);
+        if errors.is_empty() { Ok(()) } else { Err(AdminError::Refused(errors.join("; "))) }
+    }
+
+    /// Records a delivery status on the fulfillment (`DELIVERED`, `ATTEMPTED_DELIVERY` …) at `happened_at`.
+    pub fn fulfillment_event(&self, fulfillment_id: &str, status: &str, happened_at: &str) -> Result<(), AdminError> {
+        let variables = json!({
+            "fulfillmentEvent": { "fulfillmentId": fulfillment_id, "status": status, "happenedAt": happened_at }
+        });
+        let body = self.graphql(FULFILLMENT_EVENT_CREATE, variables)?;
+        let errors = user_errors(&body["data"]["fulfillmentEventCreate"]);
+        if errors.is_empty() { Ok(()) } else { Err(AdminError::Refused(errors.join("; "))) }
+    }
+}
+
 /// What a shop grants the app at install: the offline access token and the scopes it carries.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AccessToken {

@@ -18,6 +18,13 @@ mod validate;
 pub use model::*;
 pub use validate::validate;
 
+/// The centroid of a postcode's area in the reference data (the US ZIP5, the GB outward code, the CA FSA), when
+/// the country has postcode data: the point a check compares a delivery's GPS with when no geocode is kept.
+pub fn postcode_centroid(country: &str, postcode: &str) -> Option<(f64, f64)> {
+    let standardized = postcode.trim().to_uppercase();
+    index::postcode_info(country, &validate::lookup_key(country, &standardized))?.centroid
+}
+
 /// Parses every reference table now rather than on the first request, so a server's first answer is as fast
 /// as the others and its memory use is known at start-up.
 pub fn preload() -> usize {

@@ -23,6 +23,9 @@ pub struct Mapping {
 pub struct StatusTable {
     pub carrier: String,
     pub format: String,
+    /// The carrier's public tracking page, `{number}` standing for the tracking number.
+    #[serde(default)]
+    pub tracking_url: Option<String>,
     codes: BTreeMap<String, Mapping>,
     /// Coarser codes (AfterShip's tags) for fine codes the table does not list.
     #[serde(default)]
@@ -43,6 +46,11 @@ pub enum TableError {
 impl StatusTable {
     pub fn parse(file: &str, text: &str) -> Result<StatusTable, TableError> {
         toml::from_str(text).map_err(|e| TableError::Invalid { file: file.to_owned(), message: e.to_string() })
+    }
+
+    /// The buyer's link to the carrier's tracking page of `tracking_number`, when the carrier has one.
+    pub fn tracking_url_of(&self, tracking_number: &str) -> Option<String> {
+        self.tracking_url.as_ref().map(|u| u.replace("{number}", tracking_number))
     }
 
     /// The meaning of `code`, else of its coarser `fallback` code; a reason code, when the table knows it,

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use crate::repo::{decisions, orders, shipments};
+use crate::repo::{decisions, orders, shipments, tracking};
 
 use super::blobs;
 
@@ -30,8 +30,14 @@ impl Declaration {
 }
 
 /// Every declaration, one per kind.
-pub static REGISTRY: &[&Declaration] =
-    &[&orders::PERSONAL, &decisions::PERSONAL, &shipments::PERSONAL, &blobs::EXPORT, &blobs::CUSTOMER_FILES];
+pub static REGISTRY: &[&Declaration] = &[
+    &orders::PERSONAL,
+    &decisions::PERSONAL,
+    &shipments::PERSONAL,
+    &tracking::POD_PERSONAL,
+    &blobs::EXPORT,
+    &blobs::CUSTOMER_FILES,
+];
 
 pub fn declaration(kind: &str) -> Option<&'static Declaration> {
     REGISTRY.iter().copied().find(|d| d.kind == kind)

@@ -15,6 +15,8 @@
 //! | lane's orders today | `lane-day#{date}` | `{lane}` | | |
 //! | tracking | `shipment#{id}` | `tracking` | `stall-watch` / `{last activity}#{shipment}` while moving | `kpi-pending` / `{updated_at}#{shipment}` until counted |
 //! | tracking number | `tracking#{carrier}#{number}` | `tracking-number` | | |
+//! | events waiting for their number | `tracking#{carrier}#{number}` | `orphan-events` | | |
+//! | POD file received | `tracking#{carrier}#{number}` | `pod#{name}` | | |
 //! | alert | `alert#{id}` | `alert` | `alerts` / `{raised_at}#{id}` | `alert-outbox` / `{next attempt}#{id}` while pending |
 //! | KPI roll-up | `kpi` | `{day}#{line}#{lane}` | | |
 //!

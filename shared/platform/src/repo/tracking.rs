@@ -17,6 +17,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{Record, Versioned, query_all};
 use crate::ports::table::{Key, Query, SkRange, StoreError, TenantTable};
+use crate::privacy::registry::Declaration;
+
+/// Proof of delivery names and places a person: the recipient's name and the driver's GPS are kept in the
+/// shipment's `pod` personal item (never in the journey), the signature and photo files in the blob store under
+/// `pod/{tenant}/…` with a [`PodFileRecord`] each; all of them expire after the retention, and a shop/redact or a
+/// customer's erasure removes them with the order.
+pub const POD_PERSONAL: Declaration = Declaration {
+    kind: "pod",
+    record: "tracking",
+    fields: &["/recipient_name", "/gps", "signature and photo files (blobs under pod/)"],
+    purpose: "proving a delivery in a dispute (GET /v1/shipments/{id}/evidence)",
+    retention_days: 365,
+};
 
 pub const STALL_WATCH: &str = "stall-watch";
 pub const KPI_PENDING: &str = "kpi-pending";
@@ -83,6 +96,9 @@ pub struct TrackingRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counted: Option<Facts>,
     pub updated_at: Timestamp,
+    /// The shop's fulfillment that carries this tracking (Shopify's `gid://shopify/Fulfillment/…`), once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_id: Option<String>,
 }
 
 fn moving() -> StallLevel {
@@ -270,4 +286,75 @@ pub async fn kpis(
 ) -> Result<Vec<Versioned<KpiRecord>>, StoreError> {
     let query = Query::partition("kpi").sk(SkRange::Between(format!("{from}#"), format!("{to}#\u{10ffff}")));
     query_all(table, query, cap).await
+}
+
+/// Events of a tracking number no shipment has yet (the carrier scanned before the seller assigned the number):
+/// kept until the number is assigned, then applied to its journey and deleted in the same transaction. They expire
+/// after [`ORPHAN_DAYS`] if the number is never assigned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrphanEventsRecord {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub events: Vec<lastmile_core::tracking::TrackingEvent>,
+    pub first_seen: Timestamp,
+}
+
+/// How long events wait for their tracking number to be assigned.
+pub const ORPHAN_DAYS: i64 = 30;
+
+pub fn orphan_key(carrier: &str, tracking_number: &str) -> Key {
+    Key::new(format!("tracking#{carrier}#{tracking_number}"), "orphan-events")
+}
+
+impl Record for OrphanEventsRecord {
+    fn key(&self) -> Key {
+        orphan_key(&self.carrier, &self.tracking_number)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.first_seen.as_second() + ORPHAN_DAYS * 24 * 60 * 60)
+    }
+}
+
+pub async fn orphans(
+    table: &TenantTable<'_>,
+    carrier: &str,
+    tracking_number: &str,
+) -> Result<Option<Versioned<OrphanEventsRecord>>, StoreError> {
+    super::load(table, &orphan_key(carrier, tracking_number)).await
+}
+
+/// A POD file received for a tracking number (`PUT /v1/tracking/pod/…`), by the name the carrier's delivered
+/// event gives it: the file may come before or after the event, and the consumer resolves the event's names
+/// through these. Personal (a signature, a photo of a door): expires with the `pod` kind's retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodFileRecord {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub file: StoredPod,
+    pub stored_at: Timestamp,
+    /// Unix seconds after which the file and this record are erased.
+    pub expires_at: i64,
+}
+
+pub fn pod_file_key(carrier: &str, tracking_number: &str, name: &str) -> Key {
+    Key::new(format!("tracking#{carrier}#{tracking_number}"), format!("pod#{name}"))
+}
+
+impl Record for PodFileRecord {
+    fn key(&self) -> Key {
+        pod_file_key(&self.carrier, &self.tracking_number, &self.file.name)
+    }
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
+/// Every POD file received for a tracking number.
+pub async fn pod_files(
+    table: &TenantTable<'_>,
+    carrier: &str,
+    tracking_number: &str,
+) -> Result<Vec<PodFileRecord>, StoreError> {
+    let query = Query::partition(format!("tracking#{carrier}#{tracking_number}")).sk(SkRange::Prefix("pod#".into()));
+    Ok(query_all(table, query, 100).await?.into_iter().map(|v| v.value).collect())
 }
