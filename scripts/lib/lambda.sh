@@ -11,12 +11,13 @@ ensure_lambda_target() {
     || rustup target add aarch64-unknown-linux-gnu
 }
 
-# Builds every HTTP function for Graviton (arm64) as Lambda deploys it, and checks each artifact: a zip holding
-# `bootstrap`, an ELF executable for aarch64. Prints the zip sizes.
+# Builds every function for Graviton (arm64) and checks each artifact: a zip holding `bootstrap`, an ELF
+# executable for aarch64. The check build uses the `lambda-check` profile (unoptimised, so its zips are larger than
+# deployment's); `LAMBDA_PROFILE=lambda` builds as deployment does (infra/README.md), and prints those sizes.
 build_lambdas_arm64() {
   local packages=() features=()
   for f in "${LAMBDA_FUNCTIONS[@]}"; do packages+=(-p "$f"); features+=("$f/lambda"); done
-  PATH="$ROOT/.venv/bin:$PATH" cargo lambda build --profile lambda --arm64 --locked --output-format zip \
+  PATH="$ROOT/.venv/bin:$PATH" cargo lambda build --profile "${LAMBDA_PROFILE:-lambda-check}" --arm64 --locked --output-format zip \
     "${packages[@]}" --features "$(IFS=,; echo "${features[*]}")"
   for f in "${LAMBDA_ARTIFACTS[@]}"; do
     python3 - "$ROOT/target/lambda/$f/bootstrap.zip" <<'PY'
