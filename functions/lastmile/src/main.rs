@@ -1,3 +1,6 @@
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command, ShopifyCommand};
 
