@@ -8,9 +8,9 @@
 //! - A parcel newly stalled or escalated gets, in one transaction, its [`AlertRecord`] (written only if absent:
 //!   the id is one per stall and level, so a rerun raises nothing twice) and its record with the new level and
 //!   `facts.stalled` (on its version: a record changed meanwhile is assessed again on the next run).
-//! - A raised alert goes on the alerts queue (the core [`Alert`] as JSON), is listed on the dashboard
-//!   ([`tracking::recent_alerts`]) and, when the tenant has a webhook, waits on the `alert-outbox` index, from
-//!   which this run and the later ones deliver it signed ([`webhook`]).
+//! - A raised alert is listed on the dashboard ([`tracking::recent_alerts`]) and waits on the `alert-outbox` index
+//!   until it is on the alerts queue (the core [`Alert`] as JSON) and, when the tenant has a webhook, delivered
+//!   signed to it; this run and the later ones send what is owed ([`webhook`]), so a failed send is tried again.
 
 pub mod webhook;
 
@@ -66,7 +66,8 @@ pub struct Report {
     pub conflicts: usize,
     /// Records that could not be assessed (a date beyond the holiday data, an unknown zone).
     pub skipped: usize,
-    pub webhook: webhook::OutboxReport,
+    /// The sends of raised alerts: to the queue and the webhook.
+    pub outbox: webhook::OutboxReport,
 }
 
 /// One run for every tenant; a tenant that fails is logged and the others still run.
@@ -111,22 +112,12 @@ pub async fn run(ports: &Ports, tenant: &TenantConfig, now: Timestamp) -> Result
             continue;
         }
         match raise(&table, tenant, record, level, now).await? {
-            Some(alert) => {
-                // The alert is stored: a failed send is logged, the dashboard and the webhook still have it.
-                match serde_json::to_string(&alert) {
-                    Ok(body) => {
-                        if let Err(e) = ports.alerts.send(&body).await {
-                            tracing::error!(tenant = %tenant.id, alert = %alert.id, error = %e, "alerts queue");
-                        }
-                    }
-                    Err(e) => tracing::error!(error = %e, "alert JSON"),
-                }
-                report.raised.push(alert.id);
-            }
+            // Stored and owed to the queue (and the webhook): the outbox below sends it.
+            Some(alert) => report.raised.push(alert.id),
             None => report.conflicts += 1,
         }
     }
-    report.webhook = webhook::deliver_due(ports, &table, tenant, now).await?;
+    report.outbox = webhook::deliver_due(ports, &table, tenant, now).await?;
     Ok(report)
 }
 
@@ -202,7 +193,7 @@ async fn raise(
     }
     record.updated_at = now;
     let writes = vec![
-        repo::put(&AlertRecord { alert: alert.clone(), delivery }, Condition::NotExists)?,
+        repo::put(&AlertRecord { alert: alert.clone(), delivery, queued: false }, Condition::NotExists)?,
         repo::put(&record, Condition::Version(version))?,
     ];
     match table.transact(writes).await {

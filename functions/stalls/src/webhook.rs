@@ -1,4 +1,4 @@
-//! Alerts to the seller's endpoint: the alert JSON POSTed with `x-lastmile-signature` ([`alert::sign`], the secret
+//! The alerts' outbox: each raised alert onto the alerts queue, and to the seller's endpoint: the alert JSON POSTed with `x-lastmile-signature` ([`alert::sign`], the secret
 //! read through the secrets port). An alert waits on the `alert-outbox` index with its next attempt's time; a
 //! failed attempt is tried again after [`alert::retry_after_seconds`], by this run or a later one, until
 //! [`MAX_ATTEMPTS`] are spent. Each outcome is written on the alert's version, so two runs never both send it.
@@ -57,15 +57,20 @@ impl WebhookSender for HttpSender {
     }
 }
 
-/// What one run's deliveries did.
+/// What one run's sends did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutboxReport {
+    /// Alerts put on the alerts queue.
+    pub queued: usize,
+    /// Queue sends that failed: the alert stays owed, for the next run.
+    pub queue_failed: usize,
     pub delivered: usize,
     pub retrying: usize,
     pub gave_up: usize,
 }
 
-/// Delivers the tenant's alerts due at `now`.
+/// Sends the tenant's alerts due at `now`: onto the alerts queue when not yet there, and to the webhook when an
+/// attempt is due.
 pub async fn deliver_due(
     ports: &Ports,
     table: &TenantTable<'_>,
@@ -77,54 +82,91 @@ pub async fn deliver_due(
     if due.is_empty() {
         return Ok(report);
     }
-    let Some(hook) = &tenant.tracking.alert_webhook else {
-        // The webhook was removed since: nothing to deliver to.
-        for Versioned { value, version } in due {
-            let record = AlertRecord { delivery: Delivery::NotConfigured, ..value };
+    let hook = tenant.tracking.alert_webhook.as_ref();
+    let mut secret = None;
+    if let Some(hook) = hook.filter(|_| due.iter().any(|d| webhook_due(&d.value, now))) {
+        match ports.secrets.get(&hook.secret).await {
+            Ok(value) => secret = Some(value),
+            Err(e) => tracing::error!(tenant = %tenant.id, error = %e, "alert webhook secret"),
+        }
+    }
+    for Versioned { value: mut record, version } in due {
+        let before = record.clone();
+        if !record.queued {
+            match enqueue(ports, &record.alert).await {
+                Ok(()) => {
+                    record.queued = true;
+                    report.queued += 1;
+                }
+                Err(error) => {
+                    report.queue_failed += 1;
+                    tracing::error!(tenant = %tenant.id, alert = %record.alert.id, %error, "alerts queue; sent again next run");
+                }
+            }
+        }
+        if webhook_due(&record, now) {
+            record.delivery = match hook {
+                // The webhook was removed since: nothing to deliver to.
+                None => Delivery::NotConfigured,
+                Some(hook) => attempt(ports, tenant, hook, secret.as_deref(), &record, now, &mut report).await,
+            };
+        }
+        if record != before {
             settle(table, &record, version).await?;
         }
-        return Ok(report);
-    };
-    let secret = match ports.secrets.get(&hook.secret).await {
-        Ok(secret) => Some(secret),
-        Err(e) => {
-            tracing::error!(tenant = %tenant.id, error = %e, "alert webhook secret");
-            None
-        }
-    };
-    for Versioned { value, version } in due {
-        let Delivery::Pending { attempts, .. } = value.delivery else { continue };
-        let attempts = attempts + 1;
-        let outcome = match (&secret, serde_json::to_string(&value.alert)) {
-            (Some(secret), Ok(body)) => {
-                let signature = alert::sign(secret.as_bytes(), now, body.as_bytes());
-                ports.webhook.post(&hook.url, &signature, &body).await
-            }
-            (None, _) => Err("the webhook secret could not be read".to_owned()),
-            (_, Err(e)) => Err(e.to_string()),
-        };
-        let delivery = match outcome {
-            Ok(()) => {
-                report.delivered += 1;
-                Delivery::Delivered { attempts, at: now }
-            }
-            Err(error) => match alert::retry_after_seconds(attempts, MAX_ATTEMPTS, jitter(&value.alert.id, attempts)) {
-                Some(pause) => {
-                    report.retrying += 1;
-                    let next = Timestamp::from_second(now.as_second().saturating_add(pause as i64)).unwrap_or(now);
-                    tracing::warn!(tenant = %tenant.id, alert = %value.alert.id, attempts, pause, error = %error, "alert webhook failed; retrying");
-                    Delivery::Pending { attempts, next_attempt_at: next }
-                }
-                None => {
-                    report.gave_up += 1;
-                    tracing::error!(tenant = %tenant.id, alert = %value.alert.id, attempts, error = %error, "alert webhook given up");
-                    Delivery::GaveUp { attempts, last_error: error }
-                }
-            },
-        };
-        settle(table, &AlertRecord { delivery, ..value }, version).await?;
     }
     Ok(report)
+}
+
+fn webhook_due(record: &AlertRecord, now: Timestamp) -> bool {
+    matches!(record.delivery, Delivery::Pending { next_attempt_at, .. } if next_attempt_at <= now)
+}
+
+async fn enqueue(ports: &Ports, alert: &lastmile_core::tracking::alert::Alert) -> Result<(), String> {
+    let body = serde_json::to_string(alert).map_err(|e| e.to_string())?;
+    ports.alerts.send(&body).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// One webhook attempt and the delivery state it leaves.
+async fn attempt(
+    ports: &Ports,
+    tenant: &TenantConfig,
+    hook: &lastmile_platform::config::AlertWebhook,
+    secret: Option<&str>,
+    record: &AlertRecord,
+    now: Timestamp,
+    report: &mut OutboxReport,
+) -> Delivery {
+    let Delivery::Pending { attempts, .. } = record.delivery else { return record.delivery.clone() };
+    let attempts = attempts + 1;
+    let outcome = match (secret, serde_json::to_string(&record.alert)) {
+        (Some(secret), Ok(body)) => {
+            let signature = alert::sign(secret.as_bytes(), now, body.as_bytes());
+            ports.webhook.post(&hook.url, &signature, &body).await
+        }
+        (None, _) => Err("the webhook secret could not be read".to_owned()),
+        (_, Err(e)) => Err(e.to_string()),
+    };
+    let id = &record.alert.id;
+    match outcome {
+        Ok(()) => {
+            report.delivered += 1;
+            Delivery::Delivered { attempts, at: now }
+        }
+        Err(error) => match alert::retry_after_seconds(attempts, MAX_ATTEMPTS, jitter(id, attempts)) {
+            Some(pause) => {
+                report.retrying += 1;
+                let next = Timestamp::from_second(now.as_second().saturating_add(pause as i64)).unwrap_or(now);
+                tracing::warn!(tenant = %tenant.id, alert = %id, attempts, pause, error = %error, "alert webhook failed; retrying");
+                Delivery::Pending { attempts, next_attempt_at: next }
+            }
+            None => {
+                report.gave_up += 1;
+                tracing::error!(tenant = %tenant.id, alert = %id, attempts, error = %error, "alert webhook given up");
+                Delivery::GaveUp { attempts, last_error: error }
+            }
+        },
+    }
 }
 
 /// Writes the alert's delivery on its version: a concurrent run that got there first wins, and this outcome is

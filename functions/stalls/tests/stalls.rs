@@ -20,7 +20,7 @@ use lastmile_platform::config::{AlertWebhook, TenantConfig};
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
 use lastmile_platform::embedded::table::EmbeddedTable;
 use lastmile_platform::ports::clock::ManualClock;
-use lastmile_platform::ports::queue::Queue;
+use lastmile_platform::ports::queue::{Message, Queue, QueueError};
 use lastmile_platform::ports::secrets::FileSecrets;
 use lastmile_platform::ports::table::{Condition, TenantTable};
 use lastmile_platform::repo;
@@ -247,11 +247,72 @@ async fn a_record_changed_meanwhile_is_left_for_the_next_run() {
         carrier: "dpd".into(),
         raised_at: scan,
     };
-    repo::save(&table, &AlertRecord { alert, delivery: Delivery::NotConfigured }, Condition::NotExists).await.unwrap();
+    let record = AlertRecord { alert, delivery: Delivery::NotConfigured, queued: true };
+    repo::save(&table, &record, Condition::NotExists).await.unwrap();
     let report = run(&setup.ports, &setup.tenant, at("2026-12-08T17:00:00Z")).await.unwrap();
     assert!(report.raised.is_empty());
     assert_eq!(report.conflicts, 1);
     assert!(queued(&setup).await.is_empty(), "nothing sent for an alert this run did not raise");
+}
+
+/// The alerts queue down until `up` is set.
+struct QueueDown {
+    queue: EmbeddedQueue,
+    up: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Queue for QueueDown {
+    async fn send(&self, body: &str) -> Result<String, QueueError> {
+        if !self.up.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(QueueError::Backend("unavailable".into()));
+        }
+        self.queue.send(body).await
+    }
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Message>, QueueError> {
+        self.queue.receive(max, visibility).await
+    }
+    async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
+        self.queue.delete(receipt).await
+    }
+    async fn change_visibility(&self, receipt: &str, visibility: Duration) -> Result<(), QueueError> {
+        self.queue.change_visibility(receipt, visibility).await
+    }
+}
+
+#[tokio::test]
+async fn an_alert_the_queue_refused_is_sent_by_the_next_run_and_only_once() {
+    let mut setup = setup("queue-down");
+    let down = Arc::new(QueueDown { queue: setup.queue.clone(), up: false.into() });
+    setup.ports.alerts = down.clone();
+    store(&setup, &parcel("s-9", "de-standard", "2026-12-04T17:00:00Z")).await;
+
+    let tuesday = at("2026-12-08T17:00:00Z");
+    let report = run(&setup.ports, &setup.tenant, tuesday).await.unwrap();
+    assert_eq!(report.raised.len(), 1, "the alert is stored though the queue is down");
+    assert_eq!((report.outbox.queued, report.outbox.queue_failed), (0, 1));
+    assert!(!alerts(&setup).await[0].queued);
+    assert!(queued(&setup).await.is_empty());
+
+    // Still down a run later: still owed, nothing raised twice.
+    let report = run(&setup.ports, &setup.tenant, at("2026-12-08T17:15:00Z")).await.unwrap();
+    assert!(report.raised.is_empty());
+    assert_eq!(report.outbox.queue_failed, 1);
+
+    down.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    let report = run(&setup.ports, &setup.tenant, at("2026-12-08T17:30:00Z")).await.unwrap();
+    assert_eq!(report.outbox.queued, 1);
+    let sent = queued(&setup).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].id, report_id(&setup).await);
+    assert!(alerts(&setup).await[0].queued);
+
+    let report = run(&setup.ports, &setup.tenant, at("2026-12-08T17:45:00Z")).await.unwrap();
+    assert_eq!(report.outbox, Default::default(), "nothing owed any more");
+}
+
+async fn report_id(setup: &Setup) -> String {
+    alerts(setup).await[0].alert.id.clone()
 }
 
 /// A loopback receiver answering `status` and keeping what it was sent.
@@ -285,7 +346,7 @@ async fn the_webhook_gets_the_alert_signed_and_the_signature_verifies() {
     let now = at("2026-12-08T17:00:00Z");
     let report = run(&setup.ports, &setup.tenant, now).await.unwrap();
     assert_eq!(report.raised.len(), 1);
-    assert_eq!(report.webhook.delivered, 1);
+    assert_eq!(report.outbox.delivered, 1);
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     let (signature, body) = &seen[0];
@@ -297,7 +358,7 @@ async fn the_webhook_gets_the_alert_signed_and_the_signature_verifies() {
 
     // Nothing left in the outbox: a rerun sends nothing.
     let report = run(&setup.ports, &setup.tenant, at("2026-12-08T17:15:00Z")).await.unwrap();
-    assert_eq!(report.webhook, Default::default());
+    assert_eq!(report.outbox, Default::default());
 }
 
 #[tokio::test]
@@ -319,7 +380,7 @@ async fn a_failing_webhook_is_retried_with_growing_pauses_then_given_up() {
                 assert_eq!(attempts as usize, pauses.len());
                 // A second before it is due, nothing is sent.
                 let early = Timestamp::from_second(next_attempt_at.as_second() - 1).unwrap();
-                assert_eq!(run(&setup.ports, &setup.tenant, early).await.unwrap().webhook, Default::default());
+                assert_eq!(run(&setup.ports, &setup.tenant, early).await.unwrap().outbox, Default::default());
                 now = next_attempt_at;
                 run(&setup.ports, &setup.tenant, now).await.unwrap();
             }

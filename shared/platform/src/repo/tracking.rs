@@ -220,6 +220,28 @@ pub enum Delivery {
 pub struct AlertRecord {
     pub alert: lastmile_core::tracking::alert::Alert,
     pub delivery: Delivery,
+    /// Whether the alert is on the alerts queue. Until it is, the outbox index keeps it and each run of the stall
+    /// job sends it again, so a queue that failed once loses nothing.
+    #[serde(default = "on_the_queue")]
+    pub queued: bool,
+}
+
+/// Alerts stored before the queue had an outbox were sent when raised.
+fn on_the_queue() -> bool {
+    true
+}
+
+impl AlertRecord {
+    /// When the outbox next has work for this alert: now for a queue send still owed, else the webhook's next
+    /// attempt; `None` when nothing is left to send.
+    pub fn outbox_due(&self) -> Option<Timestamp> {
+        let webhook = match &self.delivery {
+            Delivery::Pending { next_attempt_at, .. } => Some(*next_attempt_at),
+            _ => None,
+        };
+        let queue = (!self.queued).then_some(self.alert.raised_at);
+        webhook.into_iter().chain(queue).min()
+    }
 }
 
 pub fn alert_key(id: &str) -> Key {
@@ -233,8 +255,8 @@ impl Record for AlertRecord {
     fn indexes(&self) -> Vec<(&'static str, Key)> {
         let mut indexes =
             vec![("gsi1", Key::new(ALERTS, format!("{}#{}", time_sk(self.alert.raised_at), self.alert.id)))];
-        if let Delivery::Pending { next_attempt_at, .. } = &self.delivery {
-            indexes.push(("gsi2", Key::new(ALERT_OUTBOX, format!("{}#{}", time_sk(*next_attempt_at), self.alert.id))));
+        if let Some(due) = self.outbox_due() {
+            indexes.push(("gsi2", Key::new(ALERT_OUTBOX, format!("{}#{}", time_sk(due), self.alert.id))));
         }
         indexes
     }
@@ -248,7 +270,7 @@ pub async fn recent_alerts(table: &TenantTable<'_>, cap: usize) -> Result<Vec<Al
     Ok(alerts)
 }
 
-/// Alerts whose next webhook attempt is due at `now`.
+/// Alerts with a send due at `now`: to the alerts queue, or the webhook's next attempt.
 pub async fn alerts_due(
     table: &TenantTable<'_>,
     now: Timestamp,
