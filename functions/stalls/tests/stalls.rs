@@ -228,6 +228,24 @@ async fn a_stall_escalates_once_and_a_rerun_raises_nothing_new() {
     assert_eq!(raised[1].alert.level, StallLevel::Stalled);
     assert_eq!(queued(&setup).await.len(), 2, "one message per alert");
     assert_eq!(stored(&setup, "s-5").await.stall, StallLevel::Escalated);
+    let table = TenantTable::new(setup.ports.table.as_ref(), "acme");
+    let watched = tracking::quiet_since(&table, later, 100).await.unwrap();
+    assert!(watched.is_empty(), "an escalated parcel leaves the stall-watch index");
+
+    // A new scan sets it moving again: back on the index, and a new stall later raises a new alert.
+    let mut record = stored(&setup, "s-5").await;
+    let scan = at("2026-12-15T09:00:00Z");
+    record.journey.apply([TrackingEvent {
+        id: "s-5-rescan".into(),
+        occurred_at: scan,
+        ..record.journey.events[0].clone()
+    }]);
+    record.stall = StallLevel::Moving;
+    let version = tracking::get(&table, "s-5").await.unwrap().unwrap().version;
+    repo::save(&table, &record, Condition::Version(version)).await.unwrap();
+    assert_eq!(tracking::quiet_since(&table, at("2026-12-20T00:00:00Z"), 100).await.unwrap().len(), 1);
+    let report = run(&setup.ports, &setup.tenant, at("2026-12-17T10:00:00Z")).await.unwrap();
+    assert_eq!(report.raised, vec![alert::alert_id("s-5", StallLevel::Stalled, scan)]);
 }
 
 #[tokio::test]

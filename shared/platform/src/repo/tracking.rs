@@ -115,9 +115,11 @@ impl TrackingRecord {
         self.journey.last_scan_at().unwrap_or(self.tracked_since)
     }
 
-    /// Still expected to move: not delivered, returned or expired.
+    /// Watched by the stall job: still expected to move (not delivered, returned or expired) and not yet at the
+    /// last alert level. An escalated parcel leaves the index, so a backlog of them never crowds newer stalls out
+    /// of a run's reads; its next scan sets it moving and brings it back.
     pub fn watching(&self) -> bool {
-        !self.status().is_some_and(Status::is_final)
+        !self.status().is_some_and(Status::is_final) && self.stall != StallLevel::Escalated
     }
 
     pub fn kpi_pending(&self) -> bool {
