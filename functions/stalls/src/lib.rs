@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use lastmile_core::calendar::{CalendarError, CalendarId, Holidays, holidays};
+use lastmile_core::calendar::{CalendarError, Holidays, holidays};
 use lastmile_core::tracking::alert::{Alert, alert_id};
 use lastmile_core::tracking::stall::{self, StallLevel, WorkingDays};
 use lastmile_platform::config::TenantConfig;
@@ -155,7 +155,7 @@ pub fn working_days(record: &TrackingRecord) -> Result<WorkingDays, AssessError>
         .map_or_else(|| DEFAULT_WEEKDAYS.to_vec(), |transit| transit.delivery_weekdays.clone());
     let zone = TimeZone::get(&record.destination.time_zone)
         .map_err(|_| AssessError::Zone(record.destination.time_zone.clone()))?;
-    Ok(WorkingDays { weekdays, calendar: CalendarId::new(&record.destination.country, None), zone })
+    Ok(WorkingDays { weekdays, calendar: record.destination.calendar(), zone })
 }
 
 /// Writes the alert and the record's new level together; `None` when the record changed meanwhile or the alert

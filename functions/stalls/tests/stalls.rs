@@ -186,6 +186,25 @@ async fn christmas_days_do_not_count_towards_a_stall_in_germany() {
 }
 
 #[tokio::test]
+async fn a_regional_holiday_counts_only_where_the_parcel_goes() {
+    let setup = setup("regional");
+    // Monday 5 January 2026, 18:00 in Berlin, both parcels. Tuesday 6 January is Epiphany in Bavaria
+    // (shared/data/holidays: DE,BY,2026-01-06), a working day in Berlin.
+    store(&setup, &parcel("s-berlin", "de-standard", "2026-01-05T17:00:00Z")).await;
+    let mut munich = parcel("s-munich", "de-standard", "2026-01-05T17:00:00Z");
+    munich.destination.postcode = Some("80331".into());
+    store(&setup, &munich).await;
+
+    // Wednesday 7 January, 20:00: Berlin has waited 6 (Mon) + 24 (Tue) + 20 (Wed) = 50 business hours, over 48;
+    // Munich 6 + 20 = 26, Tuesday not counted.
+    let report = run(&setup.ports, &setup.tenant, at("2026-01-07T19:00:00Z")).await.unwrap();
+    assert_eq!(report.raised, vec![alert::alert_id("s-berlin", StallLevel::Stalled, at("2026-01-05T17:00:00Z"))]);
+    // Thursday 8 January, 20:00: Munich 6 + 24 + 20 = 50.
+    let report = run(&setup.ports, &setup.tenant, at("2026-01-08T19:00:00Z")).await.unwrap();
+    assert_eq!(report.raised, vec![alert::alert_id("s-munich", StallLevel::Stalled, at("2026-01-05T17:00:00Z"))]);
+}
+
+#[tokio::test]
 async fn a_lane_on_elapsed_hours_stalls_over_the_weekend() {
     let setup = setup("elapsed");
     store(&setup, &parcel("s-3", "de-express", "2026-12-04T17:00:00Z")).await;

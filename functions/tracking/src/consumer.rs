@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use lastmile_core::calendar::{CalendarId, holidays};
+use lastmile_core::calendar::holidays;
 use lastmile_core::tracking::kpi::{self, Facts};
 use lastmile_core::tracking::pod::{self, Destination, PodRequirement};
 use lastmile_core::tracking::stall::{StallLevel, WorkingDays};
@@ -350,7 +350,7 @@ pub fn facts(
     let delivered = record.journey.delivered().map(|e| e.occurred_at);
     let days = WorkingDays {
         weekdays: delivery_weekdays(&record.line),
-        calendar: CalendarId::new(&record.destination.country, None),
+        calendar: record.destination.calendar(),
         zone: zone.clone(),
     };
     let transit_business_days = match (handed_over, delivered) {

@@ -25,6 +25,15 @@ pub fn postcode_centroid(country: &str, postcode: &str) -> Option<(f64, f64)> {
     index::postcode_info(country, &validate::lookup_key(country, &standardized))?.centroid
 }
 
+/// The first-level subdivision of a postcode's area in the reference data (US state, DE Land, AU state, CA
+/// province, GB nation), as the holiday calendars name subdivisions: a delivery's regional holidays. `None` where
+/// the country has no postcode data or the postcode is unknown.
+pub fn postcode_subdivision(country: &str, postcode: &str) -> Option<&'static str> {
+    let standardized = postcode.trim().to_uppercase();
+    let info = index::postcode_info(country, &validate::lookup_key(country, &standardized))?;
+    Some(info.admin.as_str()).filter(|admin| !admin.is_empty())
+}
+
 /// Parses every reference table now rather than on the first request, so a server's first answer is as fast
 /// as the others and its memory use is known at start-up.
 pub fn preload() -> usize {
@@ -34,4 +43,21 @@ pub fn preload() -> usize {
         ["US", "DE", "AT", "AU", "CA", "GB", "FR"].iter().filter_map(|c| refdata::postcodes(c)).map(|t| t.len()).sum();
     let _ = hints::extract("");
     formats + usps + postcodes + remote::rule_count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postcode_names_the_subdivision_its_holidays_are_kept_under() {
+        assert_eq!(postcode_subdivision("DE", "80331"), Some("BY"));
+        assert_eq!(postcode_subdivision("DE", "10115"), Some("BE"));
+        assert_eq!(postcode_subdivision("US", "99501"), Some("AK"));
+        assert_eq!(postcode_subdivision("US", "99501-1234"), Some("AK"));
+        assert_eq!(postcode_subdivision("AU", "2000"), Some("NSW"));
+        assert_eq!(postcode_subdivision("GB", "sw1a 1aa"), Some("ENG"));
+        assert_eq!(postcode_subdivision("DE", "00000"), None);
+        assert_eq!(postcode_subdivision("NL", "1012 AB"), None, "no postcode data");
+    }
 }

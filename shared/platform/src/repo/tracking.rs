@@ -8,6 +8,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use lastmile_core::calendar::CalendarId;
 use lastmile_core::tracking::Journey;
 use lastmile_core::tracking::kpi::{Facts, Rollup};
 use lastmile_core::tracking::pod::{AreaType, PodAssessment};
@@ -54,6 +55,16 @@ pub struct TrackedDestination {
     pub area: AreaType,
     /// IANA zone of the destination, whose days and hours the stall clock and the POD time check count.
     pub time_zone: String,
+}
+
+impl TrackedDestination {
+    /// The destination's holiday calendar: its country's, with the regional holidays of the subdivision its
+    /// postcode lies in (Epiphany in Bavaria, not in Berlin).
+    pub fn calendar(&self) -> CalendarId {
+        let subdivision =
+            self.postcode.as_deref().and_then(|p| lastmile_core::address::postcode_subdivision(&self.country, p));
+        CalendarId::new(&self.country, subdivision)
+    }
 }
 
 /// A proof-of-delivery file kept in the blob store.
