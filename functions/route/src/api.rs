@@ -10,7 +10,7 @@ use axum::extract::{Path, Request, State};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use lastmile_core::contract::{self, ApiError};
-use lastmile_core::routing::experiment::{self, ArmOutcomes};
+use lastmile_core::routing::experiment;
 use lastmile_core::routing::stats::smoothed_rate;
 use lastmile_platform::http::{self, ErrorResponse, RouteDoc, read_body};
 use lastmile_platform::ports::clock::Clock;
@@ -241,28 +241,7 @@ async fn experiment_report(
         return Err(not_found("unknown_experiment", "experiment", &id));
     };
     let table = TenantTable::new(&*api.table, &tenant.tenant.id);
-    let shipments = shipments::in_experiment(&table, &id, MAX_REPORT_SHIPMENTS).await.map_err(store)?;
-    let mut arms: Vec<ArmOutcomes> =
-        config.arms.iter().map(|a| ArmOutcomes { line: a.line.clone(), ..ArmOutcomes::default() }).collect();
-    for s in &shipments {
-        let Some(arm) = arms.iter_mut().find(|a| Some(&a.line) == s.experiment.as_ref().map(|e| &e.line)) else {
-            continue;
-        };
-        arm.shipments += 1;
-        if let Some(o) = &s.outcome {
-            arm.delivered.record(o.delivered);
-            if let Some(on_time) = o.on_time {
-                arm.on_time.record(on_time);
-            }
-            if let (true, Some(days)) = (o.delivered, o.transit_days) {
-                arm.transit_days.push(days);
-            }
-            arm.claims.record(o.claim);
-        }
-        if let Some(r) = &s.rating {
-            arm.rating.push(f64::from(r.stars));
-        }
-    }
+    let arms = shipments::arm_outcomes(&table, config, MAX_REPORT_SHIPMENTS).await.map_err(store)?;
     let report = experiment::report(&arms);
     Ok(Json(json!({ "experiment": config, "report": report })))
 }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
+use lastmile_core::routing::experiment;
 use lastmile_fn_kpi::api::{self, KpiQuery, Kpis, LineKpis, Report};
 use lastmile_platform::config::TenantConfig;
 use lastmile_platform::ports::table::{StoreError, TableStore, TenantTable};
@@ -55,22 +56,12 @@ pub struct Panels {
     pub experiments: Vec<ExperimentArms>,
 }
 
-/// One experiment's arms: shipments, and of those with an outcome, delivered, on time and claimed.
+/// One experiment's arms with the routing report's tests against the control arm and its recommendation.
 pub struct ExperimentArms {
     pub id: String,
-    pub arms: Vec<ArmCounts>,
-}
-
-#[derive(Default)]
-pub struct ArmCounts {
-    pub line: String,
-    pub percent: u32,
-    pub shipments: u64,
-    pub with_outcome: u64,
-    pub delivered: u64,
-    pub on_time: u64,
-    pub timed: u64,
-    pub claims: u64,
+    /// Each arm's share of the orders, in the report's arm order.
+    pub splits: Vec<u32>,
+    pub report: experiment::Report,
 }
 
 pub async fn load(
@@ -85,28 +76,13 @@ pub async fn load(
     let view = TenantTable::new(table, &tenant.id);
     let alerts = tracking::recent_alerts(&view, ALERTS_SHOWN).await?;
     let mut experiments = Vec::new();
-    for experiment in &tenant.routing.experiments {
-        let mut arms: Vec<ArmCounts> = experiment
-            .arms
-            .iter()
-            .map(|a| ArmCounts { line: a.line.clone(), percent: a.percent, ..ArmCounts::default() })
-            .collect();
-        for s in shipments::in_experiment(&view, &experiment.id, MAX_EXPERIMENT_SHIPMENTS).await? {
-            let Some(arm) = arms.iter_mut().find(|a| s.experiment.as_ref().is_some_and(|e| e.line == a.line)) else {
-                continue;
-            };
-            arm.shipments += 1;
-            if let Some(outcome) = &s.outcome {
-                arm.with_outcome += 1;
-                arm.delivered += u64::from(outcome.delivered);
-                arm.claims += u64::from(outcome.claim);
-                if let Some(on_time) = outcome.on_time {
-                    arm.timed += 1;
-                    arm.on_time += u64::from(on_time);
-                }
-            }
-        }
-        experiments.push(ExperimentArms { id: experiment.id.clone(), arms });
+    for config in &tenant.routing.experiments {
+        let arms = shipments::arm_outcomes(&view, config, MAX_EXPERIMENT_SHIPMENTS).await?;
+        experiments.push(ExperimentArms {
+            id: config.id.clone(),
+            splits: config.arms.iter().map(|a| a.percent).collect(),
+            report: experiment::report(&arms),
+        });
     }
     Ok(Panels { query, problem, report, alerts, experiments })
 }
@@ -117,10 +93,6 @@ fn percent(rate: Option<f64>) -> String {
 
 fn raw<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(String::new, |v| v.to_string())
-}
-
-fn share(part: u64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 /// A tile: label, shown value, and the raw value in `data-value`.
@@ -264,24 +236,55 @@ fn experiments_table(experiments: &[ExperimentArms]) -> String {
     for e in experiments {
         let _ = write!(
             out,
-            r#"<h3>{id}</h3><table data-experiment="{id}"><thead><tr><th>Arm</th><th>Split</th><th>Shipments</th><th>Delivered</th><th>On time</th><th>Claims</th></tr></thead><tbody>"#,
+            r#"<h3>{id}</h3><table data-experiment="{id}"><thead><tr><th>Arm</th><th>Split</th><th>Shipments</th><th>Delivered</th><th>On time</th><th>Transit (d)</th><th>Claims</th><th>Against the control</th></tr></thead><tbody>"#,
             id = escape(&e.id)
         );
-        for arm in &e.arms {
+        for (i, arm) in e.report.arms.iter().enumerate() {
+            let against = e.report.comparisons.iter().find(|c| c.line == arm.line).map_or_else(
+                || if i == 0 { "control".to_owned() } else { "—".to_owned() },
+                |c| comparison(c, e.report.alpha),
+            );
             let _ = write!(
                 out,
-                r#"<tr data-arm="{line}"><td>{line}</td><td>{percent} %</td><td>{shipments}</td><td>{delivered}</td><td>{on_time}</td><td>{claims}</td></tr>"#,
+                r#"<tr data-arm="{line}"><td>{line}</td><td>{split} %</td><td>{shipments}</td><td data-value="{delivered_raw}">{delivered}</td><td>{on_time}</td><td>{transit}</td><td>{claims}</td><td>{against}</td></tr>"#,
                 line = escape(&arm.line),
-                percent = arm.percent,
+                split = e.splits.get(i).copied().unwrap_or_default(),
                 shipments = arm.shipments,
-                delivered = percent(share(arm.delivered, arm.with_outcome)),
-                on_time = percent(share(arm.on_time, arm.timed)),
-                claims = percent(share(arm.claims, arm.with_outcome)),
+                delivered_raw = raw(arm.delivery_rate.map(|r| format!("{r:.4}"))),
+                delivered = percent(arm.delivery_rate),
+                on_time = percent(arm.on_time_rate),
+                transit = arm.average_transit_days.map_or_else(|| "—".to_owned(), |d| format!("{d:.1}")),
+                claims = percent(arm.claim_rate),
             );
         }
-        out.push_str("</tbody></table>");
+        let _ = write!(
+            out,
+            r#"</tbody></table><p class="recommendation" data-experiment-recommendation="{id}">{text}</p>"#,
+            id = escape(&e.id),
+            text = escape(&e.report.recommendation)
+        );
     }
     out
+}
+
+/// A challenger's tests against the control: each p-value, marked when it is below the report's significance
+/// level.
+fn comparison(c: &experiment::Comparison, alpha: f64) -> String {
+    let p = |name: &str, p_value: Option<f64>| {
+        p_value.map(|p| {
+            let mark = if p < alpha { " ✱" } else { "" };
+            format!(r#"<span data-test="{name}" data-p="{p:.4}">{name} p = {p:.3}{mark}</span>"#)
+        })
+    };
+    let tests: Vec<String> = [
+        p("delivery", c.delivery_rate.as_ref().map(|t| t.p_value)),
+        p("on time", c.on_time_rate.as_ref().map(|t| t.p_value)),
+        p("transit", c.transit_days.as_ref().map(|t| t.p_value)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if tests.is_empty() { "not enough outcomes yet".to_owned() } else { tests.join("<br>") }
 }
 
 /// The panels' sections, for the dashboard's `<main>`.
@@ -367,6 +370,37 @@ mod tests {
             meets_sla: Some(false),
             kpis: Kpis::of(&rollup, within),
         }
+    }
+
+    #[test]
+    fn an_experiment_shows_each_arm_its_tests_against_the_control_and_the_recommendation() {
+        use lastmile_core::routing::experiment::ArmOutcomes;
+        // Control: 90 of 100 delivered; challenger: 99 of 100. Pooled 0.945, standard error
+        // sqrt(0.945 × 0.055 × (1/100 + 1/100)) = 0.03224, z = 0.09 / 0.03224 = 2.79, two-sided p ≈ 0.005.
+        let arm = |line: &str, delivered: u32| {
+            let mut a = ArmOutcomes { line: line.into(), shipments: 100, ..ArmOutcomes::default() };
+            for i in 0..100 {
+                a.delivered.record(i < delivered);
+            }
+            a
+        };
+        let report = experiment::report(&[arm("de-dpd", 90), arm("de-<paket>", 99)]);
+        let html = experiments_table(&[ExperimentArms { id: "de-q4".into(), splits: vec![50, 50], report }]);
+        assert!(html.contains(
+            r#"<tr data-arm="de-dpd"><td>de-dpd</td><td>50 %</td><td>100</td><td data-value="0.9000">90.0 %</td>"#
+        ));
+        assert!(html.contains("<td>control</td>"));
+        let p: f64 = html
+            .split(r#"data-test="delivery" data-p=""#)
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.004..0.007).contains(&p), "p = {p}");
+        assert!(html.contains("delivery p = 0.005 ✱"), "below the 0.05 level: marked");
+        assert!(html.contains("de-&lt;paket&gt;") && !html.contains("de-<paket>"));
+        assert!(html.contains("data-experiment-recommendation=\"de-q4\""));
     }
 
     #[test]

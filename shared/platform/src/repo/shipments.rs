@@ -2,7 +2,8 @@
 //! buyer's rating. Indexed by experiment (for its report) and by line (for its statistics).
 
 use jiff::Timestamp;
-use lastmile_core::routing::experiment::Assignment;
+use lastmile_core::routing::experiment::{ArmOutcomes, Assignment};
+use lastmile_core::routing::policy::Experiment;
 use serde::{Deserialize, Serialize};
 
 use super::decisions::UnitsRecord;
@@ -103,4 +104,35 @@ pub async fn in_experiment(
 ) -> Result<Vec<ShipmentRecord>, StoreError> {
     let query = Query::index("gsi1", format!("experiment#{experiment}")).sk(SkRange::All);
     Ok(query_all(table, query, cap).await?.into_iter().map(|v| v.value).collect())
+}
+
+/// What each arm of `experiment` has shown so far, from its shipments (at most `cap` read), in the experiment's
+/// arm order (the first is the control): what its report and the dashboard's panel are computed from.
+pub async fn arm_outcomes(
+    table: &TenantTable<'_>,
+    experiment: &Experiment,
+    cap: usize,
+) -> Result<Vec<ArmOutcomes>, StoreError> {
+    let mut arms: Vec<ArmOutcomes> =
+        experiment.arms.iter().map(|a| ArmOutcomes { line: a.line.clone(), ..ArmOutcomes::default() }).collect();
+    for s in in_experiment(table, &experiment.id, cap).await? {
+        let Some(arm) = arms.iter_mut().find(|a| Some(&a.line) == s.experiment.as_ref().map(|e| &e.line)) else {
+            continue;
+        };
+        arm.shipments += 1;
+        if let Some(o) = &s.outcome {
+            arm.delivered.record(o.delivered);
+            if let Some(on_time) = o.on_time {
+                arm.on_time.record(on_time);
+            }
+            if let (true, Some(days)) = (o.delivered, o.transit_days) {
+                arm.transit_days.push(days);
+            }
+            arm.claims.record(o.claim);
+        }
+        if let Some(r) = &s.rating {
+            arm.rating.push(f64::from(r.stars));
+        }
+    }
+    Ok(arms)
 }
