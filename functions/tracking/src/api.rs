@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::Tracking;
 use crate::fulfillment::tracking_info;
+use crate::labels::{self, Labels, NoCarrierConnected};
 
 /// Largest request body of the JSON routes.
 const MAX_BODY: usize = 4 * 1024;
@@ -37,7 +38,8 @@ pub fn app(registry: Arc<TenantRegistry>, tracking: Arc<Tracking>) -> Router {
 
 /// The routes that need an API key; expects a [`TenantContext`] extension.
 pub fn router<S: Clone + Send + Sync + 'static>(tracking: Arc<Tracking>) -> Router<S> {
-    Router::new().route("/v1/shipments/{id}/tracking", post(assign)).with_state(tracking)
+    let labels = Arc::new(Labels { tracking: tracking.clone(), carriers: Arc::new(NoCarrierConnected) });
+    Router::new().route("/v1/shipments/{id}/tracking", post(assign)).with_state(tracking).merge(labels::router(labels))
 }
 
 pub(crate) fn store(e: StoreError) -> ErrorResponse {
@@ -53,7 +55,7 @@ struct AssignIn {
 }
 
 /// A tracking number as carriers print them: letters, digits and dashes.
-fn valid_number(number: &str) -> bool {
+pub(crate) fn valid_number(number: &str) -> bool {
     !number.is_empty() && number.len() <= MAX_NUMBER && number.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
@@ -87,13 +89,25 @@ async fn assign(
     let Some(shipment) = shipments::get(&table, &id).await.map_err(store)? else {
         return Err(ErrorResponse(ApiError::new(404, "unknown_shipment", format!("no shipment {id:?}"))));
     };
-    let shipment = shipment.value;
-    let (status, record) = match tracking::get(&table, &id).await.map_err(store)? {
-        Some(existing) => (StatusCode::OK, same_or_conflict(existing.value, &carrier, &number)?),
-        None => create(&tracking, &table, &shipment, &carrier, &number).await?,
-    };
-    let record = sync_fulfillment(&tracking, &table, &tenant.tenant.id, record).await;
+    let (status, record) = track(&tracking, &table, &tenant.tenant.id, &shipment.value, &carrier, &number).await?;
     Ok((status, Json(answer(&record))).into_response())
+}
+
+/// Tracks the shipment as `carrier` `number` and makes the shop's fulfillment: 201 when new, 200 when it was
+/// tracked so already, 409 when it is tracked otherwise or the number is another shipment's.
+pub(crate) async fn track(
+    tracking: &Tracking,
+    table: &TenantTable<'_>,
+    tenant: &str,
+    shipment: &shipments::ShipmentRecord,
+    carrier: &str,
+    number: &str,
+) -> Result<(StatusCode, TrackingRecord), ErrorResponse> {
+    let (status, record) = match tracking::get(table, &shipment.id).await.map_err(store)? {
+        Some(existing) => (StatusCode::OK, same_or_conflict(existing.value, carrier, number)?),
+        None => create(tracking, table, shipment, carrier, number).await?,
+    };
+    Ok((status, sync_fulfillment(tracking, table, tenant, record).await))
 }
 
 fn same_or_conflict(existing: TrackingRecord, carrier: &str, number: &str) -> Result<TrackingRecord, ErrorResponse> {
@@ -232,6 +246,12 @@ pub(crate) fn answer(record: &TrackingRecord) -> Value {
 
 /// The documentation of this crate's routes, for the OpenAPI document.
 pub fn routes() -> Vec<RouteDoc> {
+    let mut docs = tracking_routes();
+    docs.extend(labels::routes());
+    docs
+}
+
+fn tracking_routes() -> Vec<RouteDoc> {
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
     vec![RouteDoc {

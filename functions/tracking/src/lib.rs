@@ -6,12 +6,14 @@
 //! - [`api`]: `POST /v1/shipments/{id}/tracking`, `GET /v1/shipments/{id}/evidence`.
 //! - [`consumer`]: the tracking queue's consumer.
 //! - [`fulfillment`]: the shop's fulfillment, as a port.
+//! - [`labels`]: shipping labels bought from the carrier, as a port (no carrier connected yet).
 //! - [`destination`]: where the parcel should arrive, from the router's decision.
 
 pub mod api;
 pub mod consumer;
 pub mod destination;
 pub mod fulfillment;
+pub mod labels;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 

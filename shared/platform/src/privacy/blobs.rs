@@ -26,12 +26,12 @@ pub const EXPORT: Declaration = Declaration {
     retention_days: 30,
 };
 
-/// Files about a customer that later capabilities store (proof of delivery, returns, claims).
+/// Files about a customer: shipping labels, proof of delivery, returns, claims.
 pub const CUSTOMER_FILES: Declaration = Declaration {
     kind: "customer-files",
     record: "blobs",
     fields: &["the whole file"],
-    purpose: "proof of delivery, returns and claims",
+    purpose: "shipping labels (they print the buyer's name and address), proof of delivery, returns and claims",
     retention_days: 365,
 };
 
