@@ -6,6 +6,7 @@
 mod privacy;
 mod routing;
 mod shopify;
+mod template;
 mod tracking;
 
 use std::sync::Arc;
