@@ -3,8 +3,10 @@
 moto does not run the SAM transform, so the resources it can create (table, queues, bucket, schedules) are
 deployed as a plain CloudFormation stack and each is then checked through its own API: the table's keys, indexes,
 TTL and point-in-time recovery; each queue's redrive to its dead-letter queue and, for a queue a function consumes,
-a visibility timeout of at least six times the function's timeout plus its batching window; the bucket's
-encryption and public-access block; each schedule's expression, state, target and input. A schedule targets a
+a visibility timeout of at least six times the function's timeout plus its batching window, and each consumer's
+declared event source (batches of at most 10, failures reported per message); each bucket's encryption,
+public-access block, versioning, lifecycle rules and TLS-only policy; each schedule's expression, state, target
+and input. A schedule targets a
 SAM function by `!GetAtt Function.Arn`: for moto that reference becomes the ARN the function will have (built
 from its FunctionName), and the rule's target is checked against it. The serverless resources (functions, HTTP
 API, their events), the types moto lacks (bucket policy, alarms) and the resources attached to a SAM function
@@ -18,6 +20,7 @@ done; exits 1 if any check failed.
 """
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -154,7 +157,7 @@ def plain_template(template):
 
 
 def sqs_consumers(template):
-    """For each queue that a SAM function consumes: (function, its timeout, its batching window) for each."""
+    """For each queue that a SAM function consumes: (function, its timeout, its SQS event's properties) for each."""
     default_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
     consumers = {}
     for name, resource in template["Resources"].items():
@@ -165,9 +168,36 @@ def sqs_consumers(template):
             queue = references(event.get("Properties", {}).get("Queue"))
             if event.get("Type") == "SQS" and len(queue) == 1:
                 queue = queue.pop()
-                window = event["Properties"].get("MaximumBatchingWindowInSeconds", 0)
-                consumers.setdefault(queue, []).append((name, props.get("Timeout", default_timeout), window))
+                consumers.setdefault(queue, []).append((name, props.get("Timeout", default_timeout), event["Properties"]))
     return consumers
+
+
+def bucket_policies(template):
+    """For each bucket: whether a bucket policy denies every request that does not come over TLS."""
+    tls_only = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::S3::BucketPolicy":
+            continue
+        props = resource["Properties"]
+        for statement in props["PolicyDocument"].get("Statement", []):
+            denies_plain = (
+                statement.get("Effect") == "Deny"
+                and statement.get("Action") == "s3:*"
+                and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+            )
+            if denies_plain:
+                for bucket in references(props["Bucket"]):
+                    tls_only[bucket] = True
+    return tls_only
+
+
+def pod_retention_days():
+    """The POD retention the code declares (POD_PERSONAL in shared/platform/src/repo/tracking.rs)."""
+    source = (ROOT / "shared/platform/src/repo/tracking.rs").read_text()
+    declaration = source[source.index("pub const POD_PERSONAL") :]
+    declaration = declaration[: declaration.index("};")]
+    days = re.search(r"retention_days:\s*(\d+)", declaration)
+    return int(days.group(1)) if days else None
 
 
 class Checks:
@@ -262,10 +292,18 @@ def main():
                 else:
                     checks.check("QueueArn" in attributes, f"{name}: exists")
                 visibility = int(attributes["VisibilityTimeout"])
-                for function, timeout, window in consumers.get(name, []):
+                for function, timeout, event in consumers.get(name, []):
+                    window = event.get("MaximumBatchingWindowInSeconds", 0)
                     checks.check(
                         visibility >= 6 * timeout + window,
                         f"{name}: visibility timeout {visibility} s >= 6 × {function}'s {timeout} s + {window} s",
+                    )
+                    # The event source mapping is expanded by SAM on deploy: check its declaration.
+                    checks.check(
+                        0 < event.get("BatchSize", 10) <= 10
+                        and event.get("FunctionResponseTypes") == ["ReportBatchItemFailures"],
+                        f"{name}: {function} takes batches of {event.get('BatchSize', 10)} and reports failed"
+                        " messages alone (declared)",
                     )
             elif resource["Type"] == "AWS::Events::Rule":
                 events = client("events")
@@ -312,6 +350,48 @@ def main():
                     len(block) == 4 and all(v is True for v in block.values()),
                     f"{name}: public access blocked (declared; moto does not apply it)",
                 )
+                # moto's CloudFormation leaves versioning and lifecycle rules unset: where the API shows none,
+                # the declaration is what can be checked.
+                versioning = s3.get_bucket_versioning(Bucket=physical_id).get("Status")
+                declared_versioning = props.get("VersioningConfiguration", {}).get("Status")
+                checks.check(
+                    versioning == "Enabled" or (versioning is None and declared_versioning == "Enabled"),
+                    f"{name}: versioned" + ("" if versioning else " (declared; moto leaves it unset)"),
+                )
+                try:
+                    applied = s3.get_bucket_lifecycle_configuration(Bucket=physical_id)["Rules"]
+                except s3.exceptions.ClientError:
+                    applied = []
+                applied = {r.get("ID"): r for r in applied}
+                for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
+                    if applied:
+                        got = applied.get(rule["Id"], {})
+                        prefix = got.get("Filter", {}).get("Prefix", got.get("Prefix", ""))
+                        days = got.get("Expiration", {}).get("Days")
+                        noncurrent = got.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+                        status, note = got.get("Status"), ""
+                    else:
+                        prefix, days, status = rule.get("Prefix", ""), rule.get("ExpirationInDays"), rule["Status"]
+                        noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+                        note = " (declared; moto leaves it unset)"
+                    checks.check(
+                        status == "Enabled"
+                        and prefix == rule.get("Prefix", "")
+                        and days == rule.get("ExpirationInDays")
+                        and noncurrent == rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
+                        f"{name}: lifecycle {rule['Id']} on {prefix or 'every key'!r}"
+                        + (f", current versions after {days} days" if days else "")
+                        + (f", older versions after {noncurrent} days" if noncurrent else "")
+                        + note,
+                    )
+                for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
+                    if rule.get("Prefix") == "pod/":
+                        days = pod_retention_days()
+                        checks.check(
+                            rule.get("ExpirationInDays") == days,
+                            f"{name}: POD files expire with the `pod` personal item ({days} days, POD_PERSONAL)",
+                        )
+                checks.check(bucket_policies(template).get(name, False), f"{name}: TLS only (policy declared)")
         print("not created by moto:")
         for why, heading in (
             ("SAM", "SAM resources, expanded by the transform on deploy"),

@@ -1,10 +1,13 @@
-//! The AWS adapters against a moto server: the same conformance suites the embedded adapters pass.
+//! The AWS adapters against a moto server: the same conformance suites the embedded adapters pass, and the
+//! functions over them (orders routed, compliance requests, carrier events and POD files tracked).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod privacy;
 mod routing;
 mod shopify;
+mod template;
+mod tracking;
 
 use std::sync::Arc;
 

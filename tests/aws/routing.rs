@@ -196,7 +196,16 @@ async fn a_thousand_webhook_orders_are_routed_exactly_once_and_poison_ends_in_th
         orders: queue.clone(),
         shopify_secrets: vec![SECRET.into()],
     });
-    let app = lastmile_fn_ingest::app(ingest);
+    // The whole ingest function, its carrier side over the same table (no carrier feeds here).
+    let carriers = crate::tracking::carrier_ingest(
+        registry.clone(),
+        table.clone(),
+        queue.clone(),
+        lastmile_platform::aws::secrets_manager::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&config)),
+        lastmile_platform::aws::s3::S3Blobs::new(crate::tracking::s3_client(&config), "lastmile-e2e-pod"),
+        Arc::new(SystemClock),
+    );
+    let app = lastmile_fn_ingest::app(ingest, carriers);
     let rules = Arc::new(Rules::builtin().unwrap().clone());
     let router = Arc::new(Router {
         registry: registry.clone(),

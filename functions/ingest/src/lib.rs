@@ -47,13 +47,15 @@ pub struct Ingest {
     pub shopify_secrets: Vec<String>,
 }
 
-/// The whole function on its own (as Lambda runs it): the webhook, the orders API behind API-key resolution,
-/// JSON 404/405 and correlation ids.
-pub fn app(ingest: Arc<Ingest>) -> Router {
+/// The whole function on its own (as Lambda runs it): the Shopify and carrier webhooks (signed), the orders API
+/// and the POD upload behind API-key resolution, JSON 404/405 and correlation ids.
+pub fn app(ingest: Arc<Ingest>, carriers: Arc<carriers::CarrierIngest>) -> Router {
     use lastmile_platform::http;
     let registry = ingest.registry.clone();
-    webhook_router(ingest.clone())
-        .merge(orders_api(ingest).route_layer(axum::middleware::from_fn_with_state(registry, http::require_tenant)))
+    let keyed = orders_api(ingest.clone()).merge(carriers::pod_api(carriers.clone()));
+    webhook_router(ingest)
+        .merge(carriers::webhook_router(carriers))
+        .merge(keyed.route_layer(axum::middleware::from_fn_with_state(registry, http::require_tenant)))
         .fallback(http::not_found)
         .method_not_allowed_fallback(http::method_not_allowed)
         .layer(axum::middleware::from_fn(http::trace_requests))
