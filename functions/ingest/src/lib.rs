@@ -15,16 +15,15 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use lastmile_core::contract::{self, ApiError};
-use lastmile_core::shopify::webhook::verify_webhook;
 pub use lastmile_platform::events::OrderEvent;
 use lastmile_platform::http::{ErrorResponse, RouteDoc, read_body};
 use lastmile_platform::ports::queue::{MAX_BODY_BYTES, Queue};
 use lastmile_platform::ports::table::{Condition, Item, Key, StoreError, TableStore, TenantTable};
+use lastmile_platform::shopify_webhook;
 use lastmile_platform::tenants::{TenantContext, TenantRegistry};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -72,10 +71,6 @@ pub fn orders_api<S: Clone + Send + Sync + 'static>(ingest: Arc<Ingest>) -> Rout
     Router::new().route("/v1/orders", post(api_order)).with_state(ingest)
 }
 
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
-}
-
 #[derive(Debug, Serialize)]
 struct Accepted {
     /// `queued`, or `duplicate` for a redelivery.
@@ -89,29 +84,9 @@ async fn shopify_webhook(State(ingest): State<Arc<Ingest>>, request: Request) ->
     let (parts, body): (_, Body) = request.into_parts();
     let outcome = async {
         let bytes = read_body(&parts.headers, body, MAX_ORDER_BODY_BYTES).await?;
-        let signature = header(&parts.headers, "x-shopify-hmac-sha256")
-            .ok_or_else(|| ApiError::new(401, "missing_signature", "X-Shopify-Hmac-Sha256 is required"))?;
         let secrets: Vec<&[u8]> = ingest.shopify_secrets.iter().map(|s| s.as_bytes()).collect();
-        if !verify_webhook(&bytes, signature, &secrets) {
-            return Err(ApiError::new(401, "bad_signature", "the webhook signature does not match"));
-        }
-        let topic = header(&parts.headers, "x-shopify-topic")
-            .ok_or_else(|| ApiError::new(400, "missing_topic", "X-Shopify-Topic is required"))?;
-        if !TOPICS.contains(&topic) {
-            return Err(ApiError::new(
-                422,
-                "unsupported_topic",
-                format!("topic {topic:?}: lastmile takes {}", TOPICS.join(", ")),
-            )
-            .with_field("X-Shopify-Topic"));
-        }
-        let event_id = header(&parts.headers, "x-shopify-event-id")
-            .or_else(|| header(&parts.headers, "x-shopify-webhook-id"))
-            .ok_or_else(|| {
-                ApiError::new(400, "missing_event_id", "X-Shopify-Event-Id or X-Shopify-Webhook-Id is required")
-            })?;
-        let shop = header(&parts.headers, "x-shopify-shop-domain")
-            .ok_or_else(|| ApiError::new(400, "missing_shop", "X-Shopify-Shop-Domain is required"))?;
+        let delivery = shopify_webhook::check(&parts.headers, &bytes, &secrets, &TOPICS)?;
+        let (topic, shop, event_id) = (delivery.topic, delivery.shop, delivery.event()?);
         ingest.registry.refresh().await;
         let tenant = ingest
             .registry

@@ -10,17 +10,16 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use lastmile_core::contract::{self, ApiError};
-use lastmile_core::shopify::webhook::verify_webhook;
 use lastmile_platform::http::{ErrorResponse, RouteDoc, read_body};
 use lastmile_platform::ports::blob::BlobStore;
 use lastmile_platform::ports::clock::Clock;
 use lastmile_platform::ports::table::TableStore;
 use lastmile_platform::privacy::{self, PrivacyError, TOPICS};
+use lastmile_platform::shopify_webhook;
 use lastmile_platform::tenants::TenantRegistry;
 use serde_json::{Value, json};
 
@@ -53,10 +52,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(compliance: Arc<Compliance>) -> 
     Router::new().route(PATH, post(compliance_webhook)).with_state(compliance)
 }
 
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
-}
-
 fn failed(e: PrivacyError) -> ApiError {
     match e {
         PrivacyError::Payload { .. } => ApiError::new(422, "invalid_payload", e.to_string()),
@@ -72,29 +67,9 @@ async fn compliance_webhook(State(compliance): State<Arc<Compliance>>, request: 
     let (parts, body): (_, Body) = request.into_parts();
     let outcome = async {
         let bytes = read_body(&parts.headers, body, MAX_BODY_BYTES).await?;
-        let signature = header(&parts.headers, "x-shopify-hmac-sha256")
-            .ok_or_else(|| ApiError::new(401, "missing_signature", "X-Shopify-Hmac-Sha256 is required"))?;
         let secrets: Vec<&[u8]> = compliance.shopify_secrets.iter().map(|s| s.as_bytes()).collect();
-        if !verify_webhook(&bytes, signature, &secrets) {
-            return Err(ApiError::new(401, "bad_signature", "the webhook signature does not match"));
-        }
-        let topic = header(&parts.headers, "x-shopify-topic")
-            .ok_or_else(|| ApiError::new(400, "missing_topic", "X-Shopify-Topic is required"))?;
-        if !TOPICS.contains(&topic) {
-            return Err(ApiError::new(
-                422,
-                "unsupported_topic",
-                format!("topic {topic:?}: this route takes {}", TOPICS.join(", ")),
-            )
-            .with_field("X-Shopify-Topic"));
-        }
-        let webhook_id = header(&parts.headers, "x-shopify-webhook-id")
-            .or_else(|| header(&parts.headers, "x-shopify-event-id"))
-            .ok_or_else(|| {
-                ApiError::new(400, "missing_webhook_id", "X-Shopify-Webhook-Id or X-Shopify-Event-Id is required")
-            })?;
-        let shop = header(&parts.headers, "x-shopify-shop-domain")
-            .ok_or_else(|| ApiError::new(400, "missing_shop", "X-Shopify-Shop-Domain is required"))?;
+        let delivery = shopify_webhook::check(&parts.headers, &bytes, &secrets, &TOPICS)?;
+        let (topic, shop, webhook_id) = (delivery.topic, delivery.shop, delivery.webhook()?);
         let payload: Value = contract::parse_json_body(&bytes, MAX_BODY_BYTES)?;
         compliance.registry.refresh().await;
         let tenant = compliance.registry.tenant_by_shop(shop);

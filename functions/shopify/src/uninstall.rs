@@ -7,14 +7,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use lastmile_core::contract::ApiError;
-use lastmile_core::shopify::oauth::valid_shop_domain;
-use lastmile_core::shopify::webhook::verify_webhook;
 use lastmile_platform::http::{ErrorResponse, read_body};
 use lastmile_platform::ports::table::{Condition, Item, Key, StoreError, TenantTable};
+use lastmile_platform::shopify_webhook;
 use lastmile_platform::tenants::KeyScope;
 use serde_json::{Map, Value, json};
 
@@ -27,44 +25,18 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How long a delivered webhook id is remembered: Shopify retries a failed delivery for 48 hours.
 const DEDUP_SECONDS: i64 = 7 * 24 * 60 * 60;
 
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// `POST /webhooks/shopify/app`
 pub async fn app_uninstalled(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body): (_, Body) = request.into_parts();
     let outcome = async {
         let bytes = read_body(&parts.headers, body, MAX_BODY_BYTES).await?;
         app.credentials()?;
-        let signature = header(&parts.headers, "x-shopify-hmac-sha256")
-            .ok_or_else(|| ApiError::new(401, "missing_signature", "X-Shopify-Hmac-Sha256 is required"))?;
-        if !verify_webhook(&bytes, signature, &app.secrets()) {
-            return Err(ApiError::new(401, "bad_signature", "the webhook signature does not match"));
-        }
-        let topic = header(&parts.headers, "x-shopify-topic")
-            .ok_or_else(|| ApiError::new(400, "missing_topic", "X-Shopify-Topic is required"))?;
-        if topic != "app/uninstalled" {
-            return Err(ApiError::new(
-                422,
-                "unsupported_topic",
-                format!("topic {topic:?}: this route takes app/uninstalled"),
-            )
-            .with_field("X-Shopify-Topic"));
-        }
+        let delivery = shopify_webhook::check(&parts.headers, &bytes, &app.secrets(), &["app/uninstalled"])?;
         // The event id is the same for every subscription that delivers the event (one from the app's
         // configuration and one registered at install): it identifies the uninstall, the webhook id one delivery.
-        let webhook_id = header(&parts.headers, "x-shopify-event-id")
-            .or_else(|| header(&parts.headers, "x-shopify-webhook-id"))
-            .filter(|id| id.len() <= 128)
-            .ok_or_else(|| {
-                ApiError::new(400, "missing_event_id", "X-Shopify-Event-Id or X-Shopify-Webhook-Id is required")
-            })?;
-        let shop = header(&parts.headers, "x-shopify-shop-domain")
-            .filter(|s| valid_shop_domain(s))
-            .ok_or_else(|| ApiError::new(400, "missing_shop", "X-Shopify-Shop-Domain must name the shop"))?;
-        let triggered_at = header(&parts.headers, "x-shopify-triggered-at").and_then(|t| t.parse::<Timestamp>().ok());
-        uninstall(&app, shop, webhook_id, triggered_at).await
+        let webhook_id = delivery.event()?;
+        let triggered_at = delivery.triggered_at.and_then(|t| t.parse::<Timestamp>().ok());
+        uninstall(&app, delivery.shop, webhook_id, triggered_at).await
     }
     .await;
     match outcome {

@@ -18,5 +18,6 @@ pub mod ratelimit;
 pub mod repo;
 pub mod sealed;
 pub mod shopify_admin;
+pub mod shopify_webhook;
 pub mod telemetry;
 pub mod tenants;
