@@ -6,25 +6,19 @@
 use std::sync::Arc;
 
 use lastmile_fn_ingest::carriers::CarrierIngest;
-use lastmile_platform::aws::{dynamodb::DynamoTable, s3::S3Blobs, secrets_manager::SecretsManager, sqs::SqsQueue};
-use lastmile_platform::ports::{SystemClock, secrets::Secrets};
+use lastmile_platform::aws::Resources;
+use lastmile_platform::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let deployed = lastmile_platform::function::start().await?;
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let aws = lastmile_platform::aws::config().await;
-    let secrets = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws)));
-    let mut shopify_secrets = vec![secrets.get(&env("LASTMILE_SHOPIFY_SECRET_ARN")?).await?];
-    if let Ok(previous) = env("LASTMILE_SHOPIFY_SECRET_PREVIOUS_ARN") {
-        shopify_secrets.push(secrets.get(&previous).await?);
-    }
+    let aws = Resources::load().await;
+    let shopify_secrets = aws.shopify_secrets().await?;
     let clock = Arc::new(SystemClock);
-    let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), env("LASTMILE_TABLE")?, clock.clone()));
-    let sqs = aws_sdk_sqs::Client::new(&aws);
-    let orders = SqsQueue::new(sqs.clone(), env("LASTMILE_ORDERS_QUEUE_URL")?);
-    let tracking = SqsQueue::new(sqs, env("LASTMILE_TRACKING_QUEUE_URL")?);
-    let pod_files = S3Blobs::new(aws_sdk_s3::Client::new(&aws), env("LASTMILE_POD_BUCKET")?);
+    let table = Arc::new(aws.table(clock.clone())?);
+    let orders = aws.queue("LASTMILE_ORDERS_QUEUE_URL")?;
+    let tracking = aws.queue("LASTMILE_TRACKING_QUEUE_URL")?;
+    let pod_files = aws.bucket("LASTMILE_POD_BUCKET")?;
     let ingest = lastmile_fn_ingest::Ingest {
         registry: deployed.registry.clone(),
         table: table.clone(),
@@ -35,7 +29,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         registry: deployed.registry,
         table,
         tracking: Arc::new(tracking),
-        secrets,
+        secrets: Arc::new(aws.secrets()),
         blobs: Arc::new(pod_files),
         clock,
     };

@@ -3,15 +3,13 @@
 
 use std::sync::Arc;
 
-use lastmile_platform::aws::dynamodb::DynamoTable;
 use lastmile_platform::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let deployed = lastmile_platform::function::start().await?;
-    let table = std::env::var("LASTMILE_TABLE").map_err(|_| "LASTMILE_TABLE is not set")?;
-    let aws = lastmile_platform::aws::config().await;
-    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table, Arc::new(SystemClock));
+    let aws = lastmile_platform::aws::Resources::load().await;
+    let table = aws.table(Arc::new(SystemClock))?;
     let api = lastmile_fn_kpi::api::KpiApi { table: Arc::new(table) };
     lambda_http::run(lastmile_fn_kpi::api::app(deployed.registry, Arc::new(api))).await
 }

@@ -4,16 +4,14 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use lastmile_platform::aws::dynamodb::DynamoTable;
 use lastmile_platform::ports::{Clock, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let deployed = lastmile_platform::function::start().await?;
-    let table = std::env::var("LASTMILE_TABLE").map_err(|_| "LASTMILE_TABLE is not set")?;
-    let aws = lastmile_platform::aws::config().await;
+    let aws = lastmile_platform::aws::Resources::load().await;
     let clock = Arc::new(SystemClock);
-    let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table, clock.clone()));
+    let table = Arc::new(aws.table(clock.clone())?);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
         let (table, registry, now) = (table.clone(), deployed.registry.clone(), clock.now());
         async move {

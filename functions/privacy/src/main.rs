@@ -4,21 +4,16 @@
 
 use std::sync::Arc;
 
-use lastmile_platform::aws::{dynamodb::DynamoTable, s3::S3Blobs, secrets_manager::SecretsManager};
-use lastmile_platform::ports::{SystemClock, secrets::Secrets};
+use lastmile_platform::aws::Resources;
+use lastmile_platform::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let deployed = lastmile_platform::function::start().await?;
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let aws = lastmile_platform::aws::config().await;
-    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws));
-    let mut shopify_secrets = vec![secrets.get(&env("LASTMILE_SHOPIFY_SECRET_ARN")?).await?];
-    if let Ok(previous) = env("LASTMILE_SHOPIFY_SECRET_PREVIOUS_ARN") {
-        shopify_secrets.push(secrets.get(&previous).await?);
-    }
-    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), env("LASTMILE_TABLE")?, Arc::new(SystemClock));
-    let blobs = S3Blobs::new(aws_sdk_s3::Client::new(&aws), env("LASTMILE_ARCHIVE_BUCKET")?);
+    let aws = Resources::load().await;
+    let shopify_secrets = aws.shopify_secrets().await?;
+    let table = aws.table(Arc::new(SystemClock))?;
+    let blobs = aws.bucket("LASTMILE_ARCHIVE_BUCKET")?;
     let compliance = lastmile_fn_privacy::Compliance {
         registry: deployed.registry,
         table: Arc::new(table),

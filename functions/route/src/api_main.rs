@@ -3,16 +3,14 @@
 
 use std::sync::Arc;
 
-use lastmile_platform::aws::dynamodb::DynamoTable;
 use lastmile_platform::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let deployed = lastmile_platform::function::start().await?;
-    let table = std::env::var("LASTMILE_TABLE").map_err(|_| "LASTMILE_TABLE is not set")?;
-    let aws = lastmile_platform::aws::config().await;
+    let aws = lastmile_platform::aws::Resources::load().await;
     let clock = Arc::new(SystemClock);
-    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table, clock.clone());
+    let table = aws.table(clock.clone())?;
     let api = lastmile_fn_route::api::RoutingApi { table: Arc::new(table), clock };
     lambda_http::run(lastmile_fn_route::api::app(deployed.registry, Arc::new(api))).await
 }

@@ -4,19 +4,18 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use lastmile_platform::aws::{dynamodb::DynamoTable, sqs::SqsQueue};
+use lastmile_platform::aws::Resources;
 use lastmile_platform::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let deployed = lastmile_platform::function::start().await?;
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let aws = lastmile_platform::aws::config().await;
+    let aws = Resources::load().await;
     let clock = Arc::new(SystemClock);
     let router = Arc::new(lastmile_fn_route::Router {
         registry: deployed.registry,
-        table: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), env("LASTMILE_TABLE")?, clock.clone())),
-        orders: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), env("LASTMILE_ORDERS_QUEUE_URL")?)),
+        table: Arc::new(aws.table(clock.clone())?),
+        orders: Arc::new(aws.queue("LASTMILE_ORDERS_QUEUE_URL")?),
         rules: deployed.rules,
         clock,
     });

@@ -4,19 +4,18 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use lastmile_platform::aws::{dynamodb::DynamoTable, secrets_manager::SecretsManager, sqs::SqsQueue};
+use lastmile_platform::aws::Resources;
 use lastmile_platform::ports::{Clock, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let deployed = lastmile_platform::function::start().await?;
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let aws = lastmile_platform::aws::config().await;
+    let aws = Resources::load().await;
     let clock = Arc::new(SystemClock);
     let ports = Arc::new(lastmile_fn_stalls::Ports {
-        table: Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), env("LASTMILE_TABLE")?, clock.clone())),
-        alerts: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&aws), env("LASTMILE_ALERTS_QUEUE_URL")?)),
-        secrets: Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws))),
+        table: Arc::new(aws.table(clock.clone())?),
+        alerts: Arc::new(aws.queue("LASTMILE_ALERTS_QUEUE_URL")?),
+        secrets: Arc::new(aws.secrets()),
         webhook: Arc::new(lastmile_fn_stalls::HttpSender),
     });
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {

@@ -28,19 +28,16 @@ pub async fn tracking_from_env(
 ) -> Result<Tracking, Box<dyn std::error::Error + Send + Sync>> {
     use std::sync::Arc;
 
-    use lastmile_platform::aws::{dynamodb::DynamoTable, s3::S3Blobs, secrets_manager::SecretsManager};
+    use lastmile_platform::aws::{Resources, env};
     use lastmile_platform::ports::SystemClock;
 
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let aws = lastmile_platform::aws::config().await;
+    let aws = Resources::load().await;
     let clock = Arc::new(SystemClock);
-    let table: Arc<dyn lastmile_platform::ports::table::TableStore> =
-        Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), env("LASTMILE_TABLE")?, clock.clone()));
-    let blobs = Arc::new(S3Blobs::new(aws_sdk_s3::Client::new(&aws), env("LASTMILE_POD_BUCKET")?));
+    let table: Arc<dyn lastmile_platform::ports::table::TableStore> = Arc::new(aws.table(clock.clone())?);
+    let blobs = Arc::new(aws.bucket("LASTMILE_POD_BUCKET")?);
     let fulfillments: Arc<dyn crate::fulfillment::FulfillmentSync> = match env("LASTMILE_TOKEN_KEY_ARN") {
         Ok(arn) => {
-            let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&aws));
-            let sealer = lastmile_platform::sealed::Sealer::load(&secrets, &arn, &[]).await?;
+            let sealer = lastmile_platform::sealed::Sealer::load(&aws.secrets(), &arn, &[]).await?;
             Arc::new(crate::fulfillment::ShopifyFulfillments {
                 table: table.clone(),
                 sealer: Arc::new(sealer),
