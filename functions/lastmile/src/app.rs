@@ -48,6 +48,8 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_privacy::routes());
     routes.extend(lastmile_fn_shopify::routes());
     routes.extend(lastmile_fn_kpi::api::routes());
+    routes.extend(lastmile_fn_tracking::api::routes());
+    routes.extend(lastmile_fn_ingest::carriers::routes());
     routes
 }
 
@@ -65,6 +67,8 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_ingest::orders_api(ingest.clone()))
         .merge(lastmile_fn_route::api::router(routing.clone()))
         .merge(lastmile_fn_kpi::api::router(prepared.tracking.kpi.clone()))
+        .merge(lastmile_fn_tracking::api::router(prepared.tracker.clone()))
+        .merge(lastmile_fn_ingest::carriers::pod_api(prepared.carriers.clone()))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))
@@ -73,6 +77,7 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(tenant_api)
         .merge(lastmile_fn_quote::carrier_service_router(registry))
         .merge(lastmile_fn_ingest::webhook_router(ingest))
+        .merge(lastmile_fn_ingest::carriers::webhook_router(prepared.carriers.clone()))
         .merge(lastmile_fn_privacy::router(prepared.compliance.clone()))
         .merge(lastmile_fn_shopify::router(prepared.shopify.clone()))
         .fallback(http::not_found)

@@ -8,15 +8,17 @@ use std::sync::Arc;
 
 use lastmile_core::duty::rules::Rules;
 use lastmile_fn_ingest::Ingest;
+use lastmile_fn_ingest::carriers::CarrierIngest;
 use lastmile_fn_privacy::Compliance;
 use lastmile_fn_route::Router as OrderRouter;
 use lastmile_fn_route::api::RoutingApi;
 use lastmile_fn_shopify::Credentials;
+use lastmile_fn_tracking::fulfillment::ShopifyFulfillments;
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
 use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
 use lastmile_platform::embedded::table::EmbeddedTable;
-use lastmile_platform::ports::clock::SystemClock;
+use lastmile_platform::ports::clock::{Clock, SystemClock};
 use lastmile_platform::ports::secrets::{EnvSecrets, FileSecrets};
 use lastmile_platform::sealed::Sealer;
 use lastmile_platform::tenants::{KeyScope, TenantRegistry};
@@ -52,6 +54,14 @@ pub struct Prepared {
     pub dashboard: Arc<crate::dashboard::Dashboard>,
     /// The stall and KPI jobs' ports and the KPI API.
     pub tracking: Arc<crate::tracking::Tracking>,
+    /// Carrier events in (signed webhooks, POD uploads), onto the tracking queue.
+    pub carriers: Arc<CarrierIngest>,
+    /// The tracking API and the tracking queue's consumer.
+    pub tracker: Arc<lastmile_fn_tracking::Tracking>,
+    /// The tracking queue, consumed in this process.
+    pub tracking_queue: Arc<EmbeddedQueue>,
+    /// The clock every port reads: the system's, or a simulation's.
+    pub clock: Arc<dyn Clock>,
     /// The local API key, when this start created it.
     pub new_key: Option<String>,
     /// The token of the default tenant's Shopify CarrierService URL, when this start created it.
@@ -60,6 +70,14 @@ pub struct Prepared {
 
 /// Opens the data directory, creating the configuration, the default tenant and its key on first use.
 pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Error + Send + Sync>> {
+    prepare_with_clock(data_dir, Arc::new(SystemClock)).await
+}
+
+/// [`prepare`] with every port reading `clock`: `lastmile simulate` runs the same functions on simulated time.
+pub async fn prepare_with_clock(
+    data_dir: &Path,
+    clock: Arc<dyn Clock>,
+) -> Result<Prepared, Box<dyn std::error::Error + Send + Sync>> {
     std::fs::create_dir_all(data_dir)?;
     let server = config::load_or_init_server(data_dir)?;
     let registry = Arc::new(TenantRegistry::open(data_dir)?);
@@ -77,11 +95,26 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
             registry.create_scoped_key(DEFAULT_TENANT, "shopify", &now_rfc3339(), KeyScope::CarrierService).await?;
         new_carrier_service_token = Some(created.1);
     }
+    create_carrier_secrets(data_dir, &registry)?;
     let secret = crate::dashboard::session::SessionSecret::load_or_create(data_dir)?;
     let rules = Arc::new(lastmile_platform::customs::load_rules(&data_dir.join("customs"))?);
-    let state = embedded_state(data_dir, registry.clone(), rules.clone())?;
+    let state = embedded_state(data_dir, registry.clone(), rules.clone(), clock.clone())?;
     let dashboard = crate::dashboard::Dashboard::with_table(registry.clone(), secret, state.table.clone());
     let shopify = Arc::new(shopify_app(data_dir, &server, registry.clone(), state.table.clone()).await?);
+    // The shops' fulfillments are made with the tokens the app keeps sealed; a tenant without an installed shop
+    // is not told anything.
+    let fulfillments = Arc::new(ShopifyFulfillments {
+        table: state.table.clone(),
+        sealer: shopify.sealer.clone(),
+        admin: shopify.admin.clone(),
+    });
+    let tracker = Arc::new(lastmile_fn_tracking::Tracking {
+        registry: registry.clone(),
+        table: state.table.clone(),
+        blobs: state.blobs.clone(),
+        fulfillments,
+        clock: clock.clone(),
+    });
     Ok(Prepared {
         server,
         registry,
@@ -95,6 +128,10 @@ pub async fn prepare(data_dir: &Path) -> Result<Prepared, Box<dyn std::error::Er
         blobs: state.blobs,
         dashboard,
         tracking: state.tracking,
+        carriers: state.carriers,
+        tracker,
+        tracking_queue: state.tracking_queue,
+        clock,
         new_key,
         new_carrier_service_token,
     })
@@ -157,6 +194,8 @@ struct EmbeddedState {
     table: Arc<EmbeddedTable>,
     blobs: Arc<FsBlobStore>,
     tracking: Arc<crate::tracking::Tracking>,
+    carriers: Arc<CarrierIngest>,
+    tracking_queue: Arc<EmbeddedQueue>,
 }
 
 /// The functions' ports on the embedded store: one redb file holds the table and the queues, so a restart loses
@@ -165,13 +204,17 @@ fn embedded_state(
     data_dir: &Path,
     registry: Arc<TenantRegistry>,
     rules: Arc<Rules>,
+    clock: Arc<dyn Clock>,
 ) -> Result<EmbeddedState, Box<dyn std::error::Error + Send + Sync>> {
     let db = Arc::new(redb::Database::create(data_dir.join("state.redb"))?);
-    let clock = Arc::new(SystemClock);
     let table = Arc::new(EmbeddedTable::on(db.clone(), clock.clone())?);
-    let tracking = Arc::new(crate::tracking::Tracking::open(db.clone(), table.clone(), data_dir)?);
-    let options = QueueOptions { max_receives: 5, dead_letter: Some("orders-dlq".into()) };
-    let orders = Arc::new(EmbeddedQueue::open(db, "orders", options, clock.clone())?);
+    let tracking = Arc::new(crate::tracking::Tracking::open(db.clone(), table.clone(), data_dir, clock.clone())?);
+    let queue = |name: &str, dead_letter: &str| {
+        let options = QueueOptions { max_receives: 5, dead_letter: Some(dead_letter.into()) };
+        EmbeddedQueue::open(db.clone(), name, options, clock.clone()).map(Arc::new)
+    };
+    let orders = queue("orders", "orders-dlq")?;
+    let tracking_queue = queue("tracking", "tracking-dlq")?;
     let ingest = Arc::new(Ingest {
         registry: registry.clone(),
         table: table.clone(),
@@ -186,9 +229,35 @@ fn embedded_state(
         clock: clock.clone(),
         shopify_secrets: shopify_secrets(data_dir),
     });
+    let carriers = Arc::new(CarrierIngest {
+        registry: registry.clone(),
+        table: table.clone(),
+        tracking: tracking_queue.clone(),
+        secrets: Arc::new(FileSecrets::new(data_dir.join(crate::tracking::SECRETS_DIR))),
+        blobs: blobs.clone(),
+        clock: clock.clone(),
+    });
     let router = Arc::new(OrderRouter { registry, table: table.clone(), orders, rules, clock: clock.clone() });
     let routing_api = Arc::new(RoutingApi { table: table.clone(), clock });
-    Ok(EmbeddedState { ingest, router, routing_api, compliance, table, blobs, tracking })
+    Ok(EmbeddedState { ingest, router, routing_api, compliance, table, blobs, tracking, carriers, tracking_queue })
+}
+
+/// The carriers' signing secrets of every tenant's `[tracking]` carriers that are missing from the data
+/// directory's `secrets` folder: made now (random, owner-only), so the sample tenant takes signed carrier
+/// webhooks from the first start. A carrier signs with the file's content.
+fn create_carrier_secrets(
+    data_dir: &Path,
+    registry: &TenantRegistry,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let files = FileSecrets::new(data_dir.join(crate::tracking::SECRETS_DIR));
+    for tenant in registry.tenants() {
+        for feed in &tenant.tracking.carriers {
+            if let Some(first) = feed.secrets.first() {
+                files.create_if_missing(first, &lastmile_platform::sealed::new_key_value()?)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn now_rfc3339() -> String {

@@ -1,4 +1,4 @@
-//! What AWS runs beside the functions, run in-process by `lastmile dev`: the orders queue's consumer (Lambda's
+//! What AWS runs beside the functions, run in-process by `lastmile dev`: the orders and tracking queues' consumers (Lambda's
 //! event source mapping: batches of up to ten, failed messages left to come back, the dead-letter queue after
 //! five receives) and the scheduled jobs (EventBridge: the sweep every ten minutes; the stall job every 15 and the
 //! KPI roll-up every 5 minutes, see [`crate::tracking`]; expiry of TTL items, which
@@ -11,6 +11,7 @@ use std::time::Duration;
 use lastmile_fn_route::Router;
 use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::table::EmbeddedTable;
+use lastmile_platform::ports::queue::{Queue, QueueError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -36,35 +37,91 @@ impl Jobs {
     }
 }
 
-/// Starts the consumer and the scheduler over what `lastmile dev` prepared.
+/// Starts the queues' consumers and the scheduler over what `lastmile dev` prepared.
 pub fn start(prepared: &crate::dev::Prepared) -> Jobs {
     let (router, table, blobs) = (prepared.router.clone(), prepared.table.clone(), prepared.blobs.clone());
     let (stop, stopped) = watch::channel(false);
-    let consumer = tokio::spawn(consume(router.clone(), stopped.clone()));
-    let tracking =
-        tokio::spawn(crate::tracking::schedule(prepared.tracking.clone(), prepared.registry.clone(), stopped.clone()));
+    let orders = tokio::spawn(consume(router.orders.clone(), orders_handler(router.clone()), stopped.clone()));
+    let tracking_events = tokio::spawn(consume(
+        prepared.tracking_queue.clone(),
+        tracking_handler(prepared.tracker.clone()),
+        stopped.clone(),
+    ));
+    let tracking = tokio::spawn(crate::tracking::schedule(
+        prepared.tracking.clone(),
+        prepared.registry.clone(),
+        prepared.clock.clone(),
+        stopped.clone(),
+    ));
     let scheduler = tokio::spawn(schedule(router, table, blobs, stopped));
-    Jobs { stop, tasks: vec![consumer, scheduler, tracking] }
+    Jobs { stop, tasks: vec![orders, tracking_events, scheduler, tracking] }
 }
 
-async fn consume(router: Arc<Router>, mut stopped: watch::Receiver<bool>) {
-    while !*stopped.borrow() {
-        let messages = match router.orders.receive(10, VISIBILITY).await {
-            Ok(messages) => messages,
-            Err(e) => {
-                tracing::error!(error = %e, "orders queue");
-                Vec::new()
-            }
-        };
-        if messages.is_empty() {
-            let _ = tokio::time::timeout(IDLE_POLL, stopped.changed()).await;
-            continue;
+/// Handles a batch of `(id, body)` messages; answers the ids of those that failed.
+pub type BatchHandler = Arc<dyn Fn(Vec<(String, String)>) -> BoxFuture<Vec<String>> + Send + Sync>;
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// The router on the orders queue.
+pub fn orders_handler(router: Arc<Router>) -> BatchHandler {
+    Arc::new(move |batch| {
+        let router = router.clone();
+        Box::pin(async move {
+            let batch: Vec<(&str, &str)> = batch.iter().map(|(id, body)| (id.as_str(), body.as_str())).collect();
+            lastmile_fn_route::handle_batch(&router, &batch).await
+        })
+    })
+}
+
+/// Tracking on the tracking queue.
+pub fn tracking_handler(tracking: Arc<lastmile_fn_tracking::Tracking>) -> BatchHandler {
+    Arc::new(move |batch| {
+        let tracking = tracking.clone();
+        Box::pin(async move {
+            let batch: Vec<(&str, &str)> = batch.iter().map(|(id, body)| (id.as_str(), body.as_str())).collect();
+            lastmile_fn_tracking::handle_batch(&tracking, &batch).await
+        })
+    })
+}
+
+/// One receive of up to ten messages, handled, the handled ones deleted; answers how many were received.
+pub async fn consume_once(queue: &dyn Queue, handler: &BatchHandler) -> Result<usize, QueueError> {
+    let messages = queue.receive(10, VISIBILITY).await?;
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let batch = messages.iter().map(|m| (m.id.clone(), m.body.clone())).collect();
+    let failed = handler(batch).await;
+    for message in messages.iter().filter(|m| !failed.contains(&m.id)) {
+        if let Err(e) = queue.delete(&message.receipt).await {
+            tracing::warn!(error = %e, "a handled message could not be deleted; it will be seen again, and change nothing");
         }
-        let batch: Vec<(&str, &str)> = messages.iter().map(|m| (m.id.as_str(), m.body.as_str())).collect();
-        let failed = lastmile_fn_route::handle_batch(&router, &batch).await;
-        for message in messages.iter().filter(|m| !failed.contains(&m.id)) {
-            if let Err(e) = router.orders.delete(&message.receipt).await {
-                tracing::warn!(error = %e, "a routed message could not be deleted; it will be seen again, and change nothing");
+    }
+    Ok(messages.len())
+}
+
+/// Handles every visible message until the queue has none (a failed message stays hidden for the visibility
+/// timeout); answers how many were received.
+pub async fn drain(queue: &dyn Queue, handler: &BatchHandler) -> Result<usize, QueueError> {
+    let mut received = 0;
+    loop {
+        match consume_once(queue, handler).await? {
+            0 => return Ok(received),
+            n => received += n,
+        }
+    }
+}
+
+/// A queue's consumer as Lambda's event source mapping runs one, until `stopped`.
+async fn consume(queue: Arc<dyn Queue>, handler: BatchHandler, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        match consume_once(queue.as_ref(), &handler).await {
+            Ok(0) => {
+                let _ = tokio::time::timeout(IDLE_POLL, stopped.changed()).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "queue");
+                let _ = tokio::time::timeout(IDLE_POLL, stopped.changed()).await;
             }
         }
     }

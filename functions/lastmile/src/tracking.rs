@@ -13,7 +13,7 @@ use lastmile_fn_kpi::api::KpiApi;
 use lastmile_fn_stalls::{HttpSender, Ports as StallPorts};
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
 use lastmile_platform::embedded::table::EmbeddedTable;
-use lastmile_platform::ports::clock::{Clock, SystemClock};
+use lastmile_platform::ports::clock::Clock;
 use lastmile_platform::ports::secrets::FileSecrets;
 use lastmile_platform::tenants::TenantRegistry;
 use tokio::sync::watch;
@@ -37,9 +37,10 @@ impl Tracking {
         db: Arc<redb::Database>,
         table: Arc<EmbeddedTable>,
         data_dir: &Path,
+        clock: Arc<dyn Clock>,
     ) -> Result<Tracking, Box<dyn std::error::Error + Send + Sync>> {
         let options = QueueOptions { max_receives: 5, dead_letter: Some("alerts-dlq".into()) };
-        let alerts = EmbeddedQueue::open(db, "alerts", options, Arc::new(SystemClock))?;
+        let alerts = EmbeddedQueue::open(db, "alerts", options, clock)?;
         let stalls = Arc::new(StallPorts {
             table: table.clone(),
             alerts: Arc::new(alerts.clone()),
@@ -63,8 +64,12 @@ pub async fn run_kpi_once(tracking: &Tracking, registry: &TenantRegistry, now: T
 }
 
 /// Both jobs on their schedules until `stopped`; the first runs are one period away, as a schedule's are.
-pub async fn schedule(tracking: Arc<Tracking>, registry: Arc<TenantRegistry>, mut stopped: watch::Receiver<bool>) {
-    let clock = SystemClock;
+pub async fn schedule(
+    tracking: Arc<Tracking>,
+    registry: Arc<TenantRegistry>,
+    clock: Arc<dyn Clock>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut stalls = tokio::time::interval(STALLS_EVERY);
     let mut kpi = tokio::time::interval(KPI_EVERY);
     stalls.tick().await;

@@ -273,7 +273,14 @@ impl TenantConfig {
             limits: crate::ratelimit::RateLimit::default(),
             shopify_domain: Some(format!("{id}-demo.myshopify.com")),
             enabled: true,
-            tracking: TrackingSettings::default(),
+            // The carriers whose events the sample takes: `lastmile dev` makes each signing secret on first start,
+            // a file in the data directory's `secrets` folder named as here.
+            tracking: TrackingSettings {
+                carriers: ["fedex", "aftership", "parcelnet"]
+                    .map(|carrier| CarrierFeed { carrier: carrier.into(), secrets: vec![format!("carrier-{carrier}")] })
+                    .to_vec(),
+                ..TrackingSettings::default()
+            },
             warehouses: vec![
                 Warehouse {
                     id: "us-nj".into(),
