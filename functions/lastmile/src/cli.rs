@@ -49,6 +49,29 @@ pub enum Command {
     Tenant(crate::tenant::TenantArgs),
     /// Print the OpenAPI document.
     Openapi,
+    /// Run a seller's season through the same ingest paths real data takes, over a data directory
+    /// `lastmile dev` then serves: orders, carrier events, POD files; the jobs compute alerts and KPIs.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// First day of orders.
+    #[arg(long, default_value = "2026-11-15")]
+    pub start: jiff::civil::Date,
+    /// Days of orders.
+    #[arg(long, default_value_t = 45)]
+    pub days: u32,
+    /// Average orders per day (weekdays and sales move it).
+    #[arg(long, default_value_t = 500)]
+    pub orders_per_day: u32,
+    /// The same seed gives the same season.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, default_value = ".lastmile")]
+    pub data_dir: PathBuf,
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
 }
 
 #[derive(Debug, Subcommand)]

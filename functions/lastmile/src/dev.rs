@@ -33,6 +33,7 @@ pub struct DevOptions {
 
 /// What the first start created, to tell the user once.
 pub struct Prepared {
+    pub data_dir: PathBuf,
     pub server: ServerConfig,
     pub registry: Arc<TenantRegistry>,
     /// The customs rules: the shipped ones overlaid by the data directory's `customs` folder.
@@ -116,6 +117,7 @@ pub async fn prepare_with_clock(
         clock: clock.clone(),
     });
     Ok(Prepared {
+        data_dir: data_dir.to_owned(),
         server,
         registry,
         rules,
@@ -245,7 +247,7 @@ fn embedded_state(
 /// The carriers' signing secrets of every tenant's `[tracking]` carriers that are missing from the data
 /// directory's `secrets` folder: made now (random, owner-only), so the sample tenant takes signed carrier
 /// webhooks from the first start. A carrier signs with the file's content.
-fn create_carrier_secrets(
+pub fn create_carrier_secrets(
     data_dir: &Path,
     registry: &TenantRegistry,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

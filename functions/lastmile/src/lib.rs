@@ -11,5 +11,6 @@ pub mod harness;
 pub mod jobs;
 pub mod openapi;
 pub mod simulate;
+pub mod simulation;
 pub mod tenant;
 pub mod tracking;

@@ -26,6 +26,14 @@ fn main() -> std::process::ExitCode {
         Command::Shopify { command: ShopifyCommand::RegisterCarrierService(args) } => {
             lastmile::cli::register_carrier_service(&args)
         }
+        Command::Simulate(args) => lastmile::simulation::main(&lastmile::simulation::SimulateOptions {
+            data_dir: args.data_dir,
+            tenant: args.tenant,
+            start: args.start,
+            days: args.days,
+            orders_per_day: args.orders_per_day,
+            seed: args.seed,
+        }),
         Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document())
             .map(|s| println!("{s}"))
             .map(|()| 0)

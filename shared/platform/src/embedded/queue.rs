@@ -114,7 +114,7 @@ impl EmbeddedQueue {
             }
         }
         // Created here so that reads never meet a missing table.
-        let txn = db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&db).map_err(backend)?;
         txn.open_table(MESSAGES).map_err(backend)?;
         txn.open_table(SEQUENCES).map_err(backend)?;
         txn.commit().map_err(backend)?;
@@ -174,7 +174,7 @@ impl EmbeddedQueue {
             receive_count: 0,
             receipt: None,
         };
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         {
             let mut messages = txn.open_table(MESSAGES).map_err(backend)?;
             let mut sequences = txn.open_table(SEQUENCES).map_err(backend)?;
@@ -193,7 +193,7 @@ impl EmbeddedQueue {
         let hidden_until = now.saturating_add(micros_of(visibility));
         let dead_letter = self.options.dead_letter.as_deref();
 
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         let mut received = Vec::new();
         {
             let mut messages = txn.open_table(MESSAGES).map_err(backend)?;
@@ -253,7 +253,7 @@ impl EmbeddedQueue {
 
     fn delete_now(&self, receipt: &str) -> Result<(), QueueError> {
         let sequence = sequence_of(receipt)?;
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         {
             let mut messages = txn.open_table(MESSAGES).map_err(backend)?;
             self.current_delivery(&messages, sequence, receipt)?;
@@ -266,7 +266,7 @@ impl EmbeddedQueue {
         check_visibility(visibility)?;
         let sequence = sequence_of(receipt)?;
         let visible_at = micros(self.clock.now()).saturating_add(micros_of(visibility));
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         {
             let mut messages = txn.open_table(MESSAGES).map_err(backend)?;
             let message = self.current_delivery(&messages, sequence, receipt)?;

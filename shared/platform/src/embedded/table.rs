@@ -59,9 +59,14 @@ impl EmbeddedTable {
         EmbeddedTable::on(Arc::new(db), clock)
     }
 
+    /// The database the table lives in (with the queues that share it).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
     /// The table inside an open database shared with other embedded adapters.
     pub fn on(db: Arc<Database>, clock: Arc<dyn Clock>) -> Result<EmbeddedTable, StoreError> {
-        let txn = db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&db).map_err(backend)?;
         txn.open_table(ITEMS).map_err(backend)?;
         txn.open_table(INDEX_ENTRIES).map_err(backend)?;
         txn.commit().map_err(backend)?;
@@ -78,7 +83,7 @@ impl EmbeddedTable {
 
     /// Deletes every expired item (DynamoDB's TTL sweep); answers how many.
     pub fn purge_expired(&self) -> Result<usize, StoreError> {
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         let mut expired = Vec::new();
         {
             let items = txn.open_table(ITEMS).map_err(backend)?;
@@ -173,7 +178,7 @@ impl TableStore for EmbeddedTable {
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<u64, StoreError> {
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         let current = self.current(&txn, &item.key)?;
         if !Self::holds(current.as_ref(), condition) {
             return Err(StoreError::ConditionFailed);
@@ -184,7 +189,7 @@ impl TableStore for EmbeddedTable {
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         let current = self.current(&txn, key)?;
         if !Self::holds(current.as_ref(), condition) {
             return Err(StoreError::ConditionFailed);
@@ -272,7 +277,7 @@ impl TableStore for EmbeddedTable {
         if keys.len() != writes.len() {
             return Err(StoreError::Invalid("a transaction writes each key once".into()));
         }
-        let txn = self.db.begin_write().map_err(backend)?;
+        let txn = super::begin_write(&self.db).map_err(backend)?;
         let mut current = Vec::with_capacity(writes.len());
         for (i, w) in writes.iter().enumerate() {
             let (key, condition) = match w {
