@@ -1,0 +1,121 @@
+//! `lastmile simulate` end to end on a short season: what `GET /v1/kpis` answers afterwards (computed by the
+//! jobs from what went through the webhooks) against what this test works out itself from the raw stories the
+//! run drew: which events reached lastmile by the end of the run, and what they say.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use jiff::civil::date;
+use lastmile::simulation::{Run, SimulateOptions, run};
+use lastmile_core::tracking::Status;
+use lastmile_platform::tenants::TenantContext;
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn options(dir: &Path, seed: u64) -> SimulateOptions {
+    SimulateOptions {
+        data_dir: dir.to_owned(),
+        tenant: "default".into(),
+        start: date(2026, 11, 9),
+        days: 8,
+        orders_per_day: 10,
+        seed,
+    }
+}
+
+fn fresh(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lastmile-simulate-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// `GET /v1/kpis` over the run's whole span (and the weeks its parcels take), as the tenant asks it.
+async fn kpis(dir: &Path) -> Value {
+    let prepared = lastmile::dev::prepare(dir).await.unwrap();
+    let context = TenantContext { tenant: prepared.registry.tenant("default").unwrap(), key_id: "test".into() };
+    let app = lastmile_fn_kpi::api::router(prepared.tracking.kpi.clone()).layer(axum::Extension(context));
+    let request = axum::http::Request::get("/v1/kpis?from=2026-11-01&to=2027-01-15").body(Body::empty()).unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
+}
+
+/// Per line: (shipments, delivered, with an exception), from the stories alone.
+fn expected(run: &Run) -> BTreeMap<String, (u64, u64, u64)> {
+    let mut by_line: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    for story in run.stories.values() {
+        // Each event once, however often it was sent, if it was sent by the end and has a code in its carrier's
+        // format (an event a carrier cannot express is never sent).
+        let sent: BTreeSet<usize> = story
+            .sends
+            .iter()
+            .filter(|s| s.at <= run.end)
+            .map(|s| s.event)
+            .filter(|&i| lastmile::simulate::render::code_for(&story.events[i].carrier, story.events[i].step).is_some())
+            .collect();
+        // A later leg's events count once the hand-over to its number was sent; before that they wait.
+        let handed_over: BTreeSet<&str> = sent
+            .iter()
+            .filter_map(|&i| story.events[i].handover.as_ref().map(|h| h.tracking_number.as_str()))
+            .collect();
+        let first = story.tracking_numbers[0].as_str();
+        let known: Vec<_> = sent
+            .iter()
+            .map(|&i| &story.events[i])
+            .filter(|e| e.tracking_number == first || handed_over.contains(e.tracking_number.as_str()))
+            .collect();
+        if known.is_empty() {
+            continue;
+        }
+        let latest = known.iter().max_by_key(|e| e.at).unwrap();
+        let entry = by_line.entry(story.line.clone()).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(latest.status == Status::Delivered);
+        entry.2 += u64::from(known.iter().any(|e| e.status == Status::Exception));
+    }
+    by_line
+}
+
+fn answered(kpis: &Value) -> BTreeMap<String, (u64, u64, u64)> {
+    kpis["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let n = |k: &str| l[k].as_u64().unwrap();
+            (l["line"].as_str().unwrap().to_owned(), (n("shipments"), n("delivered"), n("exceptions")))
+        })
+        .filter(|(_, counts)| counts.0 > 0)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kpis_of_a_simulated_season_are_what_its_stories_say() {
+    let dir = fresh("kpis");
+    let season = run(&options(&dir, 7)).await.unwrap();
+    assert!(season.summary.orders > 40, "{:?}", season.summary);
+    assert_eq!(season.summary.shipments, season.stories.len());
+    let want = expected(&season);
+    let delivered: u64 = want.values().map(|c| c.1).sum();
+    assert!(delivered > 10, "a season long enough to deliver: {want:?}");
+    let kpis = kpis(&dir).await;
+    assert_eq!(answered(&kpis), want);
+    let total = &kpis["total"];
+    assert_eq!(total["shipments"].as_u64().unwrap(), want.values().map(|c| c.0).sum::<u64>());
+    assert_eq!(total["delivered"].as_u64().unwrap(), delivered);
+
+    // The same seed again, into a fresh directory: the same answer. Another seed: another.
+    let again = fresh("kpis-again");
+    run(&options(&again, 7)).await.unwrap();
+    assert_eq!(self::kpis(&again).await, kpis);
+    let other = fresh("kpis-other");
+    run(&options(&other, 8)).await.unwrap();
+    assert_ne!(self::kpis(&other).await["total"], kpis["total"]);
+    for d in [dir, again, other] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
