@@ -108,6 +108,18 @@ async fn the_kpis_of_a_simulated_season_are_what_its_stories_say() {
     assert_eq!(total["shipments"].as_u64().unwrap(), want.values().map(|c| c.0).sum::<u64>());
     assert_eq!(total["delivered"].as_u64().unwrap(), delivered);
 
+    // Opened on a day before the season ended, the dashboard's default range ends at the newest roll-up.
+    {
+        let prepared = lastmile::dev::prepare(&dir).await.unwrap();
+        let tenant = prepared.registry.tenant("default").unwrap();
+        let early: jiff::Timestamp = "2026-11-10T12:00:00Z".parse().unwrap();
+        let panels = lastmile::dashboard::tracking::load(prepared.table.as_ref(), &tenant, &BTreeMap::new(), early)
+            .await
+            .unwrap();
+        assert!(panels.query.to > date(2026, 11, 10), "later than the day it was opened: {:?}", panels.query);
+        assert!(panels.report.total.shipments > 0);
+    }
+
     // The same seed again, into a fresh directory: the same answer. Another seed: another.
     let again = fresh("kpis-again");
     run(&options(&again, 7)).await.unwrap();

@@ -17,7 +17,8 @@ use lastmile_platform::repo::tracking::{self, AlertRecord, Delivery};
 
 use super::page::escape;
 
-/// Days shown when the page is opened without a range: the last 30, today included.
+/// Days shown when the page is opened without a range: the last 30, today (or the newest roll-up's day, when it
+/// is later) included.
 pub const DEFAULT_DAYS: i64 = 30;
 /// Alerts listed.
 const ALERTS_SHOWN: usize = 20;
@@ -70,10 +71,12 @@ pub async fn load(
     params: &BTreeMap<String, String>,
     now: Timestamp,
 ) -> Result<Panels, StoreError> {
-    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let (query, problem) = range(params, today);
-    let report = api::report(table, tenant, &query).await?;
     let view = TenantTable::new(table, &tenant.id);
+    // Roll-ups dated after today (a simulated season ahead of the calendar) move the default range to them.
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let newest = tracking::latest_kpi_day(&view).await?;
+    let (query, problem) = range(params, newest.map_or(today, |day| day.max(today)));
+    let report = api::report(table, tenant, &query).await?;
     let alerts = tracking::recent_alerts(&view, ALERTS_SHOWN).await?;
     let mut experiments = Vec::new();
     for config in &tenant.routing.experiments {

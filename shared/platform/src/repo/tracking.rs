@@ -323,6 +323,13 @@ pub async fn kpis(
     query_all(table, query, cap).await
 }
 
+/// The newest day with a roll-up, if any.
+pub async fn latest_kpi_day(table: &TenantTable<'_>) -> Result<Option<Date>, StoreError> {
+    let query = Query { descending: true, ..Query::partition("kpi").sk(SkRange::All).limit(1) };
+    let newest = query_all::<KpiRecord>(table, query, 1).await?;
+    Ok(newest.first().map(|v| v.value.day))
+}
+
 /// Events of a tracking number no shipment has yet (the carrier scanned before the seller assigned the number):
 /// kept until the number is assigned, then applied to its journey and deleted in the same transaction. They expire
 /// after [`ORPHAN_DAYS`] if the number is never assigned.
