@@ -41,6 +41,9 @@ use crate::simulate::{
     stock_levels,
 };
 
+/// How often the run's commits are flushed to disk (simulated time), so that redb can reuse freed pages.
+const CHECKPOINT_SECONDS: i64 = 4 * 3600;
+
 /// Hours from an order's routing to the carrier's pickup.
 const PICKUP_AFTER_HOURS: i64 = 18;
 
@@ -117,6 +120,9 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
         summary.alerts += crate::tracking::run_stalls_once(&prepared.tracking, &prepared.registry, now).await;
         if is_midnight(now, &scenario.shop_zone) {
             summary.kpi_records += crate::tracking::run_kpi_once(&prepared.tracking, &prepared.registry, now).await;
+        }
+        if now.as_second() % CHECKPOINT_SECONDS == 0 {
+            batch.checkpoint(prepared.table.database())?;
         }
     }
     summary.kpi_records += crate::tracking::run_kpi_once(&prepared.tracking, &prepared.registry, now).await;

@@ -33,12 +33,17 @@ pub fn batch_commits() -> BatchCommits {
 pub struct BatchCommits;
 
 impl BatchCommits {
-    /// Writes everything committed since the guard was taken to disk.
+    /// Writes everything committed so far to disk. redb reuses the pages freed by commits only after a durable
+    /// one, so a long batch checkpoints now and then to keep the file from growing.
+    pub fn checkpoint(&self, db: &Database) -> Result<(), redb::Error> {
+        db.begin_write()?.commit()?;
+        Ok(())
+    }
+
+    /// Writes everything committed since the guard was taken to disk, and ends the batch.
     pub fn finish(self, db: &Database) -> Result<(), redb::Error> {
         BATCH.store(false, Ordering::Relaxed);
-        let txn = db.begin_write()?;
-        txn.commit()?;
-        Ok(())
+        self.checkpoint(db)
     }
 }
 
