@@ -37,7 +37,7 @@ use tower::ServiceExt;
 use crate::dev::Prepared;
 use crate::jobs::{self, BatchHandler};
 use crate::simulate::{
-    FEDEX, PARCELNET, Scenario, ScheduledEvent, ShipmentFacts, Story, orders_for_day, parcel_story, render,
+    AFTERSHIP, FEDEX, PARCELNET, Scenario, ScheduledEvent, ShipmentFacts, Story, orders_for_day, parcel_story, render,
     stock_levels,
 };
 
@@ -94,8 +94,9 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
     let prepared = crate::dev::prepare_with_clock(&options.data_dir, clock.clone()).await?;
     // A run can start over if it dies: its commits reach the disk together at the end.
     let batch = lastmile_platform::embedded::batch_commits();
+    configure(&prepared, &options.tenant, &scenario).await?;
     let mut driver = Driver::new(&prepared, &options.tenant, scenario.clone())?;
-    driver.configure().await?;
+    driver.stock().await?;
 
     let mut now = start;
     let mut orders: Vec<Value> = Vec::new();
@@ -148,6 +149,29 @@ fn is_midnight(now: Timestamp, zone: &str) -> bool {
     TimeZone::get(zone).is_ok_and(|z| now.to_zoned(z).hour() == 0)
 }
 
+/// The seller's set-up the season needs: the model's carriers with their signing secrets, and each line's POD
+/// policy as its carrier proves deliveries (a signature file from FedEx and the local partner; the recipient and
+/// GPS from AfterShip-style feeds).
+async fn configure(prepared: &Prepared, tenant: &str, scenario: &Scenario) -> Result<(), Error> {
+    let mut config =
+        prepared.registry.tenant(tenant).map(|t| (*t).clone()).ok_or_else(|| format!("no tenant {tenant:?}"))?;
+    for carrier in [FEDEX, AFTERSHIP, PARCELNET] {
+        if config.tracking.carrier(carrier).is_none() {
+            let secrets = vec![format!("carrier-{carrier}")];
+            config.tracking.carriers.push(lastmile_platform::config::CarrierFeed { carrier: carrier.into(), secrets });
+        }
+    }
+    for (line, profile) in &scenario.lines {
+        let signed =
+            matches!(profile.carrier.as_str(), FEDEX | PARCELNET) || profile.last_mile.as_deref() == Some(PARCELNET);
+        let required = if profile.pod_required && signed { PodRequirement::Signature } else { PodRequirement::None };
+        config.tracking.pod.insert(line.clone(), PodPolicy { required, gps: profile.pod_required });
+    }
+    prepared.registry.put_tenant(config).await?;
+    crate::dev::create_carrier_secrets(&prepared.data_dir, &prepared.registry)?;
+    Ok(())
+}
+
 /// The driver's state between hours.
 struct Driver<'p> {
     prepared: &'p Prepared,
@@ -191,59 +215,24 @@ impl<'p> Driver<'p> {
             waiting: BTreeMap::new(),
             stories: BTreeMap::new(),
             pending: BTreeSet::new(),
-            secrets: FileSecrets::new(prepared_secrets_dir(prepared)),
+            secrets: FileSecrets::new(prepared.data_dir.join(crate::tracking::SECRETS_DIR)),
             events_sent: 0,
             webhooks: 0,
             pod_files: 0,
         })
     }
 
-    /// The seller's set-up the season needs: stock for every order, the model's carriers with their signing
-    /// secrets, and each line's POD policy as its carrier proves deliveries (a signature file from FedEx and the
-    /// local partner; the recipient and GPS from AfterShip-style feeds).
-    async fn configure(&mut self) -> Result<(), Error> {
-        let Some(mut tenant) = self.prepared.registry.tenant(&self.tenant).map(|t| (*t).clone()) else {
-            return Err(format!("no tenant {:?}", self.tenant).into());
-        };
-        for carrier in [FEDEX, crate::simulate::AFTERSHIP, PARCELNET] {
-            if tenant.tracking.carrier(carrier).is_none() {
-                tenant.tracking.carriers.push(lastmile_platform::config::CarrierFeed {
-                    carrier: carrier.into(),
-                    secrets: vec![format!("carrier-{carrier}")],
-                });
-            }
-        }
-        for (line, profile) in &self.scenario.lines {
-            let required = match (profile.pod_required, profile.carrier.as_str(), profile.last_mile.as_deref()) {
-                (false, ..) => PodRequirement::None,
-                (true, FEDEX | PARCELNET, _) | (true, _, Some(PARCELNET)) => PodRequirement::Signature,
-                (true, ..) => PodRequirement::None,
-            };
-            tenant.tracking.pod.insert(line.clone(), PodPolicy { required, gps: profile.pod_required });
-        }
-        self.prepared.registry.put_tenant(tenant).await?;
-        crate::dev::create_carrier_secrets(&self.prepared_data_dir(), &self.prepared.registry)?;
-        // The routes answer as the tenant is now.
-        *self = Driver::new(self.prepared, &self.tenant, self.scenario.clone())?;
+    /// Stock for every order of the season, through the stock API.
+    async fn stock(&self) -> Result<(), Error> {
         for (warehouse, sku, available) in stock_levels(&self.scenario) {
             let uri = format!("/v1/stock/{warehouse}/{sku}");
-            let (status, body) = call(
-                &self.api,
-                "PUT",
-                &uri,
-                "application/json",
-                json!({ "available": available }).to_string().into_bytes(),
-            )
-            .await;
+            let body = json!({ "available": available }).to_string().into_bytes();
+            let (status, answer) = call(&self.api, "PUT", &uri, "application/json", body).await;
             if status != 200 {
-                return Err(format!("PUT {uri}: {status} {body}").into());
+                return Err(format!("PUT {uri}: {status} {answer}").into());
             }
         }
         Ok(())
-    }
-
-    fn prepared_data_dir(&self) -> PathBuf {
-        self.prepared.data_dir.clone()
     }
 
     async fn send_orders(&mut self, orders: &[Value]) -> Result<(), Error> {
@@ -373,10 +362,6 @@ impl<'p> Driver<'p> {
         jobs::drain(self.prepared.tracking_queue.as_ref(), &self.tracking_handler).await?;
         Ok(())
     }
-}
-
-fn prepared_secrets_dir(prepared: &Prepared) -> PathBuf {
-    prepared.data_dir.join(crate::tracking::SECRETS_DIR)
 }
 
 async fn call(app: &Router, method: &str, uri: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
