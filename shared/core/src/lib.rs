@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod calendar;
+pub mod claims;
 pub mod contract;
 pub mod duty;
 pub mod geo;
