@@ -10,6 +10,7 @@ pub mod duty;
 pub mod geo;
 pub mod money;
 pub mod rating;
+pub mod reconcile;
 pub mod routing;
 pub mod shopify;
 pub mod text;
