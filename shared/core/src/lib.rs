@@ -11,6 +11,7 @@ pub mod geo;
 pub mod money;
 pub mod rating;
 pub mod reconcile;
+pub mod returns;
 pub mod routing;
 pub mod shopify;
 pub mod text;
