@@ -211,7 +211,7 @@ mod tests {
     }
 
     fn run(facts: &ShipmentFacts<'_>, today: Date) -> Vec<Candidate> {
-        detect(Terms::builtin(), holidays(), facts, today).unwrap()
+        detect(Terms::builtin().unwrap(), holidays(), facts, today).unwrap()
     }
 
     fn damaged_on(day: Date) -> [Scan; 2] {
@@ -323,11 +323,11 @@ mod tests {
         let f = facts("us-national-ground", &scans);
         let longer =
             Terms::from_toml(&BUILTIN.replace("lost_after_business_days = 8", "lost_after_business_days = 9")).unwrap();
-        assert_eq!(detect(Terms::builtin(), holidays(), &f, date(2026, 11, 30)).unwrap().len(), 1);
+        assert_eq!(detect(Terms::builtin().unwrap(), holidays(), &f, date(2026, 11, 30)).unwrap().len(), 1);
         assert!(detect(&longer, holidays(), &f, date(2026, 11, 30)).unwrap().is_empty());
         let unknown = facts("xx-nowhere", &scans);
         assert_eq!(
-            detect(Terms::builtin(), holidays(), &unknown, date(2026, 11, 30)),
+            detect(Terms::builtin().unwrap(), holidays(), &unknown, date(2026, 11, 30)),
             Err(DetectError::UnknownLine("xx-nowhere".into()))
         );
     }

@@ -20,7 +20,7 @@ struct Row<'a> {
 }
 
 /// `claims` of `carrier`, one row each, sorted by claim id so the same claims always give the same file.
-pub fn carrier_csv(claims: &[Claim], carrier: &str) -> String {
+pub fn carrier_csv(claims: &[Claim], carrier: &str) -> Result<String, csv::Error> {
     let mut rows: Vec<&Claim> = claims.iter().filter(|c| c.candidate.carrier == carrier).collect();
     rows.sort_by(|a, b| a.id().cmp(b.id()));
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -42,13 +42,15 @@ pub fn carrier_csv(claims: &[Claim], carrier: &str) -> String {
             evidence: &c.evidence,
             arithmetic: &c.arithmetic,
         };
-        writer.serialize(row).expect("writing to memory cannot fail");
+        writer.serialize(row)?;
     }
     if claims.iter().all(|c| c.candidate.carrier != carrier) {
         // An empty export still has its header, so the carrier's import sees a well-formed file.
-        writer.write_record(HEADER).expect("writing to memory cannot fail");
+        writer.write_record(HEADER)?;
     }
-    String::from_utf8(writer.into_inner().expect("writing to memory cannot fail")).expect("the fields are UTF-8")
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    // Every field came from a `&str`.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 const HEADER: [&str; 11] = [

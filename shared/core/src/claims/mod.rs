@@ -43,7 +43,7 @@ mod tests {
     #[test]
     fn running_the_job_twice_creates_nothing_new() {
         let scans = damaged_scans();
-        let run = || detect(Terms::builtin(), holidays(), &facts("shp_7", &scans), date(2026, 12, 3)).unwrap();
+        let run = || detect(Terms::builtin().unwrap(), holidays(), &facts("shp_7", &scans), date(2026, 12, 3)).unwrap();
         let first = new_claims(&[], run());
         // Damaged (5000 under the cap) and late (delivered Dec 2 after the guaranteed Dec 1).
         let ids: Vec<&str> = first.iter().map(|c| c.id()).collect();
@@ -57,7 +57,8 @@ mod tests {
     #[test]
     fn the_pipeline_refuses_illegal_moves_and_measures_cycle_time() {
         let scans = damaged_scans();
-        let candidates = detect(Terms::builtin(), holidays(), &facts("shp_7", &scans), date(2026, 12, 3)).unwrap();
+        let candidates =
+            detect(Terms::builtin().unwrap(), holidays(), &facts("shp_7", &scans), date(2026, 12, 3)).unwrap();
         let mut claim = new_claims(&[], candidates).remove(0);
         assert!(matches!(claim.advance(ClaimStatus::Paid, date(2026, 12, 4)), Err(PipelineError::Illegal { .. })));
         claim.advance(ClaimStatus::Filed, date(2026, 12, 4)).unwrap();
@@ -77,9 +78,10 @@ mod tests {
     #[test]
     fn the_carrier_export_quotes_fields_as_rfc_4180() {
         let scans = damaged_scans();
-        let candidates = detect(Terms::builtin(), holidays(), &facts("shp_7", &scans), date(2026, 12, 3)).unwrap();
+        let candidates =
+            detect(Terms::builtin().unwrap(), holidays(), &facts("shp_7", &scans), date(2026, 12, 3)).unwrap();
         let claims = new_claims(&[], candidates);
-        let csv = carrier_csv(&claims, "Example Parcel");
+        let csv = carrier_csv(&claims, "Example Parcel").unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
@@ -93,7 +95,7 @@ mod tests {
         );
         assert_eq!(lines.len(), 3);
         assert_eq!(
-            carrier_csv(&claims, "Example Courier UK").lines().count(),
+            carrier_csv(&claims, "Example Courier UK").unwrap().lines().count(),
             1,
             "another carrier's export has its header only"
         );

@@ -86,7 +86,7 @@ pub struct Terms {
     pub lines: BTreeMap<String, LineTerms>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum TermsError {
     #[error("claim terms are not valid TOML for the schema: {0}")]
     Syntax(#[from] toml::de::Error),
@@ -112,10 +112,11 @@ impl Terms {
         Ok(terms)
     }
 
-    /// The compiled-in terms, parsed once per process.
-    pub fn builtin() -> &'static Terms {
-        static TERMS: std::sync::OnceLock<Terms> = std::sync::OnceLock::new();
-        TERMS.get_or_init(|| Terms::from_toml(BUILTIN).expect("shared/data/claims/terms.toml is checked by the tests"))
+    /// The compiled-in terms, parsed once per process. The tests read the file too, so an error here is a
+    /// broken build, answered as such rather than with a panic.
+    pub fn builtin() -> Result<&'static Terms, TermsError> {
+        static TERMS: std::sync::OnceLock<Result<Terms, TermsError>> = std::sync::OnceLock::new();
+        TERMS.get_or_init(|| Terms::from_toml(BUILTIN)).as_ref().map_err(Clone::clone)
     }
 
     pub fn line(&self, line: &str) -> Option<&LineTerms> {

@@ -20,43 +20,41 @@ struct Row<'a> {
 }
 
 /// The disputed lines of `reconciliation`, in file order, amounts as decimals of `currency`.
-pub fn dispute_csv(reconciliation: &Reconciliation, currency: Currency) -> String {
+pub fn dispute_csv(reconciliation: &Reconciliation, currency: Currency) -> Result<String, csv::Error> {
     let decimal = |minor: i64| Money::new(minor, currency).to_decimal().to_string();
     let mut writer = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
     let mut rows: Vec<_> = reconciliation.discrepancies.iter().filter(|d| d.disputed).collect();
     rows.sort_by_key(|d| (d.file_line, d.charge.clone()));
     if rows.is_empty() {
-        writer
-            .write_record([
-                "invoice",
-                "tracking_number",
-                "file_line",
-                "kind",
-                "charge",
-                "billed",
-                "expected",
-                "disputed",
-                "currency",
-                "reason",
-            ])
-            .expect("writing to memory cannot fail");
+        writer.write_record([
+            "invoice",
+            "tracking_number",
+            "file_line",
+            "kind",
+            "charge",
+            "billed",
+            "expected",
+            "disputed",
+            "currency",
+            "reason",
+        ])?;
     }
     for d in rows {
         let kind = serde_json::to_value(d.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        writer
-            .serialize(Row {
-                invoice: &reconciliation.invoice_number,
-                tracking_number: &d.tracking_number,
-                file_line: d.file_line,
-                kind: &kind,
-                charge: &d.charge,
-                billed: decimal(d.billed),
-                expected: decimal(d.expected),
-                disputed: decimal(d.amount),
-                currency: currency.as_str(),
-                reason: &d.reason,
-            })
-            .expect("writing to memory cannot fail");
+        writer.serialize(Row {
+            invoice: &reconciliation.invoice_number,
+            tracking_number: &d.tracking_number,
+            file_line: d.file_line,
+            kind: &kind,
+            charge: &d.charge,
+            billed: decimal(d.billed),
+            expected: decimal(d.expected),
+            disputed: decimal(d.amount),
+            currency: currency.as_str(),
+            reason: &d.reason,
+        })?;
     }
-    String::from_utf8(writer.into_inner().expect("writing to memory cannot fail")).expect("the fields are UTF-8")
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    // Every field came from a `&str`.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -83,11 +83,10 @@ impl Layouts {
         toml::from_str(text)
     }
 
-    pub fn builtin() -> &'static Layouts {
-        static LAYOUTS: std::sync::OnceLock<Layouts> = std::sync::OnceLock::new();
-        LAYOUTS.get_or_init(|| {
-            Layouts::from_toml(BUILTIN).expect("shared/data/invoices/layouts.toml is checked by the tests")
-        })
+    /// Parsed once per process; the tests read the file too, so an error is a broken build, not a panic.
+    pub fn builtin() -> Result<&'static Layouts, toml::de::Error> {
+        static PARSED: std::sync::OnceLock<Result<Layouts, toml::de::Error>> = std::sync::OnceLock::new();
+        PARSED.get_or_init(|| Layouts::from_toml(BUILTIN)).as_ref().map_err(Clone::clone)
     }
 
     pub fn tolerance(&self, line: &str) -> Tolerance {
@@ -261,7 +260,7 @@ mod tests {
 
     #[test]
     fn both_layouts_read_their_fixtures() {
-        let layouts = Layouts::builtin();
+        let layouts = Layouts::builtin().unwrap();
         let us = parse(&layouts.layouts["example-parcel-us"], US).unwrap();
         assert_eq!(us.invoice_number, "INV-US-0001");
         // Eight rows: the residential parcel's three charges are one line, the duplicate's two base rows two.
@@ -293,7 +292,7 @@ mod tests {
 
     #[test]
     fn bad_files_are_errors_not_guesses() {
-        let layout = &Layouts::builtin().layouts["example-courier-uk"];
+        let layout = &Layouts::builtin().unwrap().layouts["example-courier-uk"];
         assert_eq!(parse(layout, "Invoice,Carriage\n"), Err(InvoiceError::MissingColumn("Consignment No".into())));
         let bad = UK.replace("5.49,0.00", "five,0.00");
         assert!(matches!(parse(layout, &bad), Err(InvoiceError::Field { line: 2, .. })));

@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn a_dimensional_weight_adjustment_is_re_rated_by_hand_and_accepted() {
-        let r = run("example-parcel-us", US, &us_quotes(), Layouts::builtin(), &BTreeSet::new());
+        let r = run("example-parcel-us", US, &us_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new());
         // Measured 4.85 lb (2200 g), 16 × 12 × 12 in: 2304 in³ × 1000 / 139 = 16575.5 → 16576 mlb, over the actual
         // 4851 mlb; up to 17 lb; the 20 lb bracket in zone 5 is $39.80, billed $39.80. Against the quoted $17.90:
         // 3980 − 1790 = 2190, accepted.
@@ -108,7 +108,7 @@ mod tests {
         let dim = r.discrepancies.iter().find(|d| d.tracking_number == "1ZDIM0000000000001").unwrap();
         assert_eq!(dim.expected, 3980);
         assert!(dim.reason.contains("volumetric 2304 in³ / 139 = 16.576 lb"), "{}", dim.reason);
-        let uk = run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin(), &BTreeSet::new());
+        let uk = run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new());
         // 40 × 30 × 20 cm = 24000 cm³ / 5000 = 4.8 kg → 5 kg bracket £5.49; quoted £3.89: 549 − 389 = 160.
         assert_eq!(found(&uk, "H01DIM00000001"), [(Kind::WeightAdjustment, "base".into(), 160, false)]);
         // The remote surcharge was quoted and billed as quoted: nothing to say.
@@ -118,14 +118,14 @@ mod tests {
     #[test]
     fn within_and_over_the_tolerance() {
         // Billed $18.40 against $17.90: 50 over; tolerance max(25, 1 % of 1790 = 17.9 → 18) = 25 → disputed 50.
-        let r = run("example-parcel-us", US, &us_quotes(), Layouts::builtin(), &BTreeSet::new());
+        let r = run("example-parcel-us", US, &us_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new());
         assert_eq!(found(&r, "1ZOVR0000000000002"), [(Kind::Overcharge, "base".into(), 50, true)]);
         // Billed $18.10: 20 over, within 25.
         let within = US.replace("Ground Commercial,18.40", "Ground Commercial,18.10");
-        let r = run("example-parcel-us", &within, &us_quotes(), Layouts::builtin(), &BTreeSet::new());
+        let r = run("example-parcel-us", &within, &us_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new());
         assert!(found(&r, "1ZOVR0000000000002").is_empty());
         // UK: £4.09 against £3.89 is 20 over a flat 10 → disputed 20.
-        let uk = run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin(), &BTreeSet::new());
+        let uk = run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new());
         assert_eq!(found(&uk, "H01OVR00000002"), [(Kind::Overcharge, "base".into(), 20, true)]);
     }
 
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn surcharges_not_quoted_duplicates_and_unknown_numbers_are_disputed_with_totals() {
-        let r = run("example-parcel-us", US, &us_quotes(), Layouts::builtin(), &BTreeSet::new());
+        let r = run("example-parcel-us", US, &us_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new());
         // Quoted commercial; 10 × 8 × 6 in and 4.85 lb are far from additional handling's 48 in / 50 lb.
         assert_eq!(
             found(&r, "1ZRES0000000000003"),
@@ -159,7 +159,7 @@ mod tests {
             (r.totals.billed, r.totals.quoted, r.totals.disputed, r.totals.accepted_adjustments),
             (16155, 7160, 6805, 2190)
         );
-        let csv = dispute_csv(&r, crate::money::Currency::new("USD").unwrap());
+        let csv = dispute_csv(&r, crate::money::Currency::new("USD").unwrap()).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "invoice,tracking_number,file_line,kind,charge,billed,expected,disputed,currency,reason");
         assert_eq!(lines.len(), 1 + 5);
@@ -172,15 +172,15 @@ mod tests {
 
     #[test]
     fn a_line_billed_again_in_a_later_file_is_a_duplicate() {
-        let first = run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin(), &BTreeSet::new());
+        let first = run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new());
         let seen: BTreeSet<String> = first.billed_keys.iter().cloned().collect();
         // A later invoice bills the remote parcel again, with the same £8.84.
         let later = UK.replace("UK-7781", "UK-7790");
         let later: String = later.lines().take(1).chain(later.lines().skip(3)).map(|l| format!("{l}\n")).collect();
-        let second = run("example-courier-uk", &later, &uk_quotes(), Layouts::builtin(), &seen);
+        let second = run("example-courier-uk", &later, &uk_quotes(), Layouts::builtin().unwrap(), &seen);
         assert_eq!(found(&second, "H01REM00000003"), [(Kind::Duplicate, "total".into(), 884, true)]);
         assert_ne!(first.content_hash, second.content_hash);
         // The same file again is the same answer: nothing in reconciling depends on anything but its inputs.
-        assert_eq!(first, run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin(), &BTreeSet::new()));
+        assert_eq!(first, run("example-courier-uk", UK, &uk_quotes(), Layouts::builtin().unwrap(), &BTreeSet::new()));
     }
 }

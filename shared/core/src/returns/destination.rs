@@ -37,11 +37,10 @@ impl Destinations {
         toml::from_str(text)
     }
 
-    pub fn builtin() -> &'static Destinations {
-        static DESTINATIONS: std::sync::OnceLock<Destinations> = std::sync::OnceLock::new();
-        DESTINATIONS.get_or_init(|| {
-            Destinations::from_toml(BUILTIN).expect("shared/data/returns/destinations.toml is checked by the tests")
-        })
+    /// Parsed once per process; the tests read the file too, so an error is a broken build, not a panic.
+    pub fn builtin() -> Result<&'static Destinations, toml::de::Error> {
+        static PARSED: std::sync::OnceLock<Result<Destinations, toml::de::Error>> = std::sync::OnceLock::new();
+        PARSED.get_or_init(|| Destinations::from_toml(BUILTIN)).as_ref().map_err(Clone::clone)
     }
 }
 
@@ -152,7 +151,7 @@ mod tests {
     #[test]
     fn a_uk_return_goes_to_the_uk_hub_at_the_hand_worked_price() {
         let buyer = Buyer { country: "GB", postcode: "M1 1AE" };
-        let choice = choose(Destinations::builtin(), card, buyer, parcel(), date(2026, 11, 2)).unwrap();
+        let choice = choose(Destinations::builtin().unwrap(), card, buyer, parcel(), date(2026, 11, 2)).unwrap();
         assert_eq!(choice.destination.id, "gb-returns");
         // 1.2 kg; 30 × 20 × 10 cm = 6000 cm³ / 5000 = 1.2 kg; up to 2 kg → £3.89, flat zone, not remote.
         assert_eq!(choice.quote.total_minor, 389);
@@ -162,15 +161,15 @@ mod tests {
     fn the_nearer_destination_is_cheaper_and_wins() {
         let east = Buyer { country: "US", postcode: "10001" };
         let west = Buyer { country: "US", postcode: "90012" };
-        let from_east = choose(Destinations::builtin(), card, east, parcel(), date(2026, 11, 2)).unwrap();
-        let from_west = choose(Destinations::builtin(), card, west, parcel(), date(2026, 11, 2)).unwrap();
+        let from_east = choose(Destinations::builtin().unwrap(), card, east, parcel(), date(2026, 11, 2)).unwrap();
+        let from_west = choose(Destinations::builtin().unwrap(), card, west, parcel(), date(2026, 11, 2)).unwrap();
         assert_eq!(from_east.destination.id, "us-east-returns", "{}", from_east.explanation);
         assert_eq!(from_west.destination.id, "us-west-warehouse", "{}", from_west.explanation);
         assert!(from_east.explanation.contains("us-west-warehouse"), "the answer lists what was weighed");
         // No destination takes returns from Australia.
         assert!(
             choose(
-                Destinations::builtin(),
+                Destinations::builtin().unwrap(),
                 card,
                 Buyer { country: "AU", postcode: "2000" },
                 parcel(),

@@ -107,7 +107,7 @@ mod tests {
     }
 
     fn decide_usd(value: i64, condition: Condition, shipping: i64) -> Decision {
-        decide(Policy::builtin(), usd(value), condition, shipping).unwrap()
+        decide(Policy::builtin().unwrap(), usd(value), condition, shipping).unwrap()
     }
 
     #[test]
@@ -153,6 +153,6 @@ mod tests {
         let decision = decide(&lenient, usd(4000), Condition::New, 1701).unwrap();
         assert_eq!(decision.disposition, Disposition::Restock);
         let yen = Money::new(4000, Currency::new("JPY").unwrap());
-        assert!(decide(Policy::builtin(), yen, Condition::New, 0).is_err());
+        assert!(decide(Policy::builtin().unwrap(), yen, Condition::New, 0).is_err());
     }
 }

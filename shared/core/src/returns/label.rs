@@ -61,7 +61,7 @@ mod tests {
 
     #[test]
     fn the_label_has_the_address_the_rma_and_a_code_128_barcode() {
-        let hub = &Destinations::builtin().destinations[0];
+        let hub = &Destinations::builtin().unwrap().destinations[0];
         let from = ["Ada ^XZ Lovelace".to_owned(), "12 Main St_2".to_owned(), "New York NY 10001".to_owned()];
         let zpl = zpl("RMA-1A2B3C4D5E", &from, hub);
         assert!(zpl.starts_with("^XA\n") && zpl.ends_with("^XZ\n"));

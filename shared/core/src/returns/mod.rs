@@ -52,11 +52,24 @@ mod tests {
         let none = BTreeMap::new();
         // Delivered Nov 2; Dec 2 is day 30: still open. Dec 3 is day 31: closed.
         assert!(
-            check(Policy::builtin(), &order(), date(2026, 11, 2), &none, &[item("SHOE-42", 1)], date(2026, 12, 2))
-                .is_ok()
+            check(
+                Policy::builtin().unwrap(),
+                &order(),
+                date(2026, 11, 2),
+                &none,
+                &[item("SHOE-42", 1)],
+                date(2026, 12, 2)
+            )
+            .is_ok()
         );
-        let late =
-            check(Policy::builtin(), &order(), date(2026, 11, 2), &none, &[item("SHOE-42", 1)], date(2026, 12, 3));
+        let late = check(
+            Policy::builtin().unwrap(),
+            &order(),
+            date(2026, 11, 2),
+            &none,
+            &[item("SHOE-42", 1)],
+            date(2026, 12, 3),
+        );
         let refusals = late.unwrap_err();
         assert_eq!(
             (refusals[0].status, refusals[0].code, refusals[0].field.as_deref()),
@@ -72,7 +85,7 @@ mod tests {
         let returned = BTreeMap::from([("SHOE-42".to_owned(), 1)]);
         let today = date(2026, 11, 10);
         let refusals = check(
-            Policy::builtin(),
+            Policy::builtin().unwrap(),
             &order(),
             date(2026, 11, 2),
             &returned,
@@ -90,6 +103,9 @@ mod tests {
             ]
         );
         // Two bought, one back already: one more may come.
-        assert!(check(Policy::builtin(), &order(), date(2026, 11, 2), &returned, &[item("SHOE-42", 1)], today).is_ok());
+        assert!(
+            check(Policy::builtin().unwrap(), &order(), date(2026, 11, 2), &returned, &[item("SHOE-42", 1)], today)
+                .is_ok()
+        );
     }
 }

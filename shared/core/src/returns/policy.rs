@@ -59,10 +59,9 @@ impl Policy {
         toml::from_str(text)
     }
 
-    pub fn builtin() -> &'static Policy {
-        static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
-        POLICY.get_or_init(|| {
-            Policy::from_toml(BUILTIN).expect("shared/data/returns/policy.toml is checked by the tests")
-        })
+    /// Parsed once per process; the tests read the file too, so an error is a broken build, not a panic.
+    pub fn builtin() -> Result<&'static Policy, toml::de::Error> {
+        static PARSED: std::sync::OnceLock<Result<Policy, toml::de::Error>> = std::sync::OnceLock::new();
+        PARSED.get_or_init(|| Policy::from_toml(BUILTIN)).as_ref().map_err(Clone::clone)
     }
 }
