@@ -221,8 +221,13 @@ fn check_line(
         }
     };
     let tolerance = layouts.tolerance(&quote.line);
-    let mut codes: Vec<&str> = line.charges.iter().map(|c| c.code.as_str()).collect();
-    codes.dedup();
+    // Each code once, in billing order: two columns may map onto one code.
+    let mut codes: Vec<&str> = Vec::new();
+    for charge in &line.charges {
+        if !codes.contains(&charge.code.as_str()) {
+            codes.push(&charge.code);
+        }
+    }
     for code in codes {
         let billed = line.charge(code);
         let quoted = quote.charges.get(code).copied();
