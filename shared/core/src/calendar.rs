@@ -102,6 +102,56 @@ pub fn is_weekend(date: Date) -> bool {
     matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
 }
 
+/// True on a day that is neither a weekend day nor a holiday of `calendar`.
+pub fn is_business_day(holidays: &Holidays, calendar: &CalendarId, date: Date) -> Result<bool, CalendarError> {
+    Ok(!is_weekend(date) && holidays.holiday(calendar, date)?.is_none())
+}
+
+/// The `n`th business day after `start` (`start` itself not counted).
+pub fn add_business_days(
+    holidays: &Holidays,
+    calendar: &CalendarId,
+    start: Date,
+    n: u32,
+) -> Result<Date, CalendarError> {
+    let mut date = start;
+    let mut counted = 0;
+    while counted < n {
+        date = date.tomorrow().map_err(|_| CalendarError::BeyondData { date })?;
+        if is_business_day(holidays, calendar, date)? {
+            counted += 1;
+        }
+    }
+    Ok(date)
+}
+
+/// Business days in `(from, to]`: 0 when `to` is not after `from`.
+pub fn business_days_between(
+    holidays: &Holidays,
+    calendar: &CalendarId,
+    from: Date,
+    to: Date,
+) -> Result<u32, CalendarError> {
+    let mut date = from;
+    let mut counted = 0;
+    while date < to {
+        date = date.tomorrow().map_err(|_| CalendarError::BeyondData { date })?;
+        if is_business_day(holidays, calendar, date)? {
+            counted += 1;
+        }
+    }
+    Ok(counted)
+}
+
+/// `date` when it is a business day, else the next one: a deadline on a closed day moves forward.
+pub fn on_or_next_business_day(holidays: &Holidays, calendar: &CalendarId, date: Date) -> Result<Date, CalendarError> {
+    let mut date = date;
+    while !is_business_day(holidays, calendar, date)? {
+        date = date.tomorrow().map_err(|_| CalendarError::BeyondData { date })?;
+    }
+    Ok(date)
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::date;
