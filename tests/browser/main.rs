@@ -200,22 +200,8 @@ async fn the_dashboard_shows_the_seeded_kpis_in_headless_chromium() {
     let profile = dir.join("chromium-profile");
     let mut browser = cdp::Browser::launch(CHROMIUM, &profile);
     let mut page = browser.page();
-    page.call("Page.enable", serde_json::json!({}));
-    page.navigate(&format!("{base}/dashboard/login"));
-    page.wait_for("location.pathname === '/dashboard/login' && document.getElementById('key') !== null");
-    let login = format!(
-        "document.getElementById('key').value = {}; document.querySelector('main form').submit(); true",
-        serde_json::to_string(&key).unwrap()
-    );
-    page.evaluate(&login);
-    page.wait_for("location.pathname === '/' && document.getElementById('tenant') !== null");
-    page.navigate(&format!("{base}/?from=2026-12-01&to=2026-12-07"));
-    page.wait_for("location.search.includes('from=2026-12-01') && document.getElementById('kpi-shipments') !== null");
-
-    let shown = page.evaluate(
-        "JSON.stringify(Object.fromEntries([...document.querySelectorAll('.tiles [data-kpi]')].map(e => [e.dataset.kpi, e.dataset.value])))",
-    );
-    let shown: Value = serde_json::from_str(shown.as_str().unwrap()).unwrap();
+    open_dashboard(&mut page, &base, &key, "?from=2026-12-01&to=2026-12-07");
+    let shown = tiles(&mut page);
     for (kpi, value) in expected() {
         assert_eq!(shown[kpi].as_str(), Some(value.as_str()), "tile {kpi}: {shown}");
     }
@@ -229,13 +215,95 @@ async fn the_dashboard_shows_the_seeded_kpis_in_headless_chromium() {
     let alerts = page.evaluate("document.querySelectorAll('#stalled tr[data-alert]').length");
     assert_eq!(alerts, Value::from(2), "b4 and b6 stalled");
 
+    save_screenshot(&mut page, "dashboard.png");
+
+    browser.close();
+    server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Logs in with `key` and opens the dashboard's home page at `query`.
+fn open_dashboard(page: &mut cdp::Page, base: &str, key: &str, query: &str) {
+    page.call("Page.enable", serde_json::json!({}));
+    page.navigate(&format!("{base}/dashboard/login"));
+    page.wait_for("location.pathname === '/dashboard/login' && document.getElementById('key') !== null");
+    let login = format!(
+        "document.getElementById('key').value = {}; document.querySelector('main form').submit(); true",
+        serde_json::to_string(key).unwrap()
+    );
+    page.evaluate(&login);
+    page.wait_for("location.pathname === '/' && document.getElementById('tenant') !== null");
+    if !query.is_empty() {
+        page.navigate(&format!("{base}/{query}"));
+        let opened = serde_json::to_string(query).unwrap();
+        page.wait_for(&format!("location.search === {opened} && document.getElementById('kpi-shipments') !== null"));
+    }
+}
+
+/// The KPI tiles' raw values, by name.
+fn tiles(page: &mut cdp::Page) -> Value {
+    let shown = page.evaluate(
+        "JSON.stringify(Object.fromEntries([...document.querySelectorAll('.tiles [data-kpi]')].map(e => [e.dataset.kpi, e.dataset.value])))",
+    );
+    serde_json::from_str(shown.as_str().unwrap()).unwrap()
+}
+
+fn save_screenshot(page: &mut cdp::Page, name: &str) {
     let png = page.screenshot();
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     let shots = target_dir().join("browser");
     std::fs::create_dir_all(&shots).unwrap();
-    let path = shots.join("dashboard.png");
+    let path = shots.join(name);
     std::fs::write(&path, &png).unwrap();
     println!("dashboard screenshot: {}", path.display());
+}
+
+/// `lastmile simulate`, then `lastmile dev` on the same data directory: the dashboard opened without a range shows
+/// the season's roll-ups, the numbers `GET /v1/kpis` answers for the range the page shows (which the simulation
+/// test checks against the raw stories).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs /usr/bin/chromium: run by scripts/test after it installs Debian's package"]
+async fn a_simulated_season_is_on_the_dashboard() {
+    assert!(Path::new(CHROMIUM).exists(), "{CHROMIUM} is missing: scripts/test installs it");
+    let dir = std::env::temp_dir().join(format!("lastmile-browser-simulated-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let options = lastmile::simulation::SimulateOptions {
+        data_dir: dir.clone(),
+        tenant: "default".into(),
+        start: date(2026, 11, 9),
+        days: 8,
+        orders_per_day: 10,
+        seed: 7,
+    };
+    let season = lastmile::simulation::run(&options).await.expect("simulation");
+    let key = season.new_key.clone().expect("a key on first start");
+    let server = DevServer::start(&dir);
+    let base = format!("http://{}", server.addr);
+
+    let profile = dir.join("chromium-profile");
+    let mut browser = cdp::Browser::launch(CHROMIUM, &profile);
+    let mut page = browser.page();
+    open_dashboard(&mut page, &base, &key, "");
+    let from = page.evaluate("document.getElementById('from').value");
+    let to = page.evaluate("document.getElementById('to').value");
+    let (from, to) = (from.as_str().unwrap().to_owned(), to.as_str().unwrap().to_owned());
+    let shown = tiles(&mut page);
+
+    let (status, body) = server.request("GET", &format!("/v1/kpis?from={from}&to={to}"), Some(&key), "");
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    let total = &answer["total"];
+    assert!(total["shipments"].as_u64().unwrap() > 40, "the season is in the default range {from}..{to}: {total}");
+    for kpi in ["shipments", "suspect_deliveries"] {
+        assert_eq!(shown[kpi].as_str(), Some(total[kpi].to_string().as_str()), "tile {kpi}: {shown}");
+    }
+    for kpi in ["delivery_rate", "exception_rate"] {
+        let tile: f64 = shown[kpi].as_str().unwrap().parse().unwrap();
+        assert!((tile - total[kpi].as_f64().unwrap()).abs() < 1e-9, "tile {kpi}: {shown} against {total}");
+    }
+    let lines = page.evaluate("document.querySelectorAll('#lines tr[data-line]').length");
+    assert_eq!(lines, Value::from(answer["lines"].as_array().unwrap().len()));
+    save_screenshot(&mut page, "simulated.png");
 
     browser.close();
     server.stop();
