@@ -73,7 +73,8 @@ impl BlobStore for S3Blobs {
     async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, BlobError> {
         check_key(key)?;
         let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in).map_err(backend)?;
-        let request = self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(backend)?;
+        let request =
+            self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(backend)?;
         Ok(request.uri().to_owned())
     }
 

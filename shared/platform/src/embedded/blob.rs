@@ -201,7 +201,9 @@ impl BlobStore for FsBlobStore {
 
     async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, BlobError> {
         let Some((signer, base)) = &self.links else {
-            return Err(BlobError::Backend("this store was built without a link signer (FsBlobStore::with_links)".into()));
+            return Err(BlobError::Backend(
+                "this store was built without a link signer (FsBlobStore::with_links)".into(),
+            ));
         };
         let expires = jiff::Timestamp::now().as_second() + i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX / 2);
         Ok(format!("{base}{}", signer.path(key, expires)?))

@@ -49,7 +49,8 @@ impl LinkSigner {
     pub fn load_or_create(data_dir: &Path) -> Result<LinkSigner, BlobError> {
         let secrets = FileSecrets::new(data_dir);
         let mut fresh = [0u8; 32];
-        getrandom::fill(&mut fresh).map_err(|e| BlobError::Backend(format!("no randomness for the link secret: {e}")))?;
+        getrandom::fill(&mut fresh)
+            .map_err(|e| BlobError::Backend(format!("no randomness for the link secret: {e}")))?;
         // A concurrent first start may win the race: whatever is on disk afterwards is the secret.
         secrets.create_if_missing(SECRET_FILE, &hex::encode(fresh)).map_err(|e| BlobError::Backend(e.to_string()))?;
         let stored = secrets.read(SECRET_FILE).map_err(|e| BlobError::Backend(e.to_string()))?;
@@ -79,9 +80,8 @@ impl LinkSigner {
 
     /// Checks a link's signature (in constant time) and then its expiry against `now` (unix seconds).
     pub fn verify(&self, key: &str, expires: i64, signature: &str, now: i64) -> Result<(), LinkError> {
-        let given = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| LinkError::BadSignature)?;
+        let given =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).map_err(|_| LinkError::BadSignature)?;
         self.mac(key, expires).verify_slice(&given).map_err(|_| LinkError::BadSignature)?;
         if now >= expires {
             return Err(LinkError::Expired(expires));
@@ -113,7 +113,10 @@ mod tests {
             "a later expiry is not the one signed"
         );
         let other = LinkSigner::new([8; 32]);
-        assert_eq!(other.verify("pod/acme/fedex/1Z/abc-photo.jpg", 1_000, &signature, 999), Err(LinkError::BadSignature));
+        assert_eq!(
+            other.verify("pod/acme/fedex/1Z/abc-photo.jpg", 1_000, &signature, 999),
+            Err(LinkError::BadSignature)
+        );
     }
 
     #[test]
