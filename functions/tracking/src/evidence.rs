@@ -181,7 +181,11 @@ async fn pod_file(
     let bytes = match files.blobs.get(&key).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
-            return Err(ErrorResponse(ApiError::new(404, "pod_file_not_found", "no such POD file (erased or expired)")));
+            return Err(ErrorResponse(ApiError::new(
+                404,
+                "pod_file_not_found",
+                "no such POD file (erased or expired)",
+            )));
         }
         Err(BlobError::Corrupt { .. }) => return Err(mismatch()),
         Err(BlobError::InvalidKey(_)) => return Err(refused("invalid_link", "the link names no POD file")),
