@@ -281,26 +281,5 @@ pub fn routes() -> Vec<RouteDoc> {
                 }
             }),
         },
-        RouteDoc {
-            method: "get",
-            path: "/pod-files/{key}",
-            authenticated: false,
-            operation: json!({
-                "operationId": "podFile",
-                "summary": "A POD file through a signed link from an evidence pack",
-                "description": "Unauthenticated: the HMAC signature over the key and the expiry is the authority. The file is served only when its bytes still match their SHA-256.",
-                "parameters": [
-                    {"name": "key", "in": "path", "required": true, "schema": {"type": "string"}},
-                    {"name": "expires", "in": "query", "required": true, "schema": {"type": "integer", "description": "Unix seconds"}},
-                    {"name": "signature", "in": "query", "required": true, "schema": {"type": "string", "description": "base64url HMAC-SHA256"}}
-                ],
-                "responses": {
-                    "200": {"description": "The file, with its content type", "content": {"application/octet-stream": {}}},
-                    "403": error("A bad signature (invalid_link) or an expired link (link_expired)"),
-                    "404": error("The file is gone (erased or expired)"),
-                    "409": error("The stored bytes do not match their SHA-256 (pod_hash_mismatch)")
-                }
-            }),
-        },
     ]
 }

@@ -19,7 +19,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use lastmile_core::contract::ApiError;
 use lastmile_platform::embedded::links::{LinkError, LinkSigner};
-use lastmile_platform::http::ErrorResponse;
+use lastmile_platform::http::{ErrorResponse, RouteDoc};
 use lastmile_platform::ports::blob::{BlobError, BlobStore, sha256_hex};
 use lastmile_platform::ports::clock::Clock;
 use lastmile_platform::ports::table::TenantTable;
@@ -142,6 +142,32 @@ pub struct PodFiles {
 /// authenticated routes, never behind the API-key layer.
 pub fn pod_files_router<S: Clone + Send + Sync + 'static>(files: PodFiles) -> Router<S> {
     Router::new().route("/pod-files/{*key}", get(pod_file)).with_state(Arc::new(files))
+}
+
+/// The documentation of [`pod_files_router`]'s route, for the OpenAPI document of the server that mounts it.
+pub fn pod_files_routes() -> Vec<RouteDoc> {
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    vec![RouteDoc {
+        method: "get",
+        path: "/pod-files/{key}",
+        authenticated: false,
+        operation: json!({
+            "operationId": "podFile",
+            "summary": "A POD file through a signed link from an evidence pack",
+            "description": "Unauthenticated: the HMAC signature over the key and the expiry is the authority. The file is served only when its bytes still match their SHA-256.",
+            "parameters": [
+                {"name": "key", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "expires", "in": "query", "required": true, "schema": {"type": "integer", "description": "Unix seconds"}},
+                {"name": "signature", "in": "query", "required": true, "schema": {"type": "string", "description": "base64url HMAC-SHA256"}}
+            ],
+            "responses": {
+                "200": {"description": "The file, with its content type", "content": {"application/octet-stream": {}}},
+                "403": error("A bad signature (invalid_link) or an expired link (link_expired)"),
+                "404": error("The file is gone (erased or expired)"),
+                "409": error("The stored bytes do not match their SHA-256 (pod_hash_mismatch)")
+            }
+        }),
+    }]
 }
 
 #[derive(Deserialize)]
