@@ -62,6 +62,28 @@ async fn s3_passes_the_blob_conformance_suite() {
     blob_suite(&S3Blobs::new(client, "lastmile-blobs")).await.unwrap();
 }
 
+#[tokio::test]
+#[ignore = "needs moto_server from scripts/python-env; scripts/test runs it"]
+async fn an_s3_presigned_link_reads_the_blob_without_credentials() {
+    use lastmile_platform::ports::blob::BlobStore;
+    let moto = MotoServer::start();
+    let config = aws_sdk_s3::config::Builder::from(&sdk_config(&moto).await).force_path_style(true).build();
+    let client = aws_sdk_s3::Client::from_conf(config);
+    S3Blobs::create_if_missing(&client, "lastmile-pod").await.unwrap();
+    let blobs = S3Blobs::new(client, "lastmile-pod");
+    let key = "pod/acme/fedex/1Z999/photo.jpg";
+    blobs.put(key, b"jpeg bytes", "image/jpeg").await.unwrap();
+    let url = blobs.presign_get(key, std::time::Duration::from_secs(900)).await.unwrap();
+    assert!(url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires=900"), "{url}");
+    let fetched = tokio::task::spawn_blocking(move || {
+        let mut response = ureq::get(&url).call().unwrap();
+        response.body_mut().read_to_vec().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(fetched, b"jpeg bytes");
+}
+
 /// A deployment's functions keep tenants created at install and keys created or revoked since the deployment in
 /// DynamoDB: what one instance writes, another reads.
 #[tokio::test]

@@ -12,6 +12,7 @@ use lastmile_platform::http::{self, RouteDoc};
 use serde_json::json;
 
 use lastmile_fn_route::api::RoutingApi;
+use lastmile_fn_tracking::evidence::PodFiles;
 
 use crate::dev::Prepared;
 
@@ -49,6 +50,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_shopify::routes());
     routes.extend(lastmile_fn_kpi::api::routes());
     routes.extend(lastmile_fn_tracking::api::routes());
+    routes.extend(lastmile_fn_tracking::evidence::pod_files_routes());
     routes.extend(lastmile_fn_ingest::carriers::routes());
     routes
 }
@@ -78,6 +80,11 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_quote::carrier_service_router(registry))
         .merge(lastmile_fn_ingest::webhook_router(ingest))
         .merge(lastmile_fn_ingest::carriers::webhook_router(prepared.carriers.clone()))
+        .merge(lastmile_fn_tracking::evidence::pod_files_router(PodFiles {
+            blobs: prepared.blobs.clone(),
+            signer: prepared.pod_links.clone(),
+            clock: prepared.clock.clone(),
+        }))
         .merge(lastmile_fn_privacy::router(prepared.compliance.clone()))
         .merge(lastmile_fn_shopify::router(prepared.shopify.clone()))
         .fallback(http::not_found)

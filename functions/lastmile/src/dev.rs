@@ -16,6 +16,7 @@ use lastmile_fn_shopify::Credentials;
 use lastmile_fn_tracking::fulfillment::ShopifyFulfillments;
 use lastmile_platform::config::{self, ServerConfig, TenantConfig};
 use lastmile_platform::embedded::blob::FsBlobStore;
+use lastmile_platform::embedded::links::LinkSigner;
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
 use lastmile_platform::embedded::table::EmbeddedTable;
 use lastmile_platform::ports::clock::{Clock, SystemClock};
@@ -51,6 +52,8 @@ pub struct Prepared {
     pub table: Arc<EmbeddedTable>,
     /// The blob store, for the job that expires personal blobs.
     pub blobs: Arc<FsBlobStore>,
+    /// Signs the blob store's short-lived links to POD files, served at `/pod-files/…`.
+    pub pod_links: LinkSigner,
     /// Dashboard sessions, signed with the data directory's secret.
     pub dashboard: Arc<crate::dashboard::Dashboard>,
     /// The stall and KPI jobs' ports and the KPI API.
@@ -128,6 +131,7 @@ pub async fn prepare_with_clock(
         shopify,
         table: state.table,
         blobs: state.blobs,
+        pod_links: state.pod_links,
         dashboard,
         tracking: state.tracking,
         carriers: state.carriers,
@@ -195,6 +199,7 @@ struct EmbeddedState {
     compliance: Arc<Compliance>,
     table: Arc<EmbeddedTable>,
     blobs: Arc<FsBlobStore>,
+    pod_links: LinkSigner,
     tracking: Arc<crate::tracking::Tracking>,
     carriers: Arc<CarrierIngest>,
     tracking_queue: Arc<EmbeddedQueue>,
@@ -223,7 +228,10 @@ fn embedded_state(
         orders: orders.clone(),
         shopify_secrets: shopify_secrets(data_dir),
     });
-    let blobs = Arc::new(FsBlobStore::new(data_dir.join("blobs")));
+    // Links to POD files are relative (`/pod-files/…`) unless the server's public URL is known.
+    let pod_links = LinkSigner::load_or_create(data_dir)?;
+    let base = std::env::var("LASTMILE_APP_URL").unwrap_or_default();
+    let blobs = Arc::new(FsBlobStore::new(data_dir.join("blobs")).with_links(pod_links.clone(), base));
     let compliance = Arc::new(Compliance {
         registry: registry.clone(),
         table: table.clone(),
@@ -241,7 +249,18 @@ fn embedded_state(
     });
     let router = Arc::new(OrderRouter { registry, table: table.clone(), orders, rules, clock: clock.clone() });
     let routing_api = Arc::new(RoutingApi { table: table.clone(), clock });
-    Ok(EmbeddedState { ingest, router, routing_api, compliance, table, blobs, tracking, carriers, tracking_queue })
+    Ok(EmbeddedState {
+        ingest,
+        router,
+        routing_api,
+        compliance,
+        table,
+        blobs,
+        pod_links,
+        tracking,
+        carriers,
+        tracking_queue,
+    })
 }
 
 /// The carriers' signing secrets of every tenant's `[tracking]` carriers that are missing from the data

@@ -165,5 +165,10 @@ async fn expire_blobs(router: &Router, blobs: &FsBlobStore) {
             Ok(deleted) => tracing::info!(tenant = %tenant.id, deleted, "expired personal blobs removed"),
             Err(e) => tracing::error!(tenant = %tenant.id, error = %e, "blob expiry"),
         }
+        match lastmile_platform::privacy::blobs::expire_pod_files(router.table.as_ref(), blobs, &tenant.id, now).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(tenant = %tenant.id, deleted, "expired POD files removed"),
+            Err(e) => tracing::error!(tenant = %tenant.id, error = %e, "POD file expiry"),
+        }
     }
 }

@@ -215,3 +215,103 @@ async fn shop_redact_erases_the_tenants_data_configuration_and_keys_once() {
     assert_eq!(status, 200, "{again}");
     assert_eq!(audit::of_tenant(&*s.table, "acme").await.unwrap().len(), 1);
 }
+
+/// Order `id` of customer 77 shipped and delivered with a door photo: the shipment's tracking record listing the
+/// file, the file's record, the photo in the blob store and the recipient's name in the `pod` personal item.
+/// Answers the photo's key.
+async fn delivered_with_pod(setup: &Setup, id: &str) -> String {
+    use lastmile_platform::repo::tracking::{
+        POD_PERSONAL, PodFileRecord, StoredPod, TrackedDestination, TrackingRecord,
+    };
+    stored_order(setup, id).await;
+    let table = TenantTable::new(&*setup.table, "acme");
+    let now = setup.compliance.clock.now();
+    let bytes = b"door photo";
+    let sha256 = lastmile_platform::ports::blob::sha256_hex(bytes);
+    let key = format!("pod/acme/fedex/1Z{id}/{sha256}-door.jpg");
+    setup.blobs.put(&key, bytes, "image/jpeg").await.unwrap();
+    let file =
+        StoredPod { name: "door.jpg".into(), key: key.clone(), sha256, content_type: "image/jpeg".into(), bytes: 10 };
+    let pod_record = PodFileRecord {
+        carrier: "fedex".into(),
+        tracking_number: format!("1Z{id}"),
+        file: file.clone(),
+        stored_at: now,
+        expires_at: POD_PERSONAL.expiry(now),
+    };
+    repo::save(&table, &pod_record, Condition::Always).await.unwrap();
+    // Without a routing decision the order's shipment has the order's id.
+    let tracking = TrackingRecord {
+        shipment_id: id.into(),
+        order_id: id.into(),
+        line: "uk-parcel".into(),
+        lane: "GB-GB".into(),
+        carrier: "fedex".into(),
+        tracking_number: format!("1Z{id}"),
+        destination: TrackedDestination {
+            country: "GB".into(),
+            postcode: None,
+            point: None,
+            area: lastmile_core::tracking::pod::AreaType::Urban,
+            time_zone: "Europe/London".into(),
+        },
+        journey: lastmile_core::tracking::Journey::new("fedex", &format!("1Z{id}")),
+        tracked_since: now,
+        stall: lastmile_core::tracking::stall::StallLevel::Moving,
+        pods: vec![file],
+        assessment: None,
+        facts: None,
+        counted: None,
+        updated_at: now,
+        fulfillment_id: None,
+    };
+    repo::save(&table, &tracking, Condition::Always).await.unwrap();
+    let owner = lastmile_platform::repo::tracking::key(id).pk;
+    let item = PersonalRecord::new(
+        &POD_PERSONAL,
+        owner,
+        Some("shopify-77".into()),
+        json!({"evt-1": {"recipient_name": "A. LOVELACE", "gps": [51.5, -0.12]}}),
+        now,
+    );
+    repo::save(&table, &item, Condition::Always).await.unwrap();
+    key
+}
+
+#[tokio::test]
+async fn a_customers_proof_of_delivery_is_exported_and_then_erased() {
+    let s = setup("pod-customer").await;
+    let photo = delivered_with_pod(&s, "1005").await;
+    let body = json!({"shop_id": 1, "shop_domain": SHOP, "customer": customer(), "orders_requested": [1005], "data_request": {"id": 4242}});
+    let (status, answer) = signed(&s, SHOP, "customers/data_request", "w-pod-export", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let key = answer["audit"]["export_key"].as_str().unwrap().to_owned();
+    let export = String::from_utf8(s.blobs.get(&key).await.unwrap().unwrap()).unwrap();
+    assert!(export.contains("A. LOVELACE"), "the recipient's name is exported: {export}");
+    assert!(export.contains(&photo), "the photo is listed: {export}");
+
+    let body = json!({"shop_id": 1, "shop_domain": SHOP, "customer": customer(), "orders_to_redact": [1005]});
+    let (status, answer) = signed(&s, SHOP, "customers/redact", "w-pod-redact", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(s.blobs.get(&photo).await.unwrap(), None, "the photo is deleted");
+    let table = TenantTable::new(&*s.table, "acme");
+    let kept = lastmile_platform::repo::personal::get(&table, "shipment#1005", "pod").await.unwrap();
+    assert!(kept.is_none(), "the recipient and GPS are erased");
+    let records = lastmile_platform::repo::tracking::pod_files(&table, "fedex", "1Z1005").await.unwrap();
+    assert!(records.is_empty(), "{records:?}");
+    let tracking = lastmile_platform::repo::tracking::get(&table, "1005").await.unwrap().unwrap().value;
+    assert!(tracking.pods.is_empty(), "the journey stays, without the erased files");
+}
+
+#[tokio::test]
+async fn shop_redact_deletes_the_tenants_pod_files() {
+    let s = setup("pod-shop").await;
+    let photo = delivered_with_pod(&s, "1006").await;
+    s.blobs.put("pod/globex/fedex/1Z9/aa-door.jpg", b"x", "image/jpeg").await.unwrap();
+    let (status, answer) =
+        signed(&s, SHOP, "shop/redact", "w-pod-shop", &json!({"shop_id": 1, "shop_domain": SHOP})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(s.blobs.get(&photo).await.unwrap(), None);
+    assert!(s.blobs.list("pod/acme/").await.unwrap().is_empty());
+    assert_eq!(s.blobs.list("pod/globex/").await.unwrap().len(), 1, "another tenant's files stay");
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use lastmile_core::contract::{self, ApiError};
 use lastmile_core::tracking::{Journey, mapping};
@@ -39,7 +39,11 @@ pub fn app(registry: Arc<TenantRegistry>, tracking: Arc<Tracking>) -> Router {
 /// The routes that need an API key; expects a [`TenantContext`] extension.
 pub fn router<S: Clone + Send + Sync + 'static>(tracking: Arc<Tracking>) -> Router<S> {
     let labels = Arc::new(Labels { tracking: tracking.clone(), carriers: Arc::new(NoCarrierConnected) });
-    Router::new().route("/v1/shipments/{id}/tracking", post(assign)).with_state(tracking).merge(labels::router(labels))
+    Router::new()
+        .route("/v1/shipments/{id}/tracking", post(assign))
+        .route("/v1/shipments/{id}/evidence", get(crate::evidence::evidence))
+        .with_state(tracking)
+        .merge(labels::router(labels))
 }
 
 pub(crate) fn store(e: StoreError) -> ErrorResponse {
@@ -254,31 +258,49 @@ pub fn routes() -> Vec<RouteDoc> {
 fn tracking_routes() -> Vec<RouteDoc> {
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
-    vec![RouteDoc {
-        method: "post",
-        path: "/v1/shipments/{id}/tracking",
-        authenticated: true,
-        operation: json!({
-            "operationId": "assignTracking",
-            "summary": "A shipment's carrier and tracking number; the shop's fulfillment is made with them",
-            "description": "Creates the shipment's tracking (its journey, fed by the carrier's events) with the events the carrier sent for the number before it was assigned. The same number again answers 200 with the tracking; another number for a tracked shipment, or a number another shipment has, is a 409. When the tenant's Shopify shop has the app installed, the order's open fulfillment orders are fulfilled with carrier, number and tracking link (once).",
-            "parameters": [id],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["carrier", "tracking_number"], "additionalProperties": false,
-                "properties": {
-                    "carrier": {"type": "string", "description": "A carrier with a status table (fedex, aftership, parcelnet)"},
-                    "tracking_number": {"type": "string", "maxLength": MAX_NUMBER}
+    vec![
+        RouteDoc {
+            method: "post",
+            path: "/v1/shipments/{id}/tracking",
+            authenticated: true,
+            operation: json!({
+                "operationId": "assignTracking",
+                "summary": "A shipment's carrier and tracking number; the shop's fulfillment is made with them",
+                "description": "Creates the shipment's tracking (its journey, fed by the carrier's events) with the events the carrier sent for the number before it was assigned. The same number again answers 200 with the tracking; another number for a tracked shipment, or a number another shipment has, is a 409. When the tenant's Shopify shop has the app installed, the order's open fulfillment orders are fulfilled with carrier, number and tracking link (once).",
+                "parameters": [id],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["carrier", "tracking_number"], "additionalProperties": false,
+                    "properties": {
+                        "carrier": {"type": "string", "description": "A carrier with a status table (fedex, aftership, parcelnet)"},
+                        "tracking_number": {"type": "string", "maxLength": MAX_NUMBER}
+                    }
+                }}}},
+                "responses": {
+                    "200": {"description": "Tracked with this number already", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "201": {"description": "The tracking made", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "404": error("No such shipment"),
+                    "409": error("The shipment has another number, or the number another shipment"),
+                    "422": {"$ref": "#/components/responses/Unprocessable"}
                 }
-            }}}},
-            "responses": {
-                "200": {"description": "Tracked with this number already", "content": {"application/json": {"schema": {"type": "object"}}}},
-                "201": {"description": "The tracking made", "content": {"application/json": {"schema": {"type": "object"}}}},
-                "400": {"$ref": "#/components/responses/BadRequest"},
-                "401": {"$ref": "#/components/responses/Unauthorized"},
-                "404": error("No such shipment"),
-                "409": error("The shipment has another number, or the number another shipment"),
-                "422": {"$ref": "#/components/responses/Unprocessable"}
-            }
-        }),
-    }]
+            }),
+        },
+        RouteDoc {
+            method: "get",
+            path: "/v1/shipments/{id}/evidence",
+            authenticated: true,
+            operation: json!({
+                "operationId": "shipmentEvidence",
+                "summary": "The dispute pack: the shipment, its scans, its proof of delivery and the checks on it",
+                "description": "The shipment and its destination (postcode centroid or geocode, area, time zone), every scan of every leg in time order, the current status, the proof of delivery (recipient, GPS, time, files) and the checks run on it (pod_present, gps_near_address, delivery_time_plausible, scan_sequence) with the tenant's rules and thresholds. Each POD file is read and hashed as the pack is built (`verified`), and given a signed link valid for 15 minutes: the only way a POD file is served.",
+                "parameters": [id],
+                "responses": {
+                    "200": {"description": "The dispute pack", "content": {"application/json": {"schema": {"type": "object", "required": ["shipment", "events", "assessment", "rules"]}}}},
+                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "404": error("No tracked shipment with this id for the tenant")
+                }
+            }),
+        },
+    ]
 }

@@ -4,6 +4,7 @@
 //! with their SHA-256 and resolved by the delivered event's names; the dispute pack gathers the evidence.
 //!
 //! - [`api`]: `POST /v1/shipments/{id}/tracking`, `GET /v1/shipments/{id}/evidence`.
+//! - [`evidence`]: the dispute pack and `GET /pod-files/{*key}`, the signed POD links of `lastmile dev`.
 //! - [`consumer`]: the tracking queue's consumer.
 //! - [`fulfillment`]: the shop's fulfillment, as a port.
 //! - [`labels`]: shipping labels bought from the carrier, as a port (no carrier connected yet).
@@ -12,6 +13,7 @@
 pub mod api;
 pub mod consumer;
 pub mod destination;
+pub mod evidence;
 pub mod fulfillment;
 pub mod labels;
 #[cfg(feature = "lambda")]

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lastmile_platform::conformance::blob::{blob_suite, fs_blob_corruption};
+use lastmile_platform::conformance::blob::{blob_suite, fs_blob_corruption, fs_blob_links};
 use lastmile_platform::conformance::queue::{QueueSuiteOptions, StaleReceipts, queue_suite};
 use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::queue::{EmbeddedQueue, QueueOptions};
@@ -54,4 +54,10 @@ async fn fs_blob_store_passes_the_blob_suite() {
 async fn fs_blob_store_reports_tampering_as_corruption() {
     let dir = TempDir::new("blob-corruption");
     fs_blob_corruption(dir.0.clone()).await.unwrap();
+}
+
+#[tokio::test]
+async fn fs_blob_store_signs_links_that_verify_until_they_expire() {
+    let dir = TempDir::new("blob-links");
+    fs_blob_links(dir.0.clone()).await.unwrap();
 }

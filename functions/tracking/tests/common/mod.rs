@@ -29,6 +29,13 @@ use lastmile_platform::tenants::{TenantContext, TenantRegistry};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// Where the tests' signed POD links point.
+pub const LINK_BASE: &str = "http://127.0.0.1:8080";
+
+pub fn link_signer() -> lastmile_platform::embedded::links::LinkSigner {
+    lastmile_platform::embedded::links::LinkSigner::new([9; 32])
+}
+
 pub const SHOP: &str = "acme-shop.myshopify.com";
 pub const TOKEN: &str = "shpat_acme";
 
@@ -167,7 +174,7 @@ pub async fn setup_at(name: &str, shop: bool, start: &str) -> Setup {
     } else {
         (None, Arc::new(NoFulfillments))
     };
-    let blobs = Arc::new(FsBlobStore::new(dir.join("blobs")));
+    let blobs = Arc::new(FsBlobStore::new(dir.join("blobs")).with_links(link_signer(), LINK_BASE));
     let tracking = Arc::new(Tracking { registry: registry.clone(), table, blobs, fulfillments, clock: clock.clone() });
     Setup { tracking, registry, route, clock, shopify, dir }
 }

@@ -69,6 +69,15 @@ impl BlobStore for S3Blobs {
         }
     }
 
+    /// S3's own presigned GET (SigV4 in the query string), valid for `expires_in` (S3 caps it at 7 days).
+    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, BlobError> {
+        check_key(key)?;
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in).map_err(backend)?;
+        let request =
+            self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(backend)?;
+        Ok(request.uri().to_owned())
+    }
+
     /// Deletes every version of the key: the bucket is versioned, and a plain delete would only hide the bytes
     /// behind a delete marker, which erasing personal data must not.
     async fn delete(&self, key: &str) -> Result<(), BlobError> {

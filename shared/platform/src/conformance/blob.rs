@@ -2,9 +2,11 @@
 
 use std::fs;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::{check, step};
 use crate::embedded::blob::FsBlobStore;
+use crate::embedded::links::LinkSigner;
 use crate::ports::blob::{BlobError, BlobStore, sha256_hex};
 
 /// Keys no store may take.
@@ -120,6 +122,28 @@ pub async fn fs_blob_corruption(root: PathBuf) -> Result<(), String> {
 
     step("put again", store.put(key, &original, "application/pdf").await)?;
     check!(store.get(key).await == Ok(Some(original)), "a put did not replace a corrupt blob");
+    Ok(())
+}
+
+/// For [`FsBlobStore`] with links: a presigned link names the key, verifies with the signer until it expires,
+/// and opens no other key.
+pub async fn fs_blob_links(root: PathBuf) -> Result<(), String> {
+    let signer = LinkSigner::new([3; 32]);
+    let store = FsBlobStore::new(root.clone()).with_links(signer.clone(), "http://127.0.0.1:8080/");
+    let key = "pod/acme/fedex/1Z999/photo.jpg";
+    step("put", store.put(key, b"jpeg bytes", "image/jpeg").await)?;
+    let url = step("presign", store.presign_get(key, Duration::from_secs(60)).await)?;
+    let prefix = format!("http://127.0.0.1:8080/pod-files/{key}?expires=");
+    let query = url.strip_prefix(&prefix).ok_or(format!("link {url} does not start with {prefix}"))?;
+    let (expires, signature) = query.split_once("&signature=").ok_or(format!("link {url} has no signature"))?;
+    let expires: i64 = expires.parse().map_err(|_| format!("link {url} has no expiry in unix seconds"))?;
+    let now = jiff::Timestamp::now().as_second();
+    check!((now + 55..=now + 60).contains(&expires), "a 60 s link expires at {expires}, now is {now}");
+    check!(signer.verify(key, expires, signature, now).is_ok(), "the link's own signature did not verify");
+    check!(signer.verify("pod/other/x.jpg", expires, signature, now).is_err(), "the signature opened another key");
+    check!(signer.verify(key, expires, signature, expires).is_err(), "the link verified at its expiry");
+    let unsigned = FsBlobStore::new(root).presign_get(key, Duration::from_secs(60)).await;
+    check!(unsigned.is_err(), "a store without a signer answered a link: {unsigned:?}");
     Ok(())
 }
 

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::links::LinkSigner;
 use crate::ports::blob::{BlobError, BlobStore, check_key, check_prefix, sha256_hex};
 
 const META_SUFFIX: &str = "meta.json";
@@ -29,6 +30,8 @@ pub struct FsBlobStore {
     root: PathBuf,
     /// Keeps a get from reading bytes that a concurrent put of the same key is removing.
     lock: Arc<Mutex<()>>,
+    /// Signs the links [`BlobStore::presign_get`] hands out, and where they are served.
+    links: Option<(LinkSigner, String)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -57,7 +60,15 @@ impl Location {
 impl FsBlobStore {
     /// A store under `root`, created on the first put.
     pub fn new(root: PathBuf) -> FsBlobStore {
-        FsBlobStore { root, lock: Arc::new(Mutex::new(())) }
+        FsBlobStore { root, lock: Arc::new(Mutex::new(())), links: None }
+    }
+
+    /// Hands out links signed by `signer`, served under `base_url` (`http://127.0.0.1:8080`, no trailing
+    /// slash; empty for path-only links `/pod-files/…`). Absolute links open from the dashboard and with curl.
+    pub fn with_links(mut self, signer: LinkSigner, base_url: impl Into<String>) -> FsBlobStore {
+        let base = base_url.into();
+        self.links = Some((signer, base.trim_end_matches('/').to_owned()));
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -186,6 +197,16 @@ impl BlobStore for FsBlobStore {
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
         let (store, key) = (self.clone(), key.to_owned());
         run_blocking(move || store.delete_now(&key)).await
+    }
+
+    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, BlobError> {
+        let Some((signer, base)) = &self.links else {
+            return Err(BlobError::Backend(
+                "this store was built without a link signer (FsBlobStore::with_links)".into(),
+            ));
+        };
+        let expires = jiff::Timestamp::now().as_second() + i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX / 2);
+        Ok(format!("{base}{}", signer.path(key, expires)?))
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {

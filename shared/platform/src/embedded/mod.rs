@@ -2,6 +2,7 @@
 //! blobs. Nothing to install, and a restart (or a crash) loses nothing.
 
 pub mod blob;
+pub mod links;
 pub mod queue;
 pub mod table;
 

@@ -27,6 +27,14 @@ pub trait BlobStore: Send + Sync {
 
     /// Every key that starts with `prefix` (a key, a folder ending in `/`, or part of a segment), sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError>;
+
+    /// A link that reads the blob under `key` without credentials until `expires_in` has passed: an S3 presigned
+    /// URL, or an HMAC-signed link that `lastmile dev` serves. The only way personal files leave the store.
+    /// A store that cannot sign answers [`BlobError::Backend`].
+    async fn presign_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, BlobError> {
+        let _ = expires_in;
+        Err(BlobError::Backend(format!("this blob store cannot sign a link to {key}")))
+    }
 }
 
 /// A list prefix is a key's beginning: plain segments, the last possibly empty (a folder: `a/b/`) or partial.

@@ -67,6 +67,47 @@ pub fn safe_segment(id: &str) -> String {
     if plain { id.to_owned() } else { crate::ports::blob::sha256_hex(id.as_bytes())[..32].to_owned() }
 }
 
+/// The folder of a tenant's proof-of-delivery files: `pod/{tenant}/{carrier}/{tracking number}/{sha256}-{name}`,
+/// each with a [`crate::repo::tracking::PodFileRecord`] that carries its expiry (POD keys have no date segment:
+/// the record is the clock).
+pub fn pod_folder(tenant: &str) -> String {
+    format!("pod/{tenant}/")
+}
+
+/// Deletes a tenant's POD files whose record has expired ([`crate::repo::tracking::POD_PERSONAL`]'s retention)
+/// or is gone (the store's TTL removed it, or an erasure did), with the expired records; answers how many files.
+/// `lastmile dev`'s stand-in for the POD bucket's lifecycle rule.
+pub async fn expire_pod_files(
+    table_store: &dyn crate::ports::table::TableStore,
+    blobs: &dyn BlobStore,
+    tenant: &str,
+    now: Timestamp,
+) -> Result<usize, super::PrivacyError> {
+    use crate::ports::table::{Condition, TenantTable};
+    use crate::repo::tracking;
+    let table = TenantTable::new(table_store, tenant);
+    let mut records: std::collections::BTreeMap<(String, String), Vec<tracking::PodFileRecord>> = Default::default();
+    let mut deleted = 0;
+    for key in blobs.list(&pod_folder(tenant)).await? {
+        // pod/{tenant}/{carrier}/{number}/{file}
+        let mut segments = key.split('/').skip(2);
+        let (Some(carrier), Some(number)) = (segments.next(), segments.next()) else { continue };
+        let pair = (carrier.to_owned(), number.to_owned());
+        if !records.contains_key(&pair) {
+            records.insert(pair.clone(), tracking::pod_files(&table, carrier, number).await?);
+        }
+        let live = records[&pair].iter().any(|r| r.file.key == key && r.expires_at > now.as_second());
+        if !live {
+            blobs.delete(&key).await?;
+            deleted += 1;
+        }
+    }
+    for record in records.values().flatten().filter(|r| r.expires_at <= now.as_second()) {
+        table.delete(&crate::repo::Record::key(record), Condition::Always).await?;
+    }
+    Ok(deleted)
+}
+
 /// The day a personal blob was stored, read from its key (the segment after the customer).
 fn stored_on(key: &str, folder_depth: usize) -> Option<Date> {
     key.split('/').nth(folder_depth)?.parse().ok()
@@ -119,6 +160,53 @@ mod tests {
         assert_eq!(expire(&store, "acme", days(i64::from(CUSTOMER_FILES.retention_days))).await.unwrap(), 1);
         assert_eq!(store.list("acme/").await.unwrap(), Vec::<String>::new());
         assert_eq!(store.list("globex/").await.unwrap(), [other], "another tenant's files are its own job's");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[tokio::test]
+    async fn pod_files_go_when_their_record_expires_or_is_gone() {
+        use crate::embedded::table::EmbeddedTable;
+        use crate::ports::clock::ManualClock;
+        use crate::ports::table::{Condition, TenantTable};
+        use crate::repo::tracking::{POD_PERSONAL, PodFileRecord, StoredPod};
+        let root = std::env::temp_dir().join(format!("lastmile-privacy-pod-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let stored: Timestamp = "2026-01-01T12:00:00Z".parse().unwrap();
+        let clock = std::sync::Arc::new(ManualClock::new(stored));
+        let db = std::sync::Arc::new(redb::Database::create(root.join("state.redb")).unwrap());
+        let table_store = EmbeddedTable::on(db, clock).unwrap();
+        let blobs = FsBlobStore::new(root.join("blobs"));
+        let kept = "pod/acme/fedex/1Z1/aa-door.jpg";
+        let orphan = "pod/acme/fedex/1Z1/bb-sig.png";
+        let other = "pod/globex/fedex/1Z1/aa-door.jpg";
+        for key in [kept, orphan, other] {
+            blobs.put(key, b"x", "image/jpeg").await.unwrap();
+        }
+        let record = PodFileRecord {
+            carrier: "fedex".into(),
+            tracking_number: "1Z1".into(),
+            file: StoredPod {
+                name: "door.jpg".into(),
+                key: kept.into(),
+                sha256: crate::ports::blob::sha256_hex(b"x"),
+                content_type: "image/jpeg".into(),
+                bytes: 1,
+            },
+            stored_at: stored,
+            expires_at: POD_PERSONAL.expiry(stored),
+        };
+        let table = TenantTable::new(&table_store, "acme");
+        crate::repo::save(&table, &record, Condition::Always).await.unwrap();
+        // A day in: the file with a live record stays, the one without goes.
+        let day = |n: i64| stored + jiff::SignedDuration::from_hours(24 * n);
+        assert_eq!(expire_pod_files(&table_store, &blobs, "acme", day(1)).await.unwrap(), 1);
+        assert_eq!(blobs.list("pod/acme/").await.unwrap(), [kept]);
+        // 365 days after it was stored its record has expired: both go.
+        assert_eq!(expire_pod_files(&table_store, &blobs, "acme", day(365)).await.unwrap(), 1);
+        assert_eq!(blobs.list("pod/acme/").await.unwrap(), Vec::<String>::new());
+        assert_eq!(crate::repo::tracking::pod_files(&table, "fedex", "1Z1").await.unwrap(), Vec::new());
+        assert_eq!(blobs.list("pod/globex/").await.unwrap(), [other], "another tenant's files are its own job's");
         let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -20,7 +20,7 @@ use crate::ports::blob::{BlobError, BlobStore};
 use crate::ports::clock::Clock;
 use crate::ports::table::{Condition, Key, StoreError, TableStore, TenantTable};
 use crate::repo::personal::{self, PersonalRecord};
-use crate::repo::{self, Versioned, decisions, orders, shipments};
+use crate::repo::{self, Versioned, decisions, orders, shipments, tracking};
 
 pub use audit::AuditRecord;
 
@@ -104,8 +104,11 @@ struct Found {
     orders: Vec<Versioned<orders::OrderRecord>>,
     decisions: Vec<Versioned<decisions::Decision>>,
     shipments: Vec<Versioned<shipments::ShipmentRecord>>,
-    /// The customer's files.
+    /// The customer's files (proof-of-delivery files included).
     blobs: Vec<String>,
+    /// The records of the POD files of the customer's shipments, and their tracking records (which list them).
+    pod_records: Vec<crate::ports::table::Key>,
+    trackings: Vec<Versioned<tracking::TrackingRecord>>,
     /// Exports written for earlier data requests.
     exports: BTreeSet<String>,
 }
@@ -139,6 +142,8 @@ async fn find(
         decisions: Vec::new(),
         shipments: Vec::new(),
         blobs: Vec::new(),
+        pod_records: Vec::new(),
+        trackings: Vec::new(),
         exports: BTreeSet::new(),
     };
     for id in &order_ids {
@@ -155,12 +160,25 @@ async fn find(
         for sid in shipment_ids {
             keep(personal::of_owner(table, &shipments::key(&sid).pk).await?, &mut personal);
             found.shipments.extend(shipments::get(table, &sid).await?);
+            // Proof of delivery: the files of every leg, with their records.
+            if let Some(record) = tracking::get(table, &sid).await? {
+                for leg in record.value.journey.legs() {
+                    for file in tracking::pod_files(table, &leg.carrier, &leg.tracking_number).await? {
+                        found.pod_records.push(crate::repo::Record::key(&file));
+                        found.blobs.push(file.file.key);
+                    }
+                }
+                found.blobs.extend(record.value.pods.iter().map(|p| p.key.clone()));
+                found.trackings.push(record);
+            }
         }
     }
     found.personal = personal;
     for r in &refs {
         found.blobs.extend(blob_store.list(&blobs::customer_folder(tenant, r)).await?);
     }
+    found.blobs.sort();
+    found.blobs.dedup();
     // Earlier exports, through the personal items that name them.
     found.exports = found
         .personal
@@ -292,6 +310,19 @@ pub async fn redact_customer(
             counts.fields_masked += 1;
         }
     }
+    for key in &found.pod_records {
+        table.delete(key, Condition::Always).await?;
+        counts.items_erased += 1;
+    }
+    // The journey keeps its scans for the aggregates; the list of erased POD files goes with them.
+    for t in found.trackings {
+        let mut record = t.value;
+        if !record.pods.is_empty() {
+            record.pods.clear();
+            repo::save(&table, &record, Condition::Version(t.version)).await?;
+            counts.fields_masked += 1;
+        }
+    }
     for key in found.blobs.into_iter().chain(found.exports) {
         blob_store.delete(&key).await?;
         counts.blobs_deleted += 1;
@@ -303,7 +334,7 @@ pub async fn redact_customer(
 const SCAN_PAGE: usize = 100;
 
 /// `shop/redact`: every item of the tenant (every partition key starting `{tenant}#`) and every blob under
-/// `{tenant}/` and its exports. The audit records are under `_audit#…`, outside the tenant's prefix, and stay.
+/// `{tenant}/`, its exports and its POD files (`pod/{tenant}/`). The audit records are under `_audit#…`, outside the tenant's prefix, and stay.
 pub async fn redact_shop(
     table_store: &dyn TableStore,
     blob_store: &dyn BlobStore,
@@ -323,7 +354,7 @@ pub async fn redact_shop(
             None => break,
         }
     }
-    for folder in [format!("{tenant}/"), format!("{}/{tenant}/", blobs::EXPORTS_PREFIX)] {
+    for folder in [format!("{tenant}/"), format!("{}/{tenant}/", blobs::EXPORTS_PREFIX), blobs::pod_folder(tenant)] {
         for key in blob_store.list(&folder).await? {
             blob_store.delete(&key).await?;
             counts.blobs_deleted += 1;
