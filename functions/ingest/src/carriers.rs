@@ -28,7 +28,7 @@ use lastmile_core::tracking::adapters::{self, AdapterError};
 use lastmile_core::tracking::{TrackingEvent, mapping};
 use lastmile_platform::config::TenantConfig;
 use lastmile_platform::events::TrackingBatch;
-use lastmile_platform::http::{ErrorResponse, RouteDoc, read_body};
+use lastmile_platform::http::{ErrorResponse, RouteDoc, header, read_body};
 use lastmile_platform::ports::blob::{BlobStore, sha256_hex};
 use lastmile_platform::ports::clock::Clock;
 use lastmile_platform::ports::queue::{MAX_BODY_BYTES, Queue};
@@ -96,10 +96,6 @@ pub fn webhook_router<S: Clone + Send + Sync + 'static>(ingest: Arc<CarrierInges
 /// `PUT /v1/tracking/pod/…`; expects a [`TenantContext`] extension.
 pub fn pod_api<S: Clone + Send + Sync + 'static>(ingest: Arc<CarrierIngest>) -> Router<S> {
     Router::new().route("/v1/tracking/pod/{carrier}/{tracking_number}/{name}", put(api_pod)).with_state(ingest)
-}
-
-fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn backend(e: StoreError) -> ApiError {

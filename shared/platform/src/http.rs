@@ -63,6 +63,11 @@ fn correlation_id(headers: &HeaderMap) -> String {
         .unwrap_or_else(new_correlation_id)
 }
 
+/// A header's value, trimmed; `None` when absent, not text, or blank.
+pub fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
 pub fn new_correlation_id() -> String {
     let mut bytes = [0u8; 12];
     if getrandom::fill(&mut bytes).is_err() {

@@ -7,13 +7,10 @@ use lastmile_core::contract::ApiError;
 use lastmile_core::shopify::oauth::valid_shop_domain;
 use lastmile_core::shopify::webhook::verify_webhook;
 
+use crate::http::header;
+
 /// Longest delivery id kept (Shopify's are UUIDs).
 const MAX_ID: usize = 128;
-
-/// A header's value, trimmed; `None` when absent, not text, or blank.
-pub fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
-}
 
 /// What a checked delivery says about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
