@@ -1,6 +1,3 @@
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::Parser;
 use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command, ShopifyCommand};
 
