@@ -89,7 +89,9 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
     let scenario = Scenario::default_for(options.start, options.days, options.orders_per_day, options.seed);
     let zone = TimeZone::get(&scenario.shop_zone)?;
     let start = options.start.to_zoned(zone.clone())?.timestamp();
-    let end = options.start.checked_add(jiff::Span::new().days(i64::from(options.days)))?.to_zoned(zone)?.timestamp();
+    // The day after the last day of orders: the run ends as it begins.
+    let after_last = options.start.checked_add(jiff::Span::new().days(i64::from(options.days)))?;
+    let end = after_last.to_zoned(zone.clone())?.timestamp();
     let clock = Arc::new(ManualClock::new(start));
     let prepared = crate::dev::prepare_with_clock(&options.data_dir, clock.clone()).await?;
     // A run can start over if it dies: its commits reach the disk together at the end.
@@ -106,9 +108,7 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
         now = now.checked_add(SignedDuration::from_hours(1))?;
         clock.advance(SignedDuration::from_hours(1));
         // Each day's orders are drawn when the day begins (in the shop's zone), and sent as their times come.
-        while next_day < options.start.checked_add(jiff::Span::new().days(i64::from(options.days)))?
-            && next_day.to_zoned(TimeZone::get(&scenario.shop_zone)?)?.timestamp() < now
-        {
+        while next_day < after_last && next_day.to_zoned(zone.clone())?.timestamp() < now {
             orders.extend(orders_for_day(&scenario, next_day, &mut scenario.order_rng(next_day)));
             next_day = next_day.tomorrow()?;
         }
