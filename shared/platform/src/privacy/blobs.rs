@@ -53,9 +53,17 @@ pub fn customers_folder(tenant: &str) -> String {
     format!("{CUSTOMER_FILES_PREFIX}/{tenant}/")
 }
 
-/// Every folder that holds a tenant's blobs: what `shop/redact` empties.
-pub fn tenant_folders(tenant: &str) -> [String; 4] {
-    [format!("{tenant}/"), customers_folder(tenant), exports_folder(tenant), pod_folder(tenant)]
+/// Every folder that holds a tenant's blobs: what `shop/redact` empties. Besides the personal ones, the carrier
+/// invoices dropped for reconciliation and its dispute files (`lastmile_fn_reconcile`).
+pub fn tenant_folders(tenant: &str) -> [String; 6] {
+    [
+        format!("{tenant}/"),
+        customers_folder(tenant),
+        exports_folder(tenant),
+        pod_folder(tenant),
+        format!("invoices/inbox/{tenant}/"),
+        format!("invoices/disputes/{tenant}/"),
+    ]
 }
 
 /// Where a customer's file named `name` stored at `now` goes.
