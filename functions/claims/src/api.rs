@@ -130,9 +130,8 @@ async fn list(
     let params = params(query, &["status", "carrier"])?;
     let status = params.get("status").map(|s| status_named(s, "status")).transpose()?;
     let table = TenantTable::new(api.table.as_ref(), &tenant.tenant.id);
-    let found = claims::list(&table, status, params.get("carrier").map(String::as_str), MAX_CLAIMS)
-        .await
-        .map_err(store)?;
+    let found =
+        claims::list(&table, status, params.get("carrier").map(String::as_str), MAX_CLAIMS).await.map_err(store)?;
     let views: Vec<ClaimView> = found.into_iter().map(ClaimView::from).collect();
     Ok(Json(json!({ "claims": views })))
 }

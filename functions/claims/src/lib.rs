@@ -3,8 +3,9 @@
 //!
 //! - It reads two indexes, never the whole table: `claim-watch` (tracking records whose journey ended or whose
 //!   stall escalated, not reviewed since their last scan) and `stall-watch` up to the shortest lost-after period of
-//!   the terms in *calendar* days (business days never run ahead of calendar ones, so nothing quiet for less can
-//!   be lost).
+//!   the terms in *calendar* days, less one for the zones (business days never run ahead of calendar ones, so
+//!   nothing quiet for less can be lost). Each index holds a day's finished journeys and the stuck parcels, not
+//!   the history: the job's reads grow with the day's traffic, not with the table.
 //! - Each record's [`ShipmentFacts`] come from what is stored: the scans from its journey (dated in the
 //!   destination's zone), the promised date from its shipment (routed day + promised days), the goods value from
 //!   its order's lines for the shipment's units, the shipping charge from the shipment's cost, and a return
@@ -12,6 +13,7 @@
 //! - New claims (`{shipment}#{type}`, drafts) are written only if absent, in one transaction with the record on
 //!   its version: its KPI facts marked `claimed`, and its review done (an escalated parcel stays in `claim-watch`
 //!   until it is lost or scanned again). A second run over the same facts writes nothing.
+//! - Insurance bought is not recorded on the shipment yet: `insured_value` is none, so the line's cap applies.
 
 pub mod api;
 
@@ -112,9 +114,11 @@ pub async fn run_all(ports: &Ports, registry: &TenantRegistry, now: Timestamp) -
 pub async fn run(ports: &Ports, tenant: &TenantConfig, today: Date) -> Result<Report, ClaimsError> {
     let terms = Terms::builtin()?;
     let table = TenantTable::new(ports.table.as_ref(), &tenant.id);
+    // Lost needs more than N business days, so at least N + 1 calendar days, since a scan on a local day
+    // ≤ today − N − 1; that day ends by noon UTC of today − N in every zone, before midnight UTC of today − N + 1.
     let shortest = terms.lines.values().map(|l| l.lost_after_business_days).min().unwrap_or(0);
     let quiet_before = today
-        .checked_sub(Span::new().days(i64::from(shortest)))
+        .checked_sub(Span::new().days(i64::from(shortest) - 1))
         .ok()
         .and_then(|day| day.to_zoned(TimeZone::UTC).ok())
         .map_or(Timestamp::MIN, |day| day.timestamp());
@@ -184,7 +188,8 @@ async fn review(
         Ok(candidates) => candidates,
         Err(e) => return Ok(Reviewed::Skipped(e.to_string())),
     };
-    let existing: Vec<Claim> = claims::of_shipment(table, &record.shipment_id).await?.into_iter().map(|c| c.claim).collect();
+    let existing: Vec<Claim> =
+        claims::of_shipment(table, &record.shipment_id).await?.into_iter().map(|c| c.claim).collect();
     let created = new_claims(&existing, candidates);
     let lost = existing.iter().chain(&created).any(|c| c.candidate.claim_type == ClaimType::Lost);
     // A finished journey is judged once per last scan; an escalated one until it is found lost.
