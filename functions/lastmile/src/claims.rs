@@ -73,3 +73,27 @@ pub async fn run_once(
     }
     Ok(json!({ "job": "claims", "date": today, "tenants": out }))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_cli_run_reports_per_tenant_and_says_when_there_is_no_store() {
+        let dir = std::env::temp_dir().join(format!("lastmile-claims-cli-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let missing = run_once(&dir, None, None).await.unwrap_err().to_string();
+        assert!(missing.contains("no store at"), "{missing}");
+        drop(crate::dev::prepare(&dir).await.unwrap());
+        let day = jiff::civil::date(2026, 12, 1);
+        let done = run_once(&dir, Some("default"), Some(day)).await.unwrap();
+        assert_eq!(done["date"], "2026-12-01");
+        assert_eq!(done["tenants"][0]["tenant"], "default");
+        assert_eq!(done["tenants"][0]["report"]["created"], json!([]));
+        let unknown = run_once(&dir, Some("nobody"), Some(day)).await.unwrap_err().to_string();
+        assert!(unknown.contains("no tenant \"nobody\""), "{unknown}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -132,3 +132,66 @@ fn open(claims: &[ClaimRecord], today: Date) -> String {
     out.push_str("</tbody></table>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use jiff::civil::date;
+    use lastmile_core::claims::detect::Candidate;
+    use lastmile_core::claims::pipeline::Claim;
+    use lastmile_core::claims::terms::ClaimType;
+    use lastmile_core::money::Currency;
+
+    use super::*;
+
+    fn record(id: &str, carrier: &str, minor: i64, currency: &str, deadline: Date, status: ClaimStatus) -> ClaimRecord {
+        let candidate = Candidate {
+            id: id.into(),
+            shipment_id: id.split('#').next().unwrap().into(),
+            line: "line".into(),
+            carrier: carrier.into(),
+            tracking_number: "TN<1>".into(),
+            claim_type: ClaimType::Lost,
+            amount: Money::new(minor, Currency::new(currency).unwrap()),
+            arithmetic: "a".into(),
+            evidence: "e".into(),
+            deadline,
+            deadline_passed: false,
+        };
+        let at = "2026-12-01T00:00:00Z".parse().unwrap();
+        ClaimRecord {
+            tenant: "acme".into(),
+            claim: Claim { status, ..Claim::draft(candidate) },
+            history: Vec::new(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn claims_are_summed_per_carrier_and_status_in_their_currencies_and_open_ones_listed_by_deadline() {
+        let claims = [
+            record("b#lost", "Parcel & Co", 6_000, "USD", date(2027, 1, 15), ClaimStatus::Draft),
+            record("a#lost", "Parcel & Co", 1_390, "USD", date(2026, 11, 30), ClaimStatus::Draft),
+            record("c#lost", "Parcel & Co", 1_750, "GBP", date(2026, 12, 30), ClaimStatus::Draft),
+            record("d#lost", "Courier", 500, "EUR", date(2026, 12, 20), ClaimStatus::Paid),
+        ];
+        let html = render(&claims, date(2026, 12, 1));
+        // Drafts of Parcel & Co: 3 claims, 60.00 + 13.90 = 73.90 USD, and 17.50 GBP apart.
+        assert!(
+            html.contains(r#"data-claims="Parcel &amp; Co|draft" data-value="3">3 · 17.50 GBP + 73.90 USD</td>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-claims="Courier|paid" data-value="1">1 · 5.00 EUR</td>"#), "{html}");
+        // Open ones by deadline; the paid one is not open; the draft past its deadline is marked.
+        let a = html.find(r#"data-claim="a#lost""#).unwrap();
+        let c = html.find(r#"data-claim="c#lost""#).unwrap();
+        let b = html.find(r#"data-claim="b#lost""#).unwrap();
+        assert!(a < c && c < b);
+        assert!(!html.contains(r#"data-claim="d#lost""#));
+        assert!(html.contains(r#"<td class="late">2026-11-30</td>"#));
+        assert!(html.contains("TN&lt;1&gt;"), "escaped");
+        assert!(render(&[], date(2026, 12, 1)).contains("No claims"));
+    }
+}
