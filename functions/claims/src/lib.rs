@@ -163,6 +163,15 @@ async fn review(
 ) -> Result<Reviewed, StoreError> {
     let Versioned { value: mut record, version } = record;
     let Some(line) = terms.line(&record.line) else {
+        // Nothing on this line can be claimed: out of the index, so such records never pile up in it.
+        if record.claim_review_due() {
+            record.claims_reviewed = Some(record.last_activity());
+            record.updated_at = ports.clock.now();
+            match repo::save(table, &record, Condition::Version(version)).await {
+                Ok(_) | Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e),
+            }
+        }
         return Ok(Reviewed::Skipped(format!("no claim terms for line {}", record.line)));
     };
     let shipment = shipments::get(table, &record.shipment_id).await?.map(|s| s.value);
@@ -192,9 +201,10 @@ async fn review(
         claims::of_shipment(table, &record.shipment_id).await?.into_iter().map(|c| c.claim).collect();
     let created = new_claims(&existing, candidates);
     let lost = existing.iter().chain(&created).any(|c| c.candidate.claim_type == ClaimType::Lost);
-    // A finished journey is judged once per last scan; an escalated one until it is found lost.
+    // A finished journey is judged once per last scan; an escalated one until it is found lost (one never scanned
+    // cannot be: it waits for its first scan outside the index).
     let ended = record.status().is_some_and(Status::is_final);
-    let settled = record.claim_review_due() && (ended || lost);
+    let settled = record.claim_review_due() && (ended || lost || scans.is_empty());
     if created.is_empty() && !settled {
         return Ok(Reviewed::Unchanged);
     }

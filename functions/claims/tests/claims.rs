@@ -516,3 +516,23 @@ async fn claims_count_in_the_kpis_with_their_cycle_time() {
     let total = kpis().await;
     assert_eq!((&total["claims"], &total["average_claim_cycle_days"]), (&json!(2), &json!(9.0)));
 }
+
+#[tokio::test]
+async fn a_record_that_can_never_be_claimed_leaves_the_index_once_reviewed() {
+    let setup = setup("never");
+    // A line without claim terms, delivered; and an escalated parcel that was never scanned.
+    let unknown = Parcel {
+        events: vec![("2026-11-16T15:00:00Z", Status::Delivered, None)],
+        ..parcel("shp-unknown-line", "xx-nowhere")
+    };
+    let unscanned = Parcel { stall: StallLevel::Escalated, ..parcel("shp-unscanned", "us-national-ground") };
+    store(&setup, &unknown).await;
+    store(&setup, &unscanned).await;
+    let first = setup.run(date(2026, 12, 1)).await;
+    assert_eq!(
+        (first.reviewed, first.created.len(), first.skipped.clone()),
+        (2, 0, vec!["shp-unknown-line".to_owned()])
+    );
+    assert!(tracking::claim_review_due(&setup.t(), 10).await.unwrap().is_empty());
+    assert_eq!(setup.run(date(2026, 12, 2)).await.reviewed, 0);
+}
