@@ -536,3 +536,37 @@ async fn a_record_that_can_never_be_claimed_leaves_the_index_once_reviewed() {
     assert!(tracking::claim_review_due(&setup.t(), 10).await.unwrap().is_empty());
     assert_eq!(setup.run(date(2026, 12, 2)).await.reviewed, 0);
 }
+
+/// Return inspections as the returns records will give them: one finding for one shipment.
+struct CrackedOnReturn;
+
+#[async_trait::async_trait]
+impl lastmile_fn_claims::InspectionFindings for CrackedOnReturn {
+    async fn inspection_damage(
+        &self,
+        tenant: &str,
+        shipment_id: &str,
+    ) -> Result<Option<String>, lastmile_platform::ports::table::StoreError> {
+        Ok((tenant == "acme" && shipment_id == "shp-returned").then(|| "cracked housing".to_owned()))
+    }
+}
+
+#[tokio::test]
+async fn a_return_inspections_damage_finding_raises_a_damage_claim() {
+    let setup = setup("inspection");
+    let returned = Parcel {
+        events: vec![("2026-11-02T15:00:00Z", Status::Delivered, None)],
+        ..parcel("shp-returned", "us-national-ground")
+    };
+    let other = Parcel { id: "shp-fine", ..returned.clone() };
+    store(&setup, &returned).await;
+    store(&setup, &other).await;
+    let ports = Ports { inspections: Arc::new(CrackedOnReturn), ..setup.ports() };
+    let report = run(&ports, &setup.tenant, date(2026, 11, 3)).await.unwrap();
+    assert_eq!(report.created, ["shp-returned#damaged"]);
+    // min(2 × 3000, 10000) − 0 = 6000; 60 days from delivery: Nov 2 + 60 = Fri 2027-01-01, New Year's Day →
+    // Mon 2027-01-04.
+    let stored = setup.claims().await;
+    assert_eq!(summary(&stored), [("shp-returned#damaged".to_owned(), 6_000, "2027-01-04".to_owned())]);
+    assert_eq!(stored[0].claim.candidate.evidence, "return inspection: cracked housing");
+}
