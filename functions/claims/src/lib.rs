@@ -27,7 +27,7 @@ use jiff::{Span, Timestamp};
 use lastmile_core::calendar::holidays;
 use lastmile_core::claims::detect::{self, Scan, ShipmentFacts};
 use lastmile_core::claims::pipeline::{Claim, new_claims};
-use lastmile_core::claims::terms::{ClaimType, LineTerms, Terms, TermsError};
+use lastmile_core::claims::terms::{ClaimType, Terms, TermsError};
 use lastmile_core::money::{Currency, Money};
 use lastmile_core::tracking::status::Status;
 use lastmile_platform::config::TenantConfig;
@@ -286,9 +286,4 @@ fn sku(item: &Value) -> Option<String> {
         (_, Some(Value::Number(variant))) => Some(format!("variant:{variant}")),
         _ => None,
     }
-}
-
-/// The line's terms, for the dashboard and the API.
-pub fn line_terms(line: &str) -> Option<&'static LineTerms> {
-    Terms::builtin().ok()?.line(line)
 }
