@@ -184,6 +184,7 @@ async fn store(setup: &Setup, p: &Parcel) {
         experiment: None,
         outcome: None,
         rating: None,
+        quoted: None,
     };
     repo::save(&t, &shipment, Condition::NotExists).await.unwrap();
     let order = OrderRecord {

@@ -38,7 +38,7 @@ use lastmile_platform::repo::decisions::{self, Decision, ShipmentDecision, Units
 use lastmile_platform::repo::lines::{self, LaneDay, LineDay};
 use lastmile_platform::repo::orders::{self, OrderRecord, OrderStatus};
 use lastmile_platform::repo::personal::{self, PersonalRecord};
-use lastmile_platform::repo::shipments::ShipmentRecord;
+use lastmile_platform::repo::shipments::{QuotedFacts, ShipmentRecord};
 use lastmile_platform::repo::stock::{self, StockRecord};
 use lastmile_platform::repo::{self, Versioned};
 use lastmile_platform::tenants::TenantRegistry;
@@ -264,12 +264,15 @@ impl Router {
         let mut decided = Vec::new();
         for (n, (warehouses, group_units)) in groups.iter().enumerate() {
             let mut candidates = Vec::new();
+            // What each candidate was priced on, kept with the winner for the invoice reconciliation.
+            let mut quoted: BTreeMap<(String, String), QuotedFacts> = BTreeMap::new();
             for warehouse_id in warehouses {
                 let Some(warehouse) = tenant.warehouses.iter().find(|w| &w.id == warehouse_id) else { continue };
                 let rates = self.quote(tenant, warehouse, order, group_units, now)?;
                 let region =
                     checked.standardized.region_code.as_deref().map(|c| c.rsplit('-').next().unwrap_or(c).to_owned());
-                for rate in rates {
+                for (rate, facts) in rates {
+                    quoted.insert((warehouse.id.clone(), rate.quote.line.clone()), facts);
                     let cost_currency = *currency.get_or_insert(rate.quote.currency);
                     let cost_minor =
                         self.in_currency(Money::new(rate.quote.total_minor, rate.quote.currency), cost_currency, today);
@@ -310,12 +313,13 @@ impl Router {
             }
             *lanes.entry(winner.lane.clone()).or_default().entry(winner.line.clone()).or_default() += 1;
             let id = if groups.len() == 1 { event.order_id.clone() } else { format!("{}-{}", event.order_id, n + 1) };
-            decided.push((id, winner.warehouse.clone(), group_units.clone(), choice));
+            let facts = quoted.remove(&(winner.warehouse.clone(), winner.line.clone()));
+            decided.push((id, winner.warehouse.clone(), group_units.clone(), choice, facts));
         }
         let currency = currency.map_or_else(|| "XXX".to_owned(), |c| c.to_string());
         let mut others = Vec::new();
         let mut shipments = Vec::new();
-        for (id, warehouse, group_units, choice) in &decided {
+        for (id, warehouse, group_units, choice, facts) in &decided {
             let Some(winner) = choice.winner() else { continue };
             let record = ShipmentRecord {
                 id: id.clone(),
@@ -333,6 +337,7 @@ impl Router {
                 experiment: choice.experiment.clone(),
                 outcome: None,
                 rating: None,
+                quoted: facts.clone(),
             };
             others.push(repo::put(&record, Condition::NotExists)?);
             for u in group_units {
@@ -352,7 +357,7 @@ impl Router {
         }
         let mut line_taken: BTreeMap<&str, u64> = BTreeMap::new();
         let mut lane_taken: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
-        for (_, _, _, choice) in &decided {
+        for (_, _, _, choice, _) in &decided {
             if let Some(w) = choice.winner() {
                 *line_taken.entry(w.line.as_str()).or_default() += 1;
                 *lane_taken.entry(w.lane.as_str()).or_default().entry(w.line.clone()).or_default() += 1;
@@ -403,7 +408,7 @@ impl Router {
         order: &order::RoutingOrder,
         units: &[split::Units],
         now: Timestamp,
-    ) -> Result<Vec<lastmile_core::rating::engine::Rate>, RouteError> {
+    ) -> Result<Vec<(lastmile_core::rating::engine::Rate, QuotedFacts)>, RouteError> {
         let items: Vec<packing::Item> = units
             .iter()
             .map(|u| packing::Item {
@@ -426,7 +431,8 @@ impl Router {
         {
             tracing::info!(reason = %e.message, "no landed cost");
         }
-        Ok(answer.rates.rates)
+        let facts: Vec<QuotedFacts> = answer.rates.rates.iter().map(quoted_facts(&answer, warehouse, now)).collect();
+        Ok(answer.rates.rates.into_iter().zip(facts).collect())
     }
 
     fn in_currency(&self, money: Money, currency: Currency, date: Date) -> Option<i64> {
@@ -545,4 +551,41 @@ pub async fn handle_batch(router: &Router, messages: &[(&str, &str)]) -> Vec<Str
         }
     }
     failed
+}
+
+/// What `answer` priced, for one of its rates: the zone, the parcel as quoted, the address facts and the charges
+/// by code, as the carrier's invoice is later checked against them.
+fn quoted_facts<'a>(
+    answer: &'a quoting::Answer,
+    warehouse: &lastmile_platform::config::Warehouse,
+    now: Timestamp,
+) -> impl Fn(&lastmile_core::rating::engine::Rate) -> QuotedFacts + 'a {
+    // The quote's ship date is the warehouse's local date (see `quoting::quote`).
+    let zone = jiff::tz::TimeZone::get(&warehouse.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let ship_date = now.to_zoned(zone).date();
+    let flags = &answer.destination.flags;
+    let residential = match flags.residential.value {
+        lastmile_core::address::model::Tristate::Yes => Some(true),
+        lastmile_core::address::model::Tristate::No => Some(false),
+        lastmile_core::address::model::Tristate::Unknown => None,
+    };
+    move |rate| {
+        let mut charges: BTreeMap<String, i64> = BTreeMap::new();
+        for charge in &rate.quote.breakdown {
+            *charges.entry(charge.code.clone()).or_default() += charge.minor;
+        }
+        QuotedFacts {
+            zone: rate.quote.zone.clone(),
+            ship_date,
+            grams: answer.parcels.iter().map(|p| p.grams).sum(),
+            billable: rate.quote.billable.iter().map(|b| b.billable).sum(),
+            dimensions_mm: answer.parcels.first().and_then(|p| p.dimensions_mm),
+            residential,
+            remote_area: flags.remote_area.is_some(),
+            postcode: answer.destination.standardized.postcode.clone().unwrap_or_default(),
+            options: Vec::new(),
+            charges,
+            currency: rate.quote.currency.to_string(),
+        }
+    }
 }

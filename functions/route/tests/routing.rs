@@ -449,3 +449,27 @@ async fn an_order_of_a_disabled_tenant_is_dropped_without_a_record_or_a_decision
         Outcome::Routed { shipments: 1 }
     );
 }
+
+#[tokio::test]
+async fn the_shipment_keeps_what_its_line_was_quoted_on() {
+    let s = setup("quoted", |t| t.rating.lines.retain(|l| l != "us-postal-ground")).await;
+    handle(&s, "orders/create", anchorage_order("Q-1")).await;
+    let table = TenantTable::new(&*s.router.table, "acme");
+    let shipment = shipments::get(&table, "Q-1").await.unwrap().unwrap().value;
+    let quoted = shipment.quoted.expect("the quote's facts are kept");
+    // One 450 g mug to Anchorage, priced on Friday 2026-12-04 in New Jersey.
+    assert_eq!((quoted.grams, quoted.postcode.as_str()), (450, "99501"));
+    assert_eq!(quoted.ship_date, jiff::civil::date(2026, 12, 4));
+    assert!(!quoted.zone.is_empty());
+    // The charges by code add up to what the winner cost (the order is in the card's currency, USD).
+    assert_eq!(Some(quoted.charges.values().sum::<i64>()), shipment.cost_minor);
+    assert!(quoted.charges.contains_key("base"), "{:?}", quoted.charges);
+    // A record stored before the facts were kept still reads.
+    let mut old = serde_json::to_value(
+        repo::item(&shipments::get(&table, "Q-1").await.unwrap().unwrap().value).unwrap().attributes,
+    )
+    .unwrap();
+    old.as_object_mut().unwrap().remove("quoted");
+    let read: shipments::ShipmentRecord = serde_json::from_value(old).unwrap();
+    assert!(read.quoted.is_none());
+}

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::layout::{Invoice, InvoiceLine, Layouts};
 use crate::address::postcode;
@@ -39,7 +39,7 @@ impl QuotedShipment {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Billed above the re-rated charge by more than the line's tolerance.
@@ -56,7 +56,7 @@ pub enum Kind {
     NotRerated,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Discrepancy {
     pub tracking_number: String,
     pub file_line: u64,
@@ -71,7 +71,7 @@ pub struct Discrepancy {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Totals {
     pub billed: i64,
     pub quoted: i64,
@@ -80,7 +80,7 @@ pub struct Totals {
     pub accepted_adjustments: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reconciliation {
     pub invoice_number: String,
     pub content_hash: String,

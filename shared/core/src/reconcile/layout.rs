@@ -52,6 +52,10 @@ pub struct Layout {
     pub charge_codes: BTreeMap<String, String>,
     #[serde(default)]
     pub charge_columns: BTreeMap<String, String>,
+    /// The tracking carriers (`shared/data/tracking/carriers`) whose numbers this carrier's lines are tracked
+    /// under: an invoice line is matched to a shipment through them.
+    #[serde(default)]
+    pub tracking_carriers: Vec<String>,
 }
 
 /// A line may be billed this much above the re-rated charge: the larger of `minor` and `basis_points` of it.

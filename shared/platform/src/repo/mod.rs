@@ -20,12 +20,15 @@
 //! | POD file received | `tracking#{carrier}#{number}` | `pod#{name}` | | |
 //! | alert | `alert#{id}` | `alert` | `alerts` / `{raised_at}#{id}` | `alert-outbox` / `{next attempt}#{id}` while pending |
 //! | KPI roll-up | `kpi` | `{day}#{line}#{lane}` | | |
+//! | processed invoice file | `invoice#{content hash}` | `invoice` | `invoices` / `{processed_at}#{hash}` | |
+//! | line an invoice billed | `invoice-billed#{carrier}` | `{tracking number}\|{total}` | | |
 //!
 //! (Every pk is prefixed with the tenant id on the way in. Personal data lives only in the personal items, which
 //! expire by their kind's retention: see [`crate::privacy`] and docs/privacy.md.)
 
 pub mod claims;
 pub mod decisions;
+pub mod invoices;
 pub mod lines;
 pub mod orders;
 pub mod personal;

@@ -1,7 +1,10 @@
 //! Shipments the router created: the line, the experiment arm, and, as they arrive, the outcome and the
 //! buyer's rating. Indexed by experiment (for its report) and by line (for its statistics).
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
+use jiff::civil::Date;
 use lastmile_core::routing::experiment::{ArmOutcomes, Assignment};
 use lastmile_core::routing::policy::Experiment;
 use serde::{Deserialize, Serialize};
@@ -42,6 +45,38 @@ pub struct ShipmentRecord {
     pub outcome: Option<Outcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<Rating>,
+    /// What the winning line's quote priced: the carrier's invoice is checked against it. Absent on shipments
+    /// routed before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted: Option<QuotedFacts>,
+}
+
+/// The facts the rating engine priced a shipment on, and its charges, as the invoice reconciliation needs them
+/// (`lastmile_core::reconcile::check::QuotedShipment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedFacts {
+    pub zone: String,
+    /// The day the quote priced shipping on (the warehouse's local date): dated surcharges depend on it.
+    pub ship_date: Date,
+    /// Actual weight of the parcel as quoted (all parcels' on a multi-parcel shipment).
+    pub grams: u64,
+    /// Billable weight in thousandths of the card's unit (grams for kg cards, thousandths of a pound for lb).
+    #[serde(default)]
+    pub billable: u64,
+    /// Sides of the (first) parcel, millimetres, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions_mm: Option<[u32; 3]>,
+    #[serde(default)]
+    pub residential: Option<bool>,
+    #[serde(default)]
+    pub remote_area: bool,
+    pub postcode: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// Charges by rate card charge code (`base`, `residential`, `fuel` …), in the card's currency.
+    pub charges: BTreeMap<String, i64>,
+    /// The card's currency (the shipment's `cost_minor` is in the order's).
+    pub currency: String,
 }
 
 /// How the shipment ended, as tracking (or the seller) reports it.
