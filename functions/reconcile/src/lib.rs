@@ -14,6 +14,8 @@
 //!   `invoices/disputes/{tenant}/{invoice}-{hash8}.csv`, then the [`InvoiceRecord`] (only if absent) that marks
 //!   the file done: a run that dies in between finishes the file next time.
 
+pub mod api;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
