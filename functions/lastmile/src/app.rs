@@ -52,6 +52,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_tracking::api::routes());
     routes.extend(lastmile_fn_tracking::evidence::pod_files_routes());
     routes.extend(lastmile_fn_ingest::carriers::routes());
+    routes.extend(lastmile_fn_reconcile::api::routes());
     routes
 }
 
@@ -71,6 +72,7 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_kpi::api::router(prepared.tracking.kpi.clone()))
         .merge(lastmile_fn_tracking::api::router(prepared.tracker.clone()))
         .merge(lastmile_fn_ingest::carriers::pod_api(prepared.carriers.clone()))
+        .merge(lastmile_fn_reconcile::api::router(crate::invoices::api(prepared)))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))

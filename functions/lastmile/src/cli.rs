@@ -52,6 +52,26 @@ pub enum Command {
     /// Run a seller's season through the same ingest paths real data takes, over a data directory
     /// `lastmile dev` then serves: orders, carrier events, POD files; the jobs compute alerts and KPIs.
     Simulate(SimulateArgs),
+    /// Run a scheduled job once, now, over a data directory.
+    Job {
+        #[command(subcommand)]
+        command: JobCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Carrier invoice reconciliation: the files in the inbox not processed yet, checked against what was quoted;
+    /// prints the report as JSON.
+    Reconcile(ReconcileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[arg(long, default_value = ".lastmile")]
+    pub data_dir: PathBuf,
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
 }
 
 #[derive(Debug, Args)]

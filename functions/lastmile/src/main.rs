@@ -1,5 +1,5 @@
 use clap::Parser;
-use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command, ShopifyCommand};
+use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command, JobCommand, ShopifyCommand};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -31,6 +31,7 @@ fn main() -> std::process::ExitCode {
             orders_per_day: args.orders_per_day,
             seed: args.seed,
         }),
+        Command::Job { command: JobCommand::Reconcile(args) } => lastmile::invoices::cli(&args),
         Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document())
             .map(|s| println!("{s}"))
             .map(|()| 0)

@@ -9,6 +9,7 @@
 //! Panels (issue 9's KPIs) add a section to [`page::dashboard`], a handler to [`page::JS`], and, if they need
 //! a tenant route the dashboard does not reach yet, that router to `app::dashboard_api`.
 
+pub mod invoices;
 pub mod page;
 pub mod session;
 pub mod tracking;
@@ -256,7 +257,7 @@ async fn home(
         Some(table) => {
             let params = params.map(|q| q.0).unwrap_or_default();
             match tracking::load(table.as_ref(), &context.tenant, &params, jiff::Timestamp::now()).await {
-                Ok(panels) => tracking::render(&panels),
+                Ok(panels) => tracking::render(&panels) + &invoices::section(table.as_ref(), &context.tenant).await,
                 Err(e) => {
                     tracing::error!(error = %e, "dashboard panels");
                     r#"<section class="wide"><p class="problem" role="alert">The store did not answer: reload to try again.</p></section>"#.to_owned()
