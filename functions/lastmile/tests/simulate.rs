@@ -172,6 +172,10 @@ async fn the_reconciliation_finds_exactly_the_discrepancies_planted_in_the_simul
     let want = planted(&dir);
     assert_eq!(season.summary.invoices, want.len());
     assert!(!want.is_empty(), "the season bills some of its shipments");
+    // Two carriers' layouts: the postal line's row-per-charge file (lb/in) and the German parcel carrier's
+    // row-per-parcel one (kg/cm).
+    let layouts: BTreeSet<&str> = want.keys().map(|k| &k[..7]).collect();
+    assert_eq!(layouts, BTreeSet::from(["SIM-ECD", "SIM-EPU"]));
     let kinds: BTreeSet<&str> = want.values().flat_map(|(d, _)| d.iter().map(|x| x.0.as_str())).collect();
     assert!(
         kinds.contains("overcharge") && kinds.contains("duplicate") && kinds.contains("unknown_tracking_number"),

@@ -255,7 +255,7 @@ fn found(tracking_number: &str, kind: &str, charge: &str, amount: i64, disputed:
 }
 
 fn unknown_prefix(layout: &str) -> &'static str {
-    if layout.contains("-us") { "1ZSIM9" } else { "SIM9" }
+    if layout == "example-parcel-us" { "1ZSIM9" } else { "SIM9" }
 }
 
 fn dimensions(quoted: &QuotedFacts) -> Option<Dimensions> {
