@@ -81,11 +81,18 @@ pub struct Processed {
     pub lines: usize,
     pub totals: Totals,
     /// Discrepancies by kind: count and amount.
-    pub by_kind: BTreeMap<Kind, (usize, i64)>,
+    pub by_kind: BTreeMap<Kind, KindTotal>,
     pub dispute_key: Option<String>,
     /// Why the file could not be read (it is recorded, and not read again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// How many discrepancies of a kind, and their amount (minor units of the invoice's currency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KindTotal {
+    pub count: usize,
+    pub amount: i64,
 }
 
 /// What one run did for one tenant.
@@ -185,7 +192,11 @@ fn processed(record: &InvoiceRecord) -> Processed {
         currency: record.currency.clone(),
         lines: record.lines,
         totals: record.totals,
-        by_kind: record.by_kind().into_iter().map(|(kind, n, amount)| (kind, (n, amount))).collect(),
+        by_kind: record
+            .by_kind()
+            .into_iter()
+            .map(|(kind, count, amount)| (kind, KindTotal { count, amount }))
+            .collect(),
         dispute_key: record.dispute_key.clone(),
         error: record.error.clone(),
     }

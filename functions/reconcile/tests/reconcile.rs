@@ -12,8 +12,9 @@ use http_body_util::BodyExt;
 use jiff::Timestamp;
 use jiff::civil::date;
 use lastmile_core::reconcile::check::Kind;
+use lastmile_core::reconcile::layout::{BUILTIN, Layouts};
 use lastmile_fn_reconcile::api::{InvoicesApi, router};
-use lastmile_fn_reconcile::{Ports, Report, dispute_key, run};
+use lastmile_fn_reconcile::{Ports, Report, dispute_key, run, run_with};
 use lastmile_platform::config::TenantConfig;
 use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::table::EmbeddedTable;
@@ -297,4 +298,22 @@ async fn the_api_lists_files_shows_discrepancies_and_serves_the_dispute_file() {
     let (status, _, body) = get(&s, "/v1/invoices/not-a-hash").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["field"], "hash");
+}
+
+#[tokio::test]
+async fn the_layouts_tracking_carriers_decide_where_numbers_are_looked_up() {
+    let s = setup("carriers").await;
+    drop_file(&s, "example-parcel-us", "INV-US-0001.csv", US).await;
+    // The same file with the parcel carrier's numbers looked up under another tracking carrier: no shipment has
+    // them, so every line is unknown and disputed in full (16155, the file's total).
+    let elsewhere = Layouts::from_toml(&BUILTIN.replacen(
+        r#"tracking_carriers = ["fedex"]"#,
+        r#"tracking_carriers = ["parcelnet"]"#,
+        1,
+    ))
+    .unwrap();
+    run_with(&s.ports, &s.tenant, now(), &elsewhere).await.unwrap();
+    let record = &stored(&s).await[0];
+    assert!(record.discrepancies.iter().all(|d| matches!(d.kind, Kind::UnknownTrackingNumber | Kind::Duplicate)));
+    assert_eq!((record.totals.quoted, record.totals.disputed), (0, 16155));
 }
