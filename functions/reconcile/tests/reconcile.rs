@@ -317,3 +317,26 @@ async fn the_layouts_tracking_carriers_decide_where_numbers_are_looked_up() {
     assert!(record.discrepancies.iter().all(|d| matches!(d.kind, Kind::UnknownTrackingNumber | Kind::Duplicate)));
     assert_eq!((record.totals.quoted, record.totals.disputed), (0, 16155));
 }
+
+#[tokio::test]
+async fn a_run_that_died_after_storing_the_billed_lines_finishes_the_file_without_duplicates() {
+    let s = setup("resume").await;
+    drop_file(&s, "example-courier-uk", "UK-7781.csv", UK).await;
+    // The earlier run stored the remote parcel's line (£3.89 + £4.95 = 884) under this file's hash, then died.
+    let hash = lastmile_core::reconcile::layout::content_hash(UK.as_bytes());
+    let table = TenantTable::new(s.ports.table.as_ref(), "acme");
+    let line = invoices::BilledLineRecord {
+        carrier: "Example Courier UK".into(),
+        billed_key: "H01REM00000003|884".into(),
+        content_hash: hash.clone(),
+        invoice_number: "UK-7781".into(),
+    };
+    repo::save(&table, &line, Condition::NotExists).await.unwrap();
+    let report = job(&s).await;
+    assert_eq!(report.processed.len(), 1);
+    let record = &stored(&s).await[0];
+    assert_eq!(record.content_hash, hash);
+    assert!(found(record, "H01REM00000003").is_empty(), "{:?}", record.discrepancies);
+    // Billed 549 + 409 + 884 = 1842; disputed only the 20 over on H01OVR.
+    assert_eq!((record.totals.billed, record.totals.disputed), (1842, 20));
+}
