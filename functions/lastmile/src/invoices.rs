@@ -47,8 +47,14 @@ pub async fn take_dropped(
                 std::fs::read_dir(&layout)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect();
             files.sort();
             for file in files {
-                let key = format!("invoices/inbox/{}/{}/{}", name(&tenant), name(&layout), key_segment(&name(&file)));
+                let folder = format!("invoices/inbox/{}/{}", name(&tenant), name(&layout));
                 let bytes = std::fs::read(&file)?;
+                let mut key = format!("{folder}/{}", key_segment(&name(&file)));
+                // Inbox files are not changed in place: other bytes under a name taken come under a new one.
+                if blobs.get(&key).await.ok().flatten().is_some_and(|existing| existing != bytes) {
+                    let hash = lastmile_platform::ports::blob::sha256_hex(&bytes);
+                    key = format!("{folder}/{}-{}", &hash[..8], key_segment(&name(&file)));
+                }
                 blobs.put(&key, &bytes, "text/csv").await?;
                 std::fs::remove_file(&file)?;
                 moved += 1;

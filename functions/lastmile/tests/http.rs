@@ -329,6 +329,12 @@ async fn an_invoice_dropped_in_the_data_directory_is_reconciled_once_and_served(
     let again = lastmile::invoices::run_once(&prepared, now).await;
     assert_eq!(again[0].1.processed.len(), 0);
     assert_eq!(again[0].1.already_processed, 2);
+    // A corrected file under the name taken comes in under a new one, and is processed.
+    std::fs::write(folder.join("UK 7781.csv"), fixture.replace("4.09", "3.89")).unwrap();
+    let corrected = lastmile::invoices::run_once(&prepared, now).await;
+    assert_eq!(corrected[0].1.processed.len(), 1);
+    let key = &corrected[0].1.processed[0].key;
+    assert!(key.starts_with("invoices/inbox/default/example-courier-uk/") && key.ends_with("-UK-7781.csv"), "{key}");
 
     let app =
         App { router: lastmile::app::router(&prepared), key: prepared.new_key.clone().unwrap(), _dir: TempDir(dir) };
@@ -337,6 +343,7 @@ async fn an_invoice_dropped_in_the_data_directory_is_reconciled_once_and_served(
     };
     let (status, _, body) = send(&app, get("/v1/invoices")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["invoices"].as_array().unwrap().len(), 2);
     assert_eq!(body["invoices"][0]["invoice_number"], "UK-7781");
     let (status, _, body) = send(&app, get(&format!("/v1/invoices/{}", "f".repeat(64)))).await;
     assert_error(status, &body, 404, "invoice_not_found");
