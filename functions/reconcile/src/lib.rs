@@ -21,7 +21,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use lastmile_core::money::Currency;
 use lastmile_core::rating::card::{RateCard, builtin};
 use lastmile_core::reconcile::check::{self, Kind, QuotedShipment, Totals};
 use lastmile_core::reconcile::dispute::dispute_csv;
@@ -339,17 +338,4 @@ pub fn quoted_from(shipment_id: &str, tracking_number: &str, line: &str, facts: 
         options: facts.options,
         charges: facts.charges,
     }
-}
-
-/// The dispute file of a processed invoice, read back from the blob store.
-pub async fn dispute_file(ports: &Ports, record: &InvoiceRecord) -> Result<Option<Vec<u8>>, BlobError> {
-    match &record.dispute_key {
-        Some(key) => ports.blobs.get(key).await,
-        None => Ok(None),
-    }
-}
-
-/// The currency an invoice's amounts are in, as stored.
-pub fn currency(record: &InvoiceRecord) -> Option<Currency> {
-    Currency::new(&record.currency)
 }
