@@ -374,3 +374,85 @@ fn write_csv(layout: &Layout, invoice_number: &str, rows: &[Line]) -> String {
     let bytes = writer.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use jiff::civil::date;
+    use lastmile_core::reconcile::layout::parse;
+
+    use super::*;
+
+    fn layouts() -> &'static Layouts {
+        Layouts::builtin().unwrap()
+    }
+
+    #[test]
+    fn weights_and_sides_written_in_pounds_and_inches_read_back_exactly() {
+        let layout = &layouts().layouts["example-post-us"];
+        for grams in (1..=68_000u64).step_by(97) {
+            let mm = u32::try_from(grams % 1_500 + 1).unwrap();
+            let d = Dimensions { length_mm: mm, width_mm: mm, height_mm: mm };
+            let line =
+                Line { tracking_number: "T1".into(), grams, dimensions: Some(d), charges: vec![("base".into(), 100)] };
+            let invoice = parse(layout, &write_csv(layout, "I-1", &[line])).unwrap();
+            assert_eq!((invoice.lines[0].grams, invoice.lines[0].dimensions), (grams, Some(d)), "{grams} g, {mm} mm");
+        }
+    }
+
+    fn shipment(n: u32) -> Billable {
+        Billable {
+            shipment_id: format!("S-{n:03}"),
+            tracking_number: format!("9400{n:08}"),
+            line: "us-postal-ground".into(),
+            carrier: "Example Post".into(),
+            shipped: date(2026, 11, 10),
+            quoted: QuotedFacts {
+                zone: String::new(),
+                ship_date: date(2026, 11, 10),
+                grams: 900,
+                billable: 0,
+                dimensions_mm: Some([200, 150, 100]),
+                residential: Some(true),
+                remote_area: false,
+                postcode: "10001".into(),
+                options: Vec::new(),
+                charges: BTreeMap::new(),
+                currency: "USD".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn every_kind_is_planted_in_an_invoice_and_the_seed_decides_where() {
+        let card = |id: &str| lastmile_core::rating::card::builtin().iter().flatten().find(|c| c.id == id);
+        let postal = card("us-postal-ground").unwrap();
+        // Shipments quoted as the card prices them, in zone 5.
+        let zone = "5".to_owned();
+        let shipments: Vec<Billable> = (0..12)
+            .map(|n| {
+                let mut s = shipment(n);
+                s.quoted.zone = zone.clone();
+                s.quoted.charges = price(postal, &s.quoted, 900, dimensions(&s.quoted)).unwrap();
+                s
+            })
+            .collect();
+        let scenario = |seed| Scenario::default_for(date(2026, 11, 9), 8, 10, seed);
+        let seven = invoices(&scenario(7), layouts(), card, &shipments);
+        assert_eq!(seven.len(), 1);
+        let (file, planted) = &seven[0];
+        assert_eq!(file.invoice_number, "SIM-EPU-2026W46");
+        let kinds: Vec<&str> = planted.discrepancies.iter().map(|d| d.kind.as_str()).collect();
+        for kind in ["overcharge", "surcharge_not_quoted", "weight_adjustment", "duplicate", "unknown_tracking_number"]
+        {
+            assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+        }
+        // The billed total is what the file says: 12 shipments, one twice, one unknown, and the planted charges.
+        let parsed = parse(&layouts().layouts["example-post-us"], &file.csv).unwrap();
+        assert_eq!(parsed.lines.len(), 14);
+        assert_eq!(parsed.lines.iter().map(|l| l.total()).sum::<i64>(), planted.billed);
+        assert_eq!(invoices(&scenario(7), layouts(), card, &shipments), seven);
+        assert_ne!(invoices(&scenario(8), layouts(), card, &shipments)[0].1, *planted);
+    }
+}
