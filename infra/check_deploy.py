@@ -191,10 +191,18 @@ def bucket_policies(template):
     return tls_only
 
 
-def pod_retention_days():
-    """The POD retention the code declares (POD_PERSONAL in shared/platform/src/repo/tracking.rs)."""
-    source = (ROOT / "shared/platform/src/repo/tracking.rs").read_text()
-    declaration = source[source.index("pub const POD_PERSONAL") :]
+# Each personal blob prefix's lifecycle rule and the declaration whose retention it must match.
+RETENTION_BY_PREFIX = {
+    "privacy-exports/": ("shared/platform/src/privacy/blobs.rs", "EXPORT"),
+    "personal/": ("shared/platform/src/privacy/blobs.rs", "CUSTOMER_FILES"),
+    "pod/": ("shared/platform/src/repo/tracking.rs", "POD_PERSONAL"),
+}
+
+
+def declared_retention_days(path, name):
+    """The retention a personal-data declaration in the code gives (`pub const NAME: Declaration`)."""
+    source = (ROOT / path).read_text()
+    declaration = source[source.index(f"pub const {name}:") :]
     declaration = declaration[: declaration.index("};")]
     days = re.search(r"retention_days:\s*(\d+)", declaration)
     return int(days.group(1)) if days else None
@@ -384,12 +392,14 @@ def main():
                         + (f", older versions after {noncurrent} days" if noncurrent else "")
                         + note,
                     )
-                for rule in props.get("LifecycleConfiguration", {}).get("Rules", []):
-                    if rule.get("Prefix") == "pod/":
-                        days = pod_retention_days()
+                rules = {r.get("Prefix"): r for r in props.get("LifecycleConfiguration", {}).get("Rules", [])}
+                if "privacy-exports/" in rules:
+                    # The bucket erasure works on holds every kind of personal file: each expires with its item.
+                    for prefix, (path, declaration) in RETENTION_BY_PREFIX.items():
+                        days = declared_retention_days(path, declaration)
                         checks.check(
-                            rule.get("ExpirationInDays") == days,
-                            f"{name}: POD files expire with the `pod` personal item ({days} days, POD_PERSONAL)",
+                            rules.get(prefix, {}).get("ExpirationInDays") == days,
+                            f"{name}: files under {prefix} expire with their personal item ({days} days, {declaration})",
                         )
                 checks.check(bucket_policies(template).get(name, False), f"{name}: TLS only (policy declared)")
         print("not created by moto:")

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod privacy;
+mod reconcile;
 mod routing;
 mod shopify;
 mod template;

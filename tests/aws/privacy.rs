@@ -199,13 +199,16 @@ pub async fn scenario(table: Arc<dyn TableStore>, blob_store: Arc<dyn BlobStore>
 
     // shop/redact: nothing of the tenant is left but its audit trail; the other tenant keeps everything.
     blob_store.put(&format!("{acme}/labels/7002.pdf"), b"label", "application/pdf").await.unwrap();
+    let another_customers = blobs::customer_file(&acme, "shopify-5150", clock.now(), "label-7002.zpl");
+    blob_store.put(&another_customers, b"^XA^XZ", "application/zpl").await.unwrap();
     let body = json!({"shop_id": 1, "shop_domain": SHOP});
     let (erased, first) = compliance(&*table, &*blob_store, Some(&acme), "shop/redact", "w-shop", body).await;
-    assert!(first && erased.items_erased > 0 && erased.blobs_deleted == 1, "{erased:?}");
+    assert!(first && erased.items_erased > 0 && erased.blobs_deleted == 2, "{erased:?}");
     let left = table.scan_prefix(&format!("{acme}#"), None, 100).await.unwrap();
     assert!(left.items.is_empty() && left.next.is_none(), "{:?}", left.items);
-    assert!(blob_store.list(&format!("{acme}/")).await.unwrap().is_empty());
-    assert!(blob_store.list(&format!("{}/{acme}/", blobs::EXPORTS_PREFIX)).await.unwrap().is_empty());
+    for folder in blobs::tenant_folders(&acme) {
+        assert!(blob_store.list(&folder).await.unwrap().is_empty(), "{folder} is empty");
+    }
     let everything = [dump.items().await, dump.blobs().await].concat();
     assert!(
         holding(&everything, &format!("{acme}#")).iter().all(|t| t.starts_with("_audit#")),

@@ -55,3 +55,35 @@ fn every_ingest_route_is_an_event_of_the_ingest_function() {
 fn every_tracking_api_route_is_an_event_of_the_tracking_api_function() {
     assert_eq!(missing("TrackingApiFunction", lastmile_fn_tracking::api::routes()), Vec::<String>::new());
 }
+
+/// Every file the functions keep (POD files, labels, exports, returns, invoices) is in one bucket, the one the
+/// privacy function erases from, so `customers/redact` and `shop/redact` reach them all on AWS as they do in the
+/// local blob folder; each kind's retention is a lifecycle rule on its prefix (checked by infra/check_deploy.py).
+#[test]
+fn every_function_keeps_its_files_in_the_bucket_erasure_works_on() {
+    let buckets = TEMPLATE.lines().filter(|l| l.trim() == "Type: AWS::S3::Bucket").count();
+    assert_eq!(buckets, 1, "one bucket in the template");
+    assert!(TEMPLATE.contains("        LASTMILE_ARCHIVE_BUCKET: !Ref ArchiveBucket"), "every function is given it");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let mut mains = Vec::new();
+    let mut pending = vec![root];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                for (_, rest) in source.match_indices("aws.bucket(").map(|(i, _)| source.split_at(i)) {
+                    mains.push((
+                        path.display().to_string(),
+                        rest["aws.bucket(".len()..].split(')').next().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    assert!(mains.len() >= 3, "the ingest, tracking and privacy mains open the bucket: {mains:?}");
+    let others: Vec<_> = mains.iter().filter(|(_, name)| name != "\"LASTMILE_ARCHIVE_BUCKET\"").collect();
+    assert!(others.is_empty(), "a function keeps files elsewhere: {others:?}");
+}

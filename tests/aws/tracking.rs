@@ -84,7 +84,7 @@ pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
 }
 
-async fn deployment(name: &str) -> Deployment {
+pub async fn deployment(name: &str) -> Deployment {
     let moto = MotoServer::start();
     let config = super::sdk_config(&moto).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
@@ -257,13 +257,7 @@ async fn a_pod_file_uploaded_through_ingest_reads_back_on_the_tracking_side_and_
 async fn a_journey_from_out_of_order_webhooks_through_sqs_is_ordered_never_regresses_and_applies_once() {
     let d = deployment("journey").await;
     let shipment = routed_anchorage_order(&d, "5001").await;
-    let api = lastmile_fn_tracking::api::router(d.tracking.clone())
-        .layer(axum::Extension(TenantContext { tenant: d.registry.tenant("acme").unwrap(), key_id: "test".into() }));
-    let request = axum::http::Request::post(format!("/v1/shipments/{shipment}/tracking"))
-        .header("content-type", "application/json")
-        .body(Body::from(json!({"carrier": "fedex", "tracking_number": "794612345678"}).to_string()))
-        .unwrap();
-    assert_eq!(api.oneshot(request).await.unwrap().status().as_u16(), 201);
+    assign_tracking_number(&d, &shipment, "fedex", "794612345678").await;
 
     let fedex: Value = serde_json::from_str(FEDEX).unwrap();
     let scans = fedex["scanEvents"].as_array().unwrap().clone();
@@ -325,8 +319,19 @@ async fn a_journey_from_out_of_order_webhooks_through_sqs_is_ordered_never_regre
     assert_eq!(again.status(), Some(Status::Delivered));
 }
 
+/// The shop gives the shipment its carrier's tracking number, through the tracking API.
+pub async fn assign_tracking_number(d: &Deployment, shipment: &str, carrier: &str, number: &str) {
+    let api = lastmile_fn_tracking::api::router(d.tracking.clone())
+        .layer(axum::Extension(TenantContext { tenant: d.registry.tenant("acme").unwrap(), key_id: "test".into() }));
+    let request = axum::http::Request::post(format!("/v1/shipments/{shipment}/tracking"))
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"carrier": carrier, "tracking_number": number}).to_string()))
+        .unwrap();
+    assert_eq!(api.oneshot(request).await.unwrap().status().as_u16(), 201);
+}
+
 /// Routes an order to downtown Anchorage (ZIP 99501) over the deployment's table; answers its shipment's id.
-async fn routed_anchorage_order(d: &Deployment, order_id: &str) -> String {
+pub async fn routed_anchorage_order(d: &Deployment, order_id: &str) -> String {
     let order = json!({
         "id": order_id, "currency": "USD",
         "line_items": [{"sku": "MUG-1", "quantity": 1, "grams": 450, "price": "18.00"}],

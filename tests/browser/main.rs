@@ -124,6 +124,7 @@ fn record(s: &Seed) -> TrackingRecord {
         counted: None,
         updated_at: at("2026-12-04T18:00:00Z"),
         fulfillment_id: None,
+        claims_reviewed: None,
     }
 }
 

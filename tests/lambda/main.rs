@@ -138,7 +138,7 @@ fn the_tracking_consumer_reports_only_the_poison_message_of_an_sqs_batch() {
     let env = [
         ("LASTMILE_DATA_DIR", data_dir.display().to_string()),
         ("LASTMILE_TABLE", "lastmile-lambda".to_owned()),
-        ("LASTMILE_POD_BUCKET", "lastmile-lambda-pod".to_owned()),
+        ("LASTMILE_ARCHIVE_BUCKET", "lastmile-lambda-archive".to_owned()),
         ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),

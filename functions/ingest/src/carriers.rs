@@ -386,10 +386,6 @@ async fn store_pod(
     }
     let sha256 = sha256_hex(bytes);
     let key = pod_key(tenant, &carrier, &number, &sha256, name);
-    ingest.blobs.put(&key, bytes, &content_type).await.map_err(|e| {
-        tracing::error!(error = %e, "blob store");
-        ApiError::new(503, "blob_store_unavailable", "the file store did not answer; retry")
-    })?;
     let now = ingest.clock.now();
     let file = StoredPod {
         name: name.to_owned(),
@@ -405,8 +401,14 @@ async fn store_pod(
         stored_at: now,
         expires_at: POD_PERSONAL.expiry(now),
     };
+    // The record first: the expiry job deletes a file it finds without a live record, so a file stored before its
+    // record could be taken for an orphan in between. A record whose put failed names a file the retry stores.
     let table = TenantTable::new(&*ingest.table, tenant);
     repo::save(&table, &record, Condition::Always).await.map_err(backend)?;
+    ingest.blobs.put(&key, bytes, &record.file.content_type).await.map_err(|e| {
+        tracing::error!(error = %e, "blob store");
+        ApiError::new(503, "blob_store_unavailable", "the file store did not answer; retry")
+    })?;
     let delivery = format!("pod:{}", &sha256[..32]);
     if let Some(message) = no_events_batch(tenant, &carrier, &number, &delivery, now) {
         ingest.tracking.send(&message).await.map_err(queue_down)?;

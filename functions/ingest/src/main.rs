@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let table = Arc::new(aws.table(clock.clone())?);
     let orders = aws.queue("LASTMILE_ORDERS_QUEUE_URL")?;
     let tracking = aws.queue("LASTMILE_TRACKING_QUEUE_URL")?;
-    let pod_files = aws.bucket("LASTMILE_POD_BUCKET")?;
+    let pod_files = aws.bucket("LASTMILE_ARCHIVE_BUCKET")?;
     let ingest = lastmile_fn_ingest::Ingest {
         registry: deployed.registry.clone(),
         table: table.clone(),

@@ -91,6 +91,7 @@ fn record(id: &str, facts: Facts) -> TrackingRecord {
         counted: None,
         updated_at: at("2026-12-05T08:00:00Z"),
         fulfillment_id: None,
+        claims_reviewed: None,
     }
 }
 

@@ -11,6 +11,7 @@ use axum::routing::get;
 use lastmile_platform::http::{self, RouteDoc};
 use serde_json::json;
 
+use lastmile_fn_claims::api::ClaimsApi;
 use lastmile_fn_route::api::RoutingApi;
 use lastmile_fn_tracking::evidence::PodFiles;
 
@@ -52,6 +53,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_tracking::api::routes());
     routes.extend(lastmile_fn_tracking::evidence::pod_files_routes());
     routes.extend(lastmile_fn_ingest::carriers::routes());
+    routes.extend(lastmile_fn_claims::api::routes());
     routes.extend(lastmile_fn_reconcile::api::routes());
     routes
 }
@@ -72,6 +74,10 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_kpi::api::router(prepared.tracking.kpi.clone()))
         .merge(lastmile_fn_tracking::api::router(prepared.tracker.clone()))
         .merge(lastmile_fn_ingest::carriers::pod_api(prepared.carriers.clone()))
+        .merge(lastmile_fn_claims::api::router(Arc::new(ClaimsApi {
+            table: prepared.table.clone(),
+            clock: prepared.clock.clone(),
+        })))
         .merge(lastmile_fn_reconcile::api::router(crate::invoices::api(prepared)))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()

@@ -1,5 +1,5 @@
 //! Command-line interface: `lastmile dev`, `lastmile address validate`, `lastmile bench address`,
-//! `lastmile openapi`.
+//! `lastmile openapi`, `lastmile job claims`.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -52,18 +52,43 @@ pub enum Command {
     /// Run a seller's season through the same ingest paths real data takes, over a data directory
     /// `lastmile dev` then serves: orders, carrier events, POD files; the jobs compute alerts and KPIs.
     Simulate(SimulateArgs),
-    /// Run a scheduled job once, now, over a data directory.
+    /// Run a scheduled job once over a data directory, printing what it did as JSON.
     Job {
         #[command(subcommand)]
         command: JobCommand,
     },
 }
 
+/// The scheduled jobs `lastmile dev` runs on their schedules, on demand.
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
+    /// Claims: lost, damaged and late shipments claimed per the lines' terms, once per shipment and type.
+    Claims(ClaimsJobArgs),
     /// Carrier invoice reconciliation: the files in the inbox not processed yet, checked against what was quoted;
     /// prints the report as JSON.
     Reconcile(ReconcileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimsJobArgs {
+    #[arg(long, default_value = ".lastmile")]
+    pub data_dir: PathBuf,
+    /// One tenant; every enabled tenant when absent.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The day to judge on (YYYY-MM-DD); today (UTC) when absent.
+    #[arg(long)]
+    pub date: Option<jiff::civil::Date>,
+}
+
+/// `lastmile job claims`: prints the job's reports as JSON.
+pub fn job_claims(args: &ClaimsJobArgs) -> Result<i32, Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let done = runtime
+        .block_on(crate::claims::run_once(&args.data_dir, args.tenant.as_deref(), args.date))
+        .map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string_pretty(&done)?);
+    Ok(0)
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod claims;
 pub mod cli;
 pub mod dashboard;
 pub mod dev;

@@ -31,6 +31,7 @@ fn main() -> std::process::ExitCode {
             orders_per_day: args.orders_per_day,
             seed: args.seed,
         }),
+        Command::Job { command: JobCommand::Claims(args) } => lastmile::cli::job_claims(&args),
         Command::Job { command: JobCommand::Reconcile(args) } => lastmile::invoices::cli(&args),
         Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document())
             .map(|s| println!("{s}"))

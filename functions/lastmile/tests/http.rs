@@ -235,6 +235,10 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
         "POST /v1/address/validate/batch",
         "POST /dashboard/api/v1/address/validate",
         "GET /dashboard/api/v1/lines",
+        "GET /v1/claims",
+        "GET /v1/claims/export",
+        "GET /v1/claims/{id}",
+        "POST /v1/claims/{id}/status",
         "GET /v1/invoices",
         "GET /v1/invoices/{hash}",
         "GET /v1/invoices/{hash}/dispute",
@@ -303,6 +307,22 @@ async fn the_shopify_app_is_served_by_lastmile_dev_and_starts_an_install() {
     let request = Request::post("/webhooks/shopify/app").body(Body::from("{}")).unwrap();
     let (status, _, body) = send(&app, request).await;
     assert_error(status, &body, 401, "missing_signature");
+}
+
+#[tokio::test]
+async fn the_claims_api_is_served_with_the_tenant_key() {
+    let app = app("claims").await;
+    let get = |path: &str| {
+        Request::get(path).header("authorization", format!("Bearer {}", app.key)).body(Body::empty()).unwrap()
+    };
+    let (status, _, body) = send(&app, get("/v1/claims")).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"claims": []})));
+    let (status, _, body) = send(&app, get("/v1/claims/export")).await;
+    assert_error(status, &body, 400, "missing_parameter");
+    let (status, _, body) = send(&app, post(&app, "/v1/claims/shp-1%23lost/status", r#"{"status":"filed"}"#)).await;
+    assert_error(status, &body, 404, "unknown_claim");
+    let (status, _, body) = send(&app, Request::get("/v1/claims").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 }
 
 #[tokio::test]

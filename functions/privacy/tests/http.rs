@@ -264,6 +264,7 @@ async fn delivered_with_pod(setup: &Setup, id: &str) -> String {
         counted: None,
         updated_at: now,
         fulfillment_id: None,
+        claims_reviewed: None,
     };
     repo::save(&table, &tracking, Condition::Always).await.unwrap();
     let owner = lastmile_platform::repo::tracking::key(id).pk;

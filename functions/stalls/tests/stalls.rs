@@ -111,6 +111,7 @@ fn parcel(id: &str, lane: &str, last_scan: &str) -> TrackingRecord {
         counted: None,
         updated_at: scan,
         fulfillment_id: None,
+        claims_reviewed: None,
     }
 }
 

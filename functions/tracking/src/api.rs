@@ -164,6 +164,7 @@ async fn create(
         counted: None,
         updated_at: now,
         fulfillment_id: None,
+        claims_reviewed: None,
     };
     let number_record = TrackingNumberRecord {
         carrier: carrier.to_owned(),

@@ -34,7 +34,7 @@ pub async fn tracking_from_env(
     let aws = Resources::load().await;
     let clock = Arc::new(SystemClock);
     let table: Arc<dyn lastmile_platform::ports::table::TableStore> = Arc::new(aws.table(clock.clone())?);
-    let blobs = Arc::new(aws.bucket("LASTMILE_POD_BUCKET")?);
+    let blobs = Arc::new(aws.bucket("LASTMILE_ARCHIVE_BUCKET")?);
     let fulfillments: Arc<dyn crate::fulfillment::FulfillmentSync> = match env("LASTMILE_TOKEN_KEY_ARN") {
         Ok(arn) => {
             let sealer = lastmile_platform::sealed::Sealer::load(&aws.secrets(), &arn, &[]).await?;

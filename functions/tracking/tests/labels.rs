@@ -106,10 +106,10 @@ async fn a_label_is_bought_once_kept_with_its_hash_and_tracks_the_shipment() {
     assert!(text.starts_with("^XA") && text.contains("^BCN") && text.contains("794600000000"), "{text}");
     assert_eq!(lastmile_platform::ports::blob::sha256_hex(text.as_bytes()), body["sha256"].as_str().unwrap());
 
-    // The document is a customer file: under the tenant's personal folder, where erasure and expiry look.
+    // The document is a customer file: under `personal/{tenant}/`, where erasure and the lifecycle rule look.
     let table = TenantTable::new(&*s.tracking.table, "acme");
     let record: LabelRecord = repo::load(&table, &labels::label_key(&shipment)).await.unwrap().unwrap().value;
-    assert!(record.blob_key.starts_with("acme/personal/"), "{}", record.blob_key);
+    assert!(record.blob_key.starts_with("personal/acme/"), "{}", record.blob_key);
 
     // A changed document is refused, not served.
     s.tracking.blobs.put(&record.blob_key, b"^XA^FDforged^FS^XZ", "application/zpl").await.unwrap();

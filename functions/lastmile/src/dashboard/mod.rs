@@ -9,6 +9,7 @@
 //! Panels (issue 9's KPIs) add a section to [`page::dashboard`], a handler to [`page::JS`], and, if they need
 //! a tenant route the dashboard does not reach yet, that router to `app::dashboard_api`.
 
+pub mod claims;
 pub mod invoices;
 pub mod page;
 pub mod session;
@@ -256,8 +257,18 @@ async fn home(
     let panels = match &dashboard.table {
         Some(table) => {
             let params = params.map(|q| q.0).unwrap_or_default();
-            match tracking::load(table.as_ref(), &context.tenant, &params, jiff::Timestamp::now()).await {
-                Ok(panels) => tracking::render(&panels) + &invoices::section(table.as_ref(), &context.tenant).await,
+            let now = jiff::Timestamp::now();
+            let loaded = match tracking::load(table.as_ref(), &context.tenant, &params, now).await {
+                Ok(panels) => claims::load(table.as_ref(), &context.tenant).await.map(|c| (panels, c)),
+                Err(e) => Err(e),
+            };
+            match loaded {
+                Ok((panels, claimed)) => {
+                    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+                    tracking::render(&panels)
+                        + &claims::render(&claimed, today)
+                        + &invoices::section(table.as_ref(), &context.tenant).await
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "dashboard panels");
                     r#"<section class="wide"><p class="problem" role="alert">The store did not answer: reload to try again.</p></section>"#.to_owned()

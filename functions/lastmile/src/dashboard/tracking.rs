@@ -126,6 +126,8 @@ fn tiles(total: &Kpis) -> String {
     let suspect = total.suspect_deliveries.to_string();
     tile(&mut out, "suspect_deliveries", "Suspect deliveries", &suspect, &suspect);
     tile(&mut out, "claim_rate", "Claim rate", &percent(total.claim_rate), &raw(total.claim_rate));
+    let cycle = total.average_claim_cycle_days.map_or_else(|| "—".to_owned(), |d| format!("{d:.1} d"));
+    tile(&mut out, "average_claim_cycle_days", "Claim cycle", &cycle, &raw(total.average_claim_cycle_days));
     out.push_str("</div>");
     out
 }

@@ -518,13 +518,13 @@ pub fn parcel_story(scenario: &Scenario, shipment: &ShipmentFacts, rng: &mut imp
         if progress >= target {
             break;
         }
-        if rng.random::<f64>() < 0.75 {
-            let step = [Step::Arrived, Step::Departed, Step::InTransit][rng.random_range(0..3)];
-            let step = if b.can(step) { step } else { Step::InTransit };
-            let at = b.time(day, 2, 23, rng);
-            let hub = b.hub(rng);
-            b.push(at, step, hub);
-        }
+        // A moving parcel is scanned at a hub every working day: a quiet working day is what the stall rule
+        // watches for, so the model leaves the quiet to the planted stalls.
+        let step = [Step::Arrived, Step::Departed, Step::InTransit][rng.random_range(0..3)];
+        let step = if b.can(step) { step } else { Step::InTransit };
+        let at = b.time(day, 2, 23, rng);
+        let hub = b.hub(rng);
+        b.push(at, step, hub);
     }
 
     let mut suspect = None;

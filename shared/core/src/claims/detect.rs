@@ -3,7 +3,7 @@
 //! after the guaranteed date on a money-back line); each with its amount worked out and its filing deadline.
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::terms::{ClaimType, DayCount, LineTerms, Terms, WindowStart};
 use crate::calendar::{self, CalendarError, Holidays};
@@ -40,7 +40,7 @@ pub struct ShipmentFacts<'a> {
 }
 
 /// A claim the facts support.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     /// `{shipment}#{type}`: one claim per shipment and type, however often the job runs.
     pub id: String,

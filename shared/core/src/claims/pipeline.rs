@@ -2,11 +2,11 @@
 //! move to the status a claim already has is recognised rather than applied twice.
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::detect::Candidate;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     Draft,
@@ -17,6 +17,13 @@ pub enum ClaimStatus {
 }
 
 impl ClaimStatus {
+    pub const ALL: [ClaimStatus; 5] =
+        [ClaimStatus::Draft, ClaimStatus::Filed, ClaimStatus::Approved, ClaimStatus::Denied, ClaimStatus::Paid];
+
+    pub fn parse(name: &str) -> Option<ClaimStatus> {
+        ClaimStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ClaimStatus::Draft => "draft",
@@ -33,7 +40,7 @@ impl ClaimStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     #[serde(flatten)]
     pub candidate: Candidate,

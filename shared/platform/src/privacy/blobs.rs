@@ -1,12 +1,15 @@
 //! Where personal blobs live, so that erasure and expiry find them by prefix:
 //!
-//! - a customer's files (proof-of-delivery photos, return labels …): `{tenant}/personal/{customer ref}/{date}/…`
+//! - a customer's files (labels, return labels …): `personal/{tenant}/{customer ref}/{date}/…`
 //! - exports for `customers/data_request`: `privacy-exports/{tenant}/{date}/{request id}.json`, each with a
 //!   personal item of kind `privacy-export` (indexed by customer, expiring with the export) that names it, so
 //!   `customers/redact` finds a customer's exports while the key itself (which the audit keeps) names nobody.
 //!
-//! Exports sit under one top-level prefix so that S3 can expire them with a single lifecycle rule; the date
-//! segment (the day stored, UTC) lets the embedded store's retention job expire both by key alone.
+//! - proof-of-delivery files: `pod/{tenant}/{carrier}/{tracking number}/{sha256}-{name}` ([`pod_folder`]).
+//!
+//! Each kind sits under one top-level prefix so that S3 can expire it with a single lifecycle rule
+//! (infra/template.yaml); the date segment (the day stored, UTC) lets the embedded store's retention job expire
+//! exports and customer files by key alone.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -15,6 +18,7 @@ use super::registry::Declaration;
 use crate::ports::blob::{BlobError, BlobStore};
 
 pub const EXPORTS_PREFIX: &str = "privacy-exports";
+pub const CUSTOMER_FILES_PREFIX: &str = "personal";
 
 /// An export holds everything stored about a customer: personal itself, kept only long enough for the seller
 /// to pass it on.
@@ -41,7 +45,25 @@ fn day(now: Timestamp) -> Date {
 
 /// The folder of a customer's files.
 pub fn customer_folder(tenant: &str, customer: &str) -> String {
-    format!("{tenant}/personal/{customer}/")
+    format!("{}{customer}/", customers_folder(tenant))
+}
+
+/// The folder of all of a tenant's customer files.
+pub fn customers_folder(tenant: &str) -> String {
+    format!("{CUSTOMER_FILES_PREFIX}/{tenant}/")
+}
+
+/// Every folder that holds a tenant's blobs: what `shop/redact` empties. Besides the personal ones, the carrier
+/// invoices dropped for reconciliation and its dispute files (`lastmile_fn_reconcile`).
+pub fn tenant_folders(tenant: &str) -> [String; 6] {
+    [
+        format!("{tenant}/"),
+        customers_folder(tenant),
+        exports_folder(tenant),
+        pod_folder(tenant),
+        format!("invoices/inbox/{tenant}/"),
+        format!("invoices/disputes/{tenant}/"),
+    ]
 }
 
 /// Where a customer's file named `name` stored at `now` goes.
@@ -120,7 +142,7 @@ pub async fn expire(blobs: &dyn BlobStore, tenant: &str, now: Timestamp) -> Resu
     let mut deleted = 0;
     // (prefix, segment index of the date, retention)
     let kinds = [
-        (format!("{tenant}/personal/"), 3, CUSTOMER_FILES.retention_days),
+        (customers_folder(tenant), 3, CUSTOMER_FILES.retention_days),
         (exports_folder(tenant), 2, EXPORT.retention_days),
     ];
     for (prefix, depth, days) in kinds {
@@ -159,7 +181,11 @@ mod tests {
         assert_eq!(store.list("privacy-exports/").await.unwrap(), Vec::<String>::new());
         assert_eq!(expire(&store, "acme", days(i64::from(CUSTOMER_FILES.retention_days))).await.unwrap(), 1);
         assert_eq!(store.list("acme/").await.unwrap(), Vec::<String>::new());
-        assert_eq!(store.list("globex/").await.unwrap(), [other], "another tenant's files are its own job's");
+        assert_eq!(
+            store.list(&customers_folder("globex")).await.unwrap(),
+            [other],
+            "another tenant's files are its own job's"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 

@@ -333,8 +333,8 @@ pub async fn redact_customer(
 /// Items deleted per page of a tenant's scan.
 const SCAN_PAGE: usize = 100;
 
-/// `shop/redact`: every item of the tenant (every partition key starting `{tenant}#`) and every blob under
-/// `{tenant}/`, its exports and its POD files (`pod/{tenant}/`). The audit records are under `_audit#…`, outside the tenant's prefix, and stay.
+/// `shop/redact`: every item of the tenant (every partition key starting `{tenant}#`) and every blob in its
+/// folders ([`blobs::tenant_folders`]: its own, its customers' files, its exports and its POD files). The audit records are under `_audit#…`, outside the tenant's prefix, and stay.
 pub async fn redact_shop(
     table_store: &dyn TableStore,
     blob_store: &dyn BlobStore,
@@ -354,7 +354,7 @@ pub async fn redact_shop(
             None => break,
         }
     }
-    for folder in [format!("{tenant}/"), format!("{}/{tenant}/", blobs::EXPORTS_PREFIX), blobs::pod_folder(tenant)] {
+    for folder in blobs::tenant_folders(tenant) {
         for key in blob_store.list(&folder).await? {
             blob_store.delete(&key).await?;
             counts.blobs_deleted += 1;

@@ -13,7 +13,8 @@
 //! | line statistics | `line-stats` | `{line}` | | |
 //! | line's orders today | `line-day#{date}` | `{line}` | | |
 //! | lane's orders today | `lane-day#{date}` | `{lane}` | | |
-//! | tracking | `shipment#{id}` | `tracking` | `stall-watch` / `{last activity}#{shipment}` while moving | `kpi-pending` / `{updated_at}#{shipment}` until counted |
+//! | tracking | `shipment#{id}` | `tracking` | `stall-watch` / `{last activity}#{shipment}` while moving, else `claim-watch` / the same until reviewed for claims | `kpi-pending` / `{updated_at}#{shipment}` until counted |
+//! | claim | `shipment#{id}` | `claim#{type}` | `claims#{status}` / `{deadline}#{claim}` | `claims-by-carrier#{carrier}` / `{status}#{deadline}#{claim}` |
 //! | tracking number | `tracking#{carrier}#{number}` | `tracking-number` | | |
 //! | events waiting for their number | `tracking#{carrier}#{number}` | `orphan-events` | | |
 //! | POD file received | `tracking#{carrier}#{number}` | `pod#{name}` | | |
@@ -26,6 +27,7 @@
 //! (Every pk is prefixed with the tenant id on the way in. Personal data lives only in the personal items, which
 //! expire by their kind's retention: see [`crate::privacy`] and docs/privacy.md.)
 
+pub mod claims;
 pub mod decisions;
 pub mod invoices;
 pub mod lines;

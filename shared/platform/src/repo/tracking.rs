@@ -4,7 +4,8 @@
 //! The jobs find their work through the indexes, never by scanning: a shipment still moving sits in the
 //! `stall-watch` partition of gsi1 ordered by its last scan, so the stall job reads only those scanned before a
 //! threshold; a shipment whose KPI facts changed since they were counted sits in the `kpi-pending` partition of
-//! gsi2 until the KPI job has moved them in the roll-ups.
+//! gsi2 until the KPI job has moved them in the roll-ups; one whose journey ended or whose stall escalated sits in
+//! the `claim-watch` partition of gsi1 until the claims job has reviewed it since its last scan.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -36,6 +37,7 @@ pub const STALL_WATCH: &str = "stall-watch";
 pub const KPI_PENDING: &str = "kpi-pending";
 pub const ALERTS: &str = "alerts";
 pub const ALERT_OUTBOX: &str = "alert-outbox";
+pub const CLAIM_WATCH: &str = "claim-watch";
 
 /// A time as a sort key that orders as the time does: unix seconds, zero-padded to 12 digits.
 pub fn time_sk(at: Timestamp) -> String {
@@ -110,6 +112,9 @@ pub struct TrackingRecord {
     /// The shop's fulfillment that carries this tracking (Shopify's `gid://shopify/Fulfillment/…`), once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfillment_id: Option<String>,
+    /// The last activity the claims job reviewed the record at: a review is due again after a new scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_reviewed: Option<Timestamp>,
 }
 
 fn moving() -> StallLevel {
@@ -133,6 +138,13 @@ impl TrackingRecord {
         !self.status().is_some_and(Status::is_final) && self.stall != StallLevel::Escalated
     }
 
+    /// Waiting for the claims job: its journey ended (delivered, returned, expired: damage and lateness can be
+    /// judged) or it stalled past the last alert level (it may be lost), and it was not reviewed since its last
+    /// scan. Quiet parcels still watched for stalls are found through `stall-watch`.
+    pub fn claim_review_due(&self) -> bool {
+        !self.watching() && self.claims_reviewed != Some(self.last_activity())
+    }
+
     pub fn kpi_pending(&self) -> bool {
         self.facts != self.counted
     }
@@ -151,6 +163,10 @@ impl Record for TrackingRecord {
         if self.watching() {
             let sk = format!("{}#{}", time_sk(self.last_activity()), self.shipment_id);
             indexes.push(("gsi1", Key::new(STALL_WATCH, sk)));
+        } else if self.claim_review_due() {
+            // gsi1 is free once the stall job stops watching: the claims job's queue takes it.
+            let sk = format!("{}#{}", time_sk(self.last_activity()), self.shipment_id);
+            indexes.push(("gsi1", Key::new(CLAIM_WATCH, sk)));
         }
         if self.kpi_pending() {
             let sk = format!("{}#{}", time_sk(self.updated_at), self.shipment_id);
@@ -173,6 +189,14 @@ pub async fn quiet_since(
     let high = format!("{}#\u{10ffff}", time_sk(before));
     let query = Query::index("gsi1", STALL_WATCH).sk(SkRange::Between(String::new(), high));
     query_all(table, query, cap).await
+}
+
+/// Shipments waiting for the claims job's review, longest quiet first.
+pub async fn claim_review_due(
+    table: &TenantTable<'_>,
+    cap: usize,
+) -> Result<Vec<Versioned<TrackingRecord>>, StoreError> {
+    query_all(table, Query::index("gsi1", CLAIM_WATCH).sk(SkRange::All), cap).await
 }
 
 /// Shipments whose KPI facts the roll-ups do not hold yet, oldest change first.
