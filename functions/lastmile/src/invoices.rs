@@ -43,8 +43,12 @@ pub async fn take_dropped(
     let mut moved = 0;
     for tenant in subfolders(&root)? {
         for layout in subfolders(&tenant)? {
-            let mut files: Vec<PathBuf> =
-                std::fs::read_dir(&layout)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect();
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&layout)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                // Hidden files are an editor's or a file manager's, not invoices.
+                .filter(|p| p.is_file() && !name(p).starts_with('.'))
+                .collect();
             files.sort();
             for file in files {
                 let folder = format!("invoices/inbox/{}/{}", name(&tenant), name(&layout));
