@@ -54,6 +54,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_tracking::evidence::pod_files_routes());
     routes.extend(lastmile_fn_ingest::carriers::routes());
     routes.extend(lastmile_fn_claims::api::routes());
+    routes.extend(lastmile_fn_reconcile::api::routes());
     routes
 }
 
@@ -77,6 +78,7 @@ pub fn router(prepared: &Prepared) -> Router {
             table: prepared.table.clone(),
             clock: prepared.clock.clone(),
         })))
+        .merge(lastmile_fn_reconcile::api::router(crate::invoices::api(prepared)))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()
         .route("/health", get(health))

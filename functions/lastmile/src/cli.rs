@@ -64,6 +64,9 @@ pub enum Command {
 pub enum JobCommand {
     /// Claims: lost, damaged and late shipments claimed per the lines' terms, once per shipment and type.
     Claims(ClaimsJobArgs),
+    /// Carrier invoice reconciliation: the files in the inbox not processed yet, checked against what was quoted;
+    /// prints the report as JSON.
+    Reconcile(ReconcileArgs),
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +89,14 @@ pub fn job_claims(args: &ClaimsJobArgs) -> Result<i32, Box<dyn std::error::Error
         .map_err(|e| e.to_string())?;
     println!("{}", serde_json::to_string_pretty(&done)?);
     Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[arg(long, default_value = ".lastmile")]
+    pub data_dir: PathBuf,
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
 }
 
 #[derive(Debug, Args)]

@@ -309,6 +309,10 @@ pub async fn run(options: DevOptions) -> Result<(), Box<dyn std::error::Error + 
         );
     }
     println!("dashboard: http://{local}/ (log in with an API key of the tenant)");
+    println!(
+        "carrier invoices: drop them in {}/<tenant>/<layout>/ (reconciled hourly, or now with lastmile job reconcile)",
+        crate::invoices::drop_folder(&options.data_dir).display()
+    );
     if std::env::var_os("LASTMILE_APP_URL").is_none() {
         prepared.shopify =
             Arc::new(lastmile_fn_shopify::App { app_url: format!("http://{local}"), ..(*prepared.shopify).clone() });

@@ -1,7 +1,8 @@
 //! What AWS runs beside the functions, run in-process by `lastmile dev`: the orders and tracking queues' consumers (Lambda's
 //! event source mapping: batches of up to ten, failed messages left to come back, the dead-letter queue after
 //! five receives) and the scheduled jobs (EventBridge: the sweep every ten minutes; the stall job every 15 and the
-//! KPI roll-up every 5 minutes, see [`crate::tracking`]; the claims job daily and at start, see [`crate::claims`]; expiry of TTL items, which
+//! KPI roll-up every 5 minutes, see [`crate::tracking`]; the claims job daily and at start, see [`crate::claims`];
+//! the invoice reconciliation hourly, see [`crate::invoices`]; expiry of TTL items, which
 //! DynamoDB does by itself, and of personal blobs past their retention, which S3's lifecycle rule does).
 //! Expired personal items are invisible at once; the hourly purge deletes them from the file.
 
@@ -53,6 +54,13 @@ pub fn start(prepared: &crate::dev::Prepared) -> Jobs {
         prepared.clock.clone(),
         stopped.clone(),
     ));
+    let invoices = tokio::spawn(crate::invoices::schedule(
+        prepared.data_dir.clone(),
+        crate::invoices::ports(prepared),
+        prepared.registry.clone(),
+        prepared.clock.clone(),
+        stopped.clone(),
+    ));
     let claims = tokio::spawn(crate::claims::schedule(
         table.clone(),
         prepared.registry.clone(),
@@ -60,7 +68,7 @@ pub fn start(prepared: &crate::dev::Prepared) -> Jobs {
         stopped.clone(),
     ));
     let scheduler = tokio::spawn(schedule(router, table, blobs, stopped));
-    Jobs { stop, tasks: vec![orders, tracking_events, scheduler, tracking, claims] }
+    Jobs { stop, tasks: vec![orders, tracking_events, scheduler, tracking, claims, invoices] }
 }
 
 /// Handles a batch of `(id, body)` messages; answers the ids of those that failed.

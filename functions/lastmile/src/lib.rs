@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod dev;
 pub mod duty;
 pub mod harness;
+pub mod invoices;
 pub mod jobs;
 pub mod openapi;
 pub mod simulate;

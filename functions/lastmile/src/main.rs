@@ -32,6 +32,7 @@ fn main() -> std::process::ExitCode {
             seed: args.seed,
         }),
         Command::Job { command: JobCommand::Claims(args) } => lastmile::cli::job_claims(&args),
+        Command::Job { command: JobCommand::Reconcile(args) } => lastmile::invoices::cli(&args),
         Command::Openapi => serde_json::to_string_pretty(&lastmile::openapi::document())
             .map(|s| println!("{s}"))
             .map(|()| 0)

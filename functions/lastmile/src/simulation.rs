@@ -8,7 +8,10 @@
 //! - each event reaches lastmile when its carrier would send it, in the carrier's own format, through the signed
 //!   carrier webhook (POD files through the signed POD upload), and the tracking queue is drained through the
 //!   tracking consumer;
-//! - the stall job runs every hour and the KPI roll-up at the end of every day.
+//! - the stall job runs every hour and the KPI roll-up at the end of every day;
+//! - at the end, the carriers' invoices of the season's shipments ([`crate::simulate::invoices`]) are dropped into
+//!   the blob store's invoice inbox, with the discrepancies planted in them listed in
+//!   `<data dir>/simulation/planted-invoice-discrepancies.json` (`lastmile job reconcile` finds them).
 //!
 //! The driver writes no status, alert or KPI itself: what the dashboard shows afterwards comes from the jobs.
 //! It configures the seller as the model needs (stock, the lines' POD policies), as a seller would.
@@ -36,6 +39,7 @@ use tower::ServiceExt;
 
 use crate::dev::Prepared;
 use crate::jobs::{self, BatchHandler};
+use crate::simulate::invoices::{self as carrier_invoices, Billable, Planted};
 use crate::simulate::{
     AFTERSHIP, FEDEX, PARCELNET, Scenario, ScheduledEvent, ShipmentFacts, Story, orders_for_day, parcel_story, render,
     stock_levels,
@@ -67,6 +71,9 @@ pub struct Summary {
     pub pod_files: usize,
     pub alerts: usize,
     pub kpi_records: usize,
+    /// Carrier invoice files dropped into the inbox, and the discrepancies planted in them.
+    pub invoices: usize,
+    pub planted: usize,
     pub from: Option<Date>,
     pub to: Option<Date>,
 }
@@ -127,6 +134,9 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
         }
     }
     summary.kpi_records += crate::tracking::run_kpi_once(&prepared.tracking, &prepared.registry, now).await;
+    let planted = drop_invoices(&prepared, &options.tenant, &driver.scenario, &driver.billable, options.seed).await?;
+    summary.invoices = planted.len();
+    summary.planted = planted.iter().map(|p| p.discrepancies.len()).sum();
     batch.finish(prepared.table.database())?;
     summary.shipments = driver.stories.len();
     summary.events_sent = driver.events_sent;
@@ -135,6 +145,43 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
     summary.from = Some(options.start);
     summary.to = options.start.checked_add(jiff::Span::new().days(i64::from(options.days) - 1)).ok();
     Ok(Run { scenario, summary, stories: driver.stories, end: now, new_key: prepared.new_key.clone() })
+}
+
+/// Where the simulator lists the discrepancies it planted in the carriers' invoices.
+pub fn planted_path(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("simulation").join("planted-invoice-discrepancies.json")
+}
+
+/// The season's carrier invoices into the tenant's inbox (`invoices/inbox/{tenant}/{layout}/{invoice}.csv`), and
+/// the list of what they plant next to the run's data.
+async fn drop_invoices(
+    prepared: &Prepared,
+    tenant: &str,
+    scenario: &Scenario,
+    billable: &[Billable],
+    seed: u64,
+) -> Result<Vec<Planted>, Error> {
+    use lastmile_platform::ports::blob::BlobStore;
+    let layouts = lastmile_core::reconcile::layout::Layouts::builtin()?;
+    let card = |id: &str| lastmile_core::rating::card::builtin().iter().flatten().find(|c| c.id == id);
+    let mut planted = Vec::new();
+    for (file, plants) in carrier_invoices::invoices(scenario, layouts, card, billable) {
+        let key = format!("invoices/inbox/{tenant}/{}/{}.csv", file.layout, file.invoice_number);
+        prepared.blobs.put(&key, file.csv.as_bytes(), "text/csv").await?;
+        planted.push(plants);
+    }
+    let path = planted_path(&prepared.data_dir);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let list = json!({
+        "seed": seed,
+        "tenant": tenant,
+        "about": "Discrepancies planted in the simulated carrier invoices (docs/claims.md): `lastmile job reconcile` should find exactly these, per invoice, with these amounts (minor units of the invoice's currency).",
+        "invoices": planted,
+    });
+    std::fs::write(&path, serde_json::to_vec_pretty(&list)?)?;
+    Ok(planted)
 }
 
 fn take_due(orders: &mut Vec<Value>, now: Timestamp) -> Vec<Value> {
@@ -188,6 +235,8 @@ struct Driver<'p> {
     stories: BTreeMap<String, Story>,
     /// Sends not yet made: (when, shipment id, index into the story's sends).
     pending: BTreeSet<(Timestamp, String, usize)>,
+    /// Every tracked shipment with what it was quoted, for the carriers' invoices.
+    billable: Vec<Billable>,
     secrets: FileSecrets,
     events_sent: usize,
     webhooks: usize,
@@ -215,6 +264,7 @@ impl<'p> Driver<'p> {
             waiting: BTreeMap::new(),
             stories: BTreeMap::new(),
             pending: BTreeSet::new(),
+            billable: Vec::new(),
             secrets: FileSecrets::new(prepared.data_dir.join(crate::tracking::SECRETS_DIR)),
             events_sent: 0,
             webhooks: 0,
@@ -286,6 +336,16 @@ impl<'p> Driver<'p> {
                 }
                 for (i, send) in story.sends.iter().enumerate() {
                     self.pending.insert((send.at, shipment.id.clone(), i));
+                }
+                if let Some(quoted) = shipment.quoted.clone() {
+                    self.billable.push(Billable {
+                        shipment_id: shipment.id.clone(),
+                        tracking_number: first.clone(),
+                        line: shipment.line.clone(),
+                        carrier: shipment.carrier.clone(),
+                        shipped: shipped_at.to_zoned(TimeZone::UTC).date(),
+                        quoted,
+                    });
                 }
                 self.stories.insert(shipment.id.clone(), story);
             }
@@ -384,7 +444,7 @@ async fn call(app: &Router, method: &str, uri: &str, content_type: &str, body: V
 pub fn print_summary(run: &Run, options: &SimulateOptions, seconds: f64) {
     let s = &run.summary;
     println!(
-        "simulated {} days from {} (seed {}): {} orders, {} shipments tracked, {} events in {} signed webhooks, {} POD files; the jobs raised {} alerts and rolled up {} KPI records ({:.1} s, {:.0} orders/s)",
+        "simulated {} days from {} (seed {}): {} orders, {} shipments tracked, {} events in {} signed webhooks, {} POD files; the jobs raised {} alerts and rolled up {} KPI records; {} carrier invoices in the inbox with {} planted discrepancies ({:.1} s, {:.0} orders/s)",
         options.days,
         options.start,
         options.seed,
@@ -395,6 +455,8 @@ pub fn print_summary(run: &Run, options: &SimulateOptions, seconds: f64) {
         s.pod_files,
         s.alerts,
         s.kpi_records,
+        s.invoices,
+        s.planted,
         seconds,
         s.orders as f64 / seconds.max(1e-9),
     );
@@ -404,6 +466,11 @@ pub fn print_summary(run: &Run, options: &SimulateOptions, seconds: f64) {
     if let (Some(from), Some(to)) = (s.from, s.to) {
         println!(
             "now run: lastmile dev --data-dir {}\n  and open http://127.0.0.1:8080/?from={from}&to={to} (log in with an API key of the tenant)",
+            options.data_dir.display()
+        );
+        println!(
+            "the planted invoice discrepancies are listed in {}; find them with: lastmile job reconcile --data-dir {}",
+            planted_path(&options.data_dir).display(),
             options.data_dir.display()
         );
     }

@@ -239,6 +239,9 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
         "GET /v1/claims/export",
         "GET /v1/claims/{id}",
         "POST /v1/claims/{id}/status",
+        "GET /v1/invoices",
+        "GET /v1/invoices/{hash}",
+        "GET /v1/invoices/{hash}/dispute",
     ] {
         assert!(documented.iter().any(|d| d == route), "{route} is served but not documented");
     }
@@ -320,4 +323,48 @@ async fn the_claims_api_is_served_with_the_tenant_key() {
     assert_error(status, &body, 404, "unknown_claim");
     let (status, _, body) = send(&app, Request::get("/v1/claims").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+#[tokio::test]
+async fn an_invoice_dropped_in_the_data_directory_is_reconciled_once_and_served() {
+    let dir = std::env::temp_dir().join(format!("lastmile-http-invoices-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let prepared = prepare(&dir).await.expect("data dir");
+    let folder = lastmile::invoices::drop_folder(&dir).join("default").join("example-courier-uk");
+    std::fs::create_dir_all(&folder).unwrap();
+    let fixture = include_str!("../../../shared/data/invoices/example-courier-uk.csv");
+    std::fs::write(folder.join("UK 7781.csv"), fixture).unwrap();
+    let now = jiff::Timestamp::now();
+    let reports = lastmile::invoices::run_once(&prepared, now).await;
+    let (_, report) = reports.iter().find(|(t, _)| t == "default").unwrap();
+    assert_eq!(report.processed.len(), 1);
+    // Taken into the blob store's inbox (the space made a key segment) and out of the folder.
+    assert_eq!(report.processed[0].key, "invoices/inbox/default/example-courier-uk/UK-7781.csv");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+    // No shipment of this data directory has the fixture's numbers: each line is disputed in full, 5.49 + 4.09 +
+    // 8.84 = 18.42.
+    assert_eq!(report.processed[0].totals.disputed, 1842);
+    // The same bytes dropped again are not processed again.
+    std::fs::write(folder.join("again.csv"), fixture).unwrap();
+    let again = lastmile::invoices::run_once(&prepared, now).await;
+    assert_eq!(again[0].1.processed.len(), 0);
+    assert_eq!(again[0].1.already_processed, 2);
+    // A corrected file under the name taken comes in under a new one, and is processed.
+    std::fs::write(folder.join("UK 7781.csv"), fixture.replace("4.09", "3.89")).unwrap();
+    let corrected = lastmile::invoices::run_once(&prepared, now).await;
+    assert_eq!(corrected[0].1.processed.len(), 1);
+    let key = &corrected[0].1.processed[0].key;
+    assert!(key.starts_with("invoices/inbox/default/example-courier-uk/") && key.ends_with("-UK-7781.csv"), "{key}");
+
+    let app =
+        App { router: lastmile::app::router(&prepared), key: prepared.new_key.clone().unwrap(), _dir: TempDir(dir) };
+    let get = |path: &str| {
+        Request::get(path).header("authorization", format!("Bearer {}", app.key)).body(Body::empty()).unwrap()
+    };
+    let (status, _, body) = send(&app, get("/v1/invoices")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["invoices"].as_array().unwrap().len(), 2);
+    assert_eq!(body["invoices"][0]["invoice_number"], "UK-7781");
+    let (status, _, body) = send(&app, get(&format!("/v1/invoices/{}", "f".repeat(64)))).await;
+    assert_error(status, &body, 404, "invoice_not_found");
 }

@@ -131,3 +131,86 @@ async fn the_kpis_of_a_simulated_season_are_what_its_stories_say() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// The discrepancies the simulator says it planted, per invoice number: (kind, tracking number, charge, amount,
+/// disputed), sorted; and (billed, disputed, accepted).
+type Found = BTreeMap<String, (Vec<(String, String, String, i64, bool)>, (i64, i64, i64))>;
+
+fn planted(dir: &Path) -> Found {
+    let list: Value = serde_json::from_slice(&std::fs::read(lastmile::simulation::planted_path(dir)).unwrap()).unwrap();
+    let mut out = Found::new();
+    for invoice in list["invoices"].as_array().unwrap() {
+        let mut found: Vec<_> = invoice["discrepancies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let s = |k: &str| d[k].as_str().unwrap().to_owned();
+                (
+                    s("kind"),
+                    s("tracking_number"),
+                    s("charge"),
+                    d["amount"].as_i64().unwrap(),
+                    d["disputed"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        found.sort();
+        let n = |k: &str| invoice[k].as_i64().unwrap();
+        out.insert(
+            invoice["invoice_number"].as_str().unwrap().to_owned(),
+            (found, (n("billed"), n("disputed"), n("accepted"))),
+        );
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reconciliation_finds_exactly_the_discrepancies_planted_in_the_simulated_invoices() {
+    let dir = fresh("invoices");
+    let season = run(&options(&dir, 7)).await.unwrap();
+    let want = planted(&dir);
+    assert_eq!(season.summary.invoices, want.len());
+    assert!(!want.is_empty(), "the season bills some of its shipments");
+    // Two carriers' layouts: the postal line's row-per-charge file (lb/in) and the German parcel carrier's
+    // row-per-parcel one (kg/cm).
+    let layouts: BTreeSet<&str> = want.keys().map(|k| &k[..7]).collect();
+    assert_eq!(layouts, BTreeSet::from(["SIM-ECD", "SIM-EPU"]));
+    let kinds: BTreeSet<&str> = want.values().flat_map(|(d, _)| d.iter().map(|x| x.0.as_str())).collect();
+    assert!(
+        kinds.contains("overcharge") && kinds.contains("duplicate") && kinds.contains("unknown_tracking_number"),
+        "{kinds:?}"
+    );
+
+    let prepared = lastmile::dev::prepare(&dir).await.unwrap();
+    let tenant = prepared.registry.tenant("default").unwrap();
+    let ports = lastmile::invoices::ports(&prepared);
+    let report = lastmile_fn_reconcile::run(&ports, &tenant, season.end).await.unwrap();
+    assert_eq!(report.processed.len(), want.len(), "{report:?}");
+    let table = lastmile_platform::ports::table::TenantTable::new(prepared.table.as_ref(), "default");
+    let stored = lastmile_platform::repo::invoices::recent(&table, 100).await.unwrap();
+    let mut got = Found::new();
+    for record in &stored {
+        assert!(record.error.is_none(), "{:?}", record.error);
+        let mut found: Vec<_> = record
+            .discrepancies
+            .iter()
+            .map(|d| {
+                let kind = serde_json::to_value(d.kind).unwrap().as_str().unwrap().to_owned();
+                (kind, d.tracking_number.clone(), d.charge.clone(), d.amount, d.disputed)
+            })
+            .collect();
+        found.sort();
+        let t = record.totals;
+        got.insert(record.invoice_number.clone(), (found, (t.billed, t.disputed, t.accepted_adjustments)));
+    }
+    assert_eq!(got, want);
+
+    // Again: nothing new.
+    let again = lastmile_fn_reconcile::run(&ports, &tenant, season.end).await.unwrap();
+    assert!(again.processed.is_empty());
+    assert_eq!(again.already_processed, want.len());
+    assert_eq!(lastmile_platform::repo::invoices::recent(&table, 100).await.unwrap(), stored);
+    drop(prepared);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -5,8 +5,9 @@
 //! - The inbox is `invoices/inbox/{tenant}/{layout}/{file}`: the folder names the file's layout in
 //!   `shared/data/invoices/layouts.toml` (`example-parcel-us/INV-US-0001.csv`), the file name is free.
 //! - A file is known by the `sha256:` of its bytes ([`content_hash`]): one already processed is skipped, so a
-//!   second run changes nothing and a file dropped twice under two names is processed once. Inbox files stay
-//!   where they are; everything the job writes can be derived from them again.
+//!   second run changes nothing and a file dropped twice under two names is processed once. A key once read is
+//!   not read again (inbox files are not changed in place: a corrected file comes under a new name). Inbox
+//!   files stay where they are; everything the job writes can be derived from them again.
 //! - Each line's shipment is found through its tracking number (the layout's `tracking_carriers`, then the
 //!   [`TrackingNumberRecord`](lastmile_platform::repo::tracking::TrackingNumberRecord) of each), and checked
 //!   against the facts its quote priced ([`QuotedFacts`]) by [`check::reconcile`].
@@ -14,11 +15,12 @@
 //!   `invoices/disputes/{tenant}/{invoice}-{hash8}.csv`, then the [`InvoiceRecord`] (only if absent) that marks
 //!   the file done: a run that dies in between finishes the file next time.
 
+pub mod api;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use lastmile_core::money::Currency;
 use lastmile_core::rating::card::{RateCard, builtin};
 use lastmile_core::reconcile::check::{self, Kind, QuotedShipment, Totals};
 use lastmile_core::reconcile::dispute::dispute_csv;
@@ -27,13 +29,13 @@ use lastmile_core::units::Dimensions;
 use lastmile_platform::config::TenantConfig;
 use lastmile_platform::ports::blob::{BlobError, BlobStore};
 use lastmile_platform::ports::table::{Condition, StoreError, TableStore, TenantTable};
-use lastmile_platform::repo::invoices::{self, BilledLineRecord, InvoiceRecord};
+use lastmile_platform::repo::invoices::{self, BilledLineRecord, InboxKeyRecord, InvoiceRecord};
 use lastmile_platform::repo::shipments::{self, QuotedFacts};
 use lastmile_platform::repo::{self, tracking};
 use lastmile_platform::tenants::TenantRegistry;
 use serde::Serialize;
 
-/// Most inbox files one run reads per tenant; the rest wait for the next run.
+/// Most new inbox files one run reads per tenant; the rest wait for the next run.
 pub const MAX_FILES: usize = 200;
 
 /// What the job reads and writes through.
@@ -79,11 +81,18 @@ pub struct Processed {
     pub lines: usize,
     pub totals: Totals,
     /// Discrepancies by kind: count and amount.
-    pub by_kind: BTreeMap<Kind, (usize, i64)>,
+    pub by_kind: BTreeMap<Kind, KindTotal>,
     pub dispute_key: Option<String>,
     /// Why the file could not be read (it is recorded, and not read again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// How many discrepancies of a kind, and their amount (minor units of the invoice's currency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KindTotal {
+    pub count: usize,
+    pub amount: i64,
 }
 
 /// What one run did for one tenant.
@@ -95,6 +104,11 @@ pub struct Report {
     pub already_processed: usize,
     /// Inbox files in a folder that names no layout: left where they are.
     pub unknown_layout: Vec<String>,
+    /// Inbox files that could not be read (an invalid key, bytes that do not match their hash): tried again
+    /// next run.
+    pub unreadable: Vec<String>,
+    /// New files left for the next run (over [`MAX_FILES`]).
+    pub deferred: usize,
 }
 
 /// One run for every enabled tenant; a tenant that fails is logged and the others still run.
@@ -131,16 +145,36 @@ pub async fn run_with(
     let prefix = inbox_prefix(&tenant.id);
     let mut report = Report::default();
     let keys = ports.blobs.list(&prefix).await?;
-    for key in keys.into_iter().take(MAX_FILES) {
+    let mut read = 0;
+    for key in keys {
         let layout_id = key.strip_prefix(&prefix).and_then(|rest| rest.split_once('/')).map(|(l, _)| l.to_owned());
         let Some((layout_id, layout)) = layout_id.and_then(|id| layouts.layouts.get(&id).map(|l| (id, l))) else {
             report.unknown_layout.push(key);
             continue;
         };
-        let Some(bytes) = ports.blobs.get(&key).await? else { continue };
+        // A key read before is not read again: its content is recorded under its hash.
+        if invoices::inbox_key_read(&table, &key).await? {
+            report.already_processed += 1;
+            continue;
+        }
+        if read == MAX_FILES {
+            report.deferred += 1;
+            continue;
+        }
+        read += 1;
+        let bytes = match ports.blobs.get(&key).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant.id, key = %key, error = %e, "invoice file not readable");
+                report.unreadable.push(key);
+                continue;
+            }
+        };
         let hash = content_hash(&bytes);
         if invoices::get(&table, &hash).await?.is_some() {
             report.already_processed += 1;
+            mark_read(&table, &key, &hash, now).await?;
             continue;
         }
         let record = match std::str::from_utf8(&bytes)
@@ -171,8 +205,17 @@ pub async fn run_with(
             Err(StoreError::ConditionFailed) => report.already_processed += 1,
             Err(e) => return Err(e.into()),
         }
+        mark_read(&table, &key, &hash, now).await?;
     }
     Ok(report)
+}
+
+async fn mark_read(table: &TenantTable<'_>, key: &str, hash: &str, now: Timestamp) -> Result<(), StoreError> {
+    let record = InboxKeyRecord { key: key.to_owned(), content_hash: hash.to_owned(), read_at: now };
+    match repo::save(table, &record, Condition::NotExists).await {
+        Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 fn processed(record: &InvoiceRecord) -> Processed {
@@ -183,7 +226,11 @@ fn processed(record: &InvoiceRecord) -> Processed {
         currency: record.currency.clone(),
         lines: record.lines,
         totals: record.totals,
-        by_kind: record.by_kind().into_iter().map(|(kind, n, amount)| (kind, (n, amount))).collect(),
+        by_kind: record
+            .by_kind()
+            .into_iter()
+            .map(|(kind, count, amount)| (kind, KindTotal { count, amount }))
+            .collect(),
         dispute_key: record.dispute_key.clone(),
         error: record.error.clone(),
     }
@@ -291,17 +338,4 @@ pub fn quoted_from(shipment_id: &str, tracking_number: &str, line: &str, facts: 
         options: facts.options,
         charges: facts.charges,
     }
-}
-
-/// The dispute file of a processed invoice, read back from the blob store.
-pub async fn dispute_file(ports: &Ports, record: &InvoiceRecord) -> Result<Option<Vec<u8>>, BlobError> {
-    match &record.dispute_key {
-        Some(key) => ports.blobs.get(key).await,
-        None => Ok(None),
-    }
-}
-
-/// The currency an invoice's amounts are in, as stored.
-pub fn currency(record: &InvoiceRecord) -> Option<Currency> {
-    Currency::new(&record.currency)
 }

@@ -6,10 +6,15 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
 use jiff::Timestamp;
 use jiff::civil::date;
 use lastmile_core::reconcile::check::Kind;
-use lastmile_fn_reconcile::{Ports, Report, dispute_key, run};
+use lastmile_core::reconcile::layout::{BUILTIN, Layouts};
+use lastmile_fn_reconcile::api::{InvoicesApi, router};
+use lastmile_fn_reconcile::{Ports, Report, dispute_key, run, run_with};
 use lastmile_platform::config::TenantConfig;
 use lastmile_platform::embedded::blob::FsBlobStore;
 use lastmile_platform::embedded::table::EmbeddedTable;
@@ -19,6 +24,9 @@ use lastmile_platform::repo;
 use lastmile_platform::repo::invoices::{self, InvoiceRecord};
 use lastmile_platform::repo::shipments::{QuotedFacts, ShipmentRecord};
 use lastmile_platform::repo::tracking::TrackingNumberRecord;
+use lastmile_platform::tenants::TenantContext;
+use serde_json::Value;
+use tower::ServiceExt;
 
 const US: &str = include_str!("../../../shared/data/invoices/example-parcel-us.csv");
 const UK: &str = include_str!("../../../shared/data/invoices/example-courier-uk.csv");
@@ -225,4 +233,110 @@ async fn unreadable_files_are_recorded_once_and_unknown_folders_left_alone() {
     assert_eq!(again.already_processed, 1);
     // Nothing else was written: no billed lines, no dispute file.
     assert!(s.ports.blobs.list("invoices/disputes/").await.unwrap().is_empty());
+}
+
+async fn get(s: &Setup, uri: &str) -> (StatusCode, String, String) {
+    let api = Arc::new(InvoicesApi { table: s.ports.table.clone(), blobs: s.ports.blobs.clone() });
+    let context = TenantContext { tenant: Arc::new(s.tenant.clone()), key_id: "k".into() };
+    let app = router::<()>(api).layer(axum::Extension(context));
+    let response = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn the_api_lists_files_shows_discrepancies_and_serves_the_dispute_file() {
+    let s = setup("api").await;
+    drop_file(&s, "example-parcel-us", "INV-US-0001.csv", US).await;
+    job(&s).await;
+    let (status, _, body) = get(&s, "/v1/invoices").await;
+    assert_eq!(status, StatusCode::OK);
+    let listing: Value = serde_json::from_str(&body).unwrap();
+    let file = &listing["invoices"][0];
+    assert_eq!(file["invoice_number"], "INV-US-0001");
+    assert_eq!(file["totals"]["disputed"], 6805);
+    let hash = file["content_hash"].as_str().unwrap().to_owned();
+    // Kinds in the core's order, with counts and amounts: 50; 595 + 3150; 1790; 1220; 2190 accepted.
+    let kinds: Vec<(String, u64, i64)> = file["by_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kind"].as_str().unwrap().to_owned(), k["count"].as_u64().unwrap(), k["amount"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("overcharge".into(), 1, 50),
+            ("surcharge_not_quoted".into(), 2, 3745),
+            ("duplicate".into(), 1, 1790),
+            ("unknown_tracking_number".into(), 1, 1220),
+            ("weight_adjustment".into(), 1, 2190)
+        ]
+    );
+
+    let (status, _, body) = get(&s, &format!("/v1/invoices/{hash}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let detail: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(detail["discrepancies"].as_array().unwrap().len(), 6);
+    let hex = hash.trim_start_matches("sha256:");
+    assert_eq!(detail["dispute_url"], format!("/v1/invoices/{hex}/dispute"));
+    let (status, content_type, csv) = get(&s, &format!("/v1/invoices/{hex}/dispute")).await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/csv; charset=utf-8"));
+    assert_eq!(csv.lines().count(), 6);
+
+    // Unknown and malformed hashes are JSON errors.
+    let unknown = "0".repeat(64);
+    for uri in [format!("/v1/invoices/{unknown}"), format!("/v1/invoices/sha256:{unknown}/dispute")] {
+        let (status, content_type, body) = get(&s, &uri).await;
+        assert_eq!((status, content_type.as_str()), (StatusCode::NOT_FOUND, "application/json"), "{uri}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["code"], "invoice_not_found");
+    }
+    let (status, _, body) = get(&s, "/v1/invoices/not-a-hash").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["field"], "hash");
+}
+
+#[tokio::test]
+async fn the_layouts_tracking_carriers_decide_where_numbers_are_looked_up() {
+    let s = setup("carriers").await;
+    drop_file(&s, "example-parcel-us", "INV-US-0001.csv", US).await;
+    // The same file with the parcel carrier's numbers looked up under another tracking carrier: no shipment has
+    // them, so every line is unknown and disputed in full (16155, the file's total).
+    let elsewhere = Layouts::from_toml(&BUILTIN.replacen(
+        r#"tracking_carriers = ["fedex"]"#,
+        r#"tracking_carriers = ["parcelnet"]"#,
+        1,
+    ))
+    .unwrap();
+    run_with(&s.ports, &s.tenant, now(), &elsewhere).await.unwrap();
+    let record = &stored(&s).await[0];
+    assert!(record.discrepancies.iter().all(|d| matches!(d.kind, Kind::UnknownTrackingNumber | Kind::Duplicate)));
+    assert_eq!((record.totals.quoted, record.totals.disputed), (0, 16155));
+}
+
+#[tokio::test]
+async fn a_run_that_died_after_storing_the_billed_lines_finishes_the_file_without_duplicates() {
+    let s = setup("resume").await;
+    drop_file(&s, "example-courier-uk", "UK-7781.csv", UK).await;
+    // The earlier run stored the remote parcel's line (£3.89 + £4.95 = 884) under this file's hash, then died.
+    let hash = lastmile_core::reconcile::layout::content_hash(UK.as_bytes());
+    let table = TenantTable::new(s.ports.table.as_ref(), "acme");
+    let line = invoices::BilledLineRecord {
+        carrier: "Example Courier UK".into(),
+        billed_key: "H01REM00000003|884".into(),
+        content_hash: hash.clone(),
+        invoice_number: "UK-7781".into(),
+    };
+    repo::save(&table, &line, Condition::NotExists).await.unwrap();
+    let report = job(&s).await;
+    assert_eq!(report.processed.len(), 1);
+    let record = &stored(&s).await[0];
+    assert_eq!(record.content_hash, hash);
+    assert!(found(record, "H01REM00000003").is_empty(), "{:?}", record.discrepancies);
+    // Billed 549 + 409 + 884 = 1842; disputed only the 20 over on H01OVR.
+    assert_eq!((record.totals.billed, record.totals.disputed), (1842, 20));
 }

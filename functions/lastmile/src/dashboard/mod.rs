@@ -10,6 +10,7 @@
 //! a tenant route the dashboard does not reach yet, that router to `app::dashboard_api`.
 
 pub mod claims;
+pub mod invoices;
 pub mod page;
 pub mod session;
 pub mod tracking;
@@ -264,7 +265,9 @@ async fn home(
             match loaded {
                 Ok((panels, claimed)) => {
                     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-                    tracking::render(&panels) + &claims::render(&claimed, today)
+                    tracking::render(&panels)
+                        + &claims::render(&claimed, today)
+                        + &invoices::section(table.as_ref(), &context.tenant).await
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "dashboard panels");

@@ -6,6 +6,7 @@
 //! and what is being drawn (the day of the orders, the shipment's id), so one seed gives the same bytes whatever
 //! order a driver asks in, and nothing iterates a hash map.
 
+pub mod invoices;
 pub mod orders;
 pub mod pod;
 pub mod render;
@@ -270,6 +271,11 @@ impl Scenario {
     /// The random stream of one shipment's story: the same whatever else the run draws.
     pub fn story_rng(&self, shipment_id: &str) -> ChaCha8Rng {
         self.rng(&format!("story:{shipment_id}"))
+    }
+
+    /// The random stream of one invoice's planted discrepancies.
+    pub fn invoice_rng(&self, invoice_number: &str) -> ChaCha8Rng {
+        self.rng(&format!("invoice:{invoice_number}"))
     }
 
     fn rng(&self, what: &str) -> ChaCha8Rng {

@@ -181,7 +181,11 @@ mod tests {
         assert_eq!(store.list("privacy-exports/").await.unwrap(), Vec::<String>::new());
         assert_eq!(expire(&store, "acme", days(i64::from(CUSTOMER_FILES.retention_days))).await.unwrap(), 1);
         assert_eq!(store.list("acme/").await.unwrap(), Vec::<String>::new());
-        assert_eq!(store.list(&customers_folder("globex")).await.unwrap(), [other], "another tenant's files are its own job's");
+        assert_eq!(
+            store.list(&customers_folder("globex")).await.unwrap(),
+            [other],
+            "another tenant's files are its own job's"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 

@@ -118,3 +118,27 @@ pub async fn billed_by(
 ) -> Result<Option<BilledLineRecord>, StoreError> {
     Ok(super::load::<BilledLineRecord>(table, &billed_key(carrier, key)).await?.map(|v| v.value))
 }
+
+/// An inbox key the job has read, and the content it found there: the next runs skip the key without reading
+/// it again. Inbox files are not changed in place; a corrected file comes under a new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxKeyRecord {
+    pub key: String,
+    pub content_hash: String,
+    pub read_at: Timestamp,
+}
+
+pub fn inbox_key(blob_key: &str) -> Key {
+    Key::new(format!("invoice-inbox#{blob_key}"), "inbox")
+}
+
+impl Record for InboxKeyRecord {
+    fn key(&self) -> Key {
+        inbox_key(&self.key)
+    }
+}
+
+/// Whether the job has read the inbox file under `blob_key`.
+pub async fn inbox_key_read(table: &TenantTable<'_>, blob_key: &str) -> Result<bool, StoreError> {
+    Ok(table.get(&inbox_key(blob_key)).await?.is_some())
+}

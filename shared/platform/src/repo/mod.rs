@@ -21,6 +21,7 @@
 //! | alert | `alert#{id}` | `alert` | `alerts` / `{raised_at}#{id}` | `alert-outbox` / `{next attempt}#{id}` while pending |
 //! | KPI roll-up | `kpi` | `{day}#{line}#{lane}` | | |
 //! | processed invoice file | `invoice#{content hash}` | `invoice` | `invoices` / `{processed_at}#{hash}` | |
+//! | inbox file read | `invoice-inbox#{blob key}` | `inbox` | | |
 //! | line an invoice billed | `invoice-billed#{carrier}` | `{tracking number}\|{total}` | | |
 //!
 //! (Every pk is prefixed with the tenant id on the way in. Personal data lives only in the personal items, which
