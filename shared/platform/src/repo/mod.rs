@@ -19,6 +19,8 @@
 //! | POD file received | `tracking#{carrier}#{number}` | `pod#{name}` | | |
 //! | alert | `alert#{id}` | `alert` | `alerts` / `{raised_at}#{id}` | `alert-outbox` / `{next attempt}#{id}` while pending |
 //! | KPI roll-up | `kpi` | `{day}#{line}#{lane}` | | |
+//! | return (RMA) | `return#{rma}` | `return` | `returns-of-order#{order}` / `{created_at}#{rma}` | `returns-by-status#{status}` / `{updated_at}#{rma}` |
+//! | quantities returned | `order#{id}` | `returned` | | |
 //!
 //! (Every pk is prefixed with the tenant id on the way in. Personal data lives only in the personal items, which
 //! expire by their kind's retention: see [`crate::privacy`] and docs/privacy.md.)
@@ -27,6 +29,7 @@ pub mod decisions;
 pub mod lines;
 pub mod orders;
 pub mod personal;
+pub mod returns;
 pub mod shipments;
 pub mod stock;
 pub mod tracking;
