@@ -51,6 +51,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_kpi::api::routes());
     routes.extend(lastmile_fn_tracking::api::routes());
     routes.extend(lastmile_fn_tracking::evidence::pod_files_routes());
+    routes.extend(lastmile_fn_returns::api::routes());
     routes.extend(lastmile_fn_ingest::carriers::routes());
     routes
 }
@@ -70,6 +71,7 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_route::api::router(routing.clone()))
         .merge(lastmile_fn_kpi::api::router(prepared.tracking.kpi.clone()))
         .merge(lastmile_fn_tracking::api::router(prepared.tracker.clone()))
+        .merge(lastmile_fn_returns::api::router(prepared.returns.clone()))
         .merge(lastmile_fn_ingest::carriers::pod_api(prepared.carriers.clone()))
         .route_layer(middleware::from_fn_with_state(registry.clone(), http::require_tenant));
     Router::new()

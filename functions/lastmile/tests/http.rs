@@ -235,6 +235,9 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
         "POST /v1/address/validate/batch",
         "POST /dashboard/api/v1/address/validate",
         "GET /dashboard/api/v1/lines",
+        "POST /v1/returns",
+        "GET /v1/returns/{rma}",
+        "POST /v1/returns/{rma}/inspection",
     ] {
         assert!(documented.iter().any(|d| d == route), "{route} is served but not documented");
     }

@@ -84,6 +84,18 @@ pub async fn sweep(returns: &Returns, tenant: &str) -> Result<usize, StoreError>
     Ok(moved)
 }
 
+/// [`sweep`] for every enabled tenant; answers how many returns moved.
+pub async fn sweep_all(returns: &Returns) -> usize {
+    let mut moved = 0;
+    for tenant in returns.tracking.registry.tenants().iter().filter(|t| t.enabled) {
+        match sweep(returns, &tenant.id).await {
+            Ok(n) => moved += n,
+            Err(e) => tracing::error!(tenant = %tenant.id, error = %e, "returns sweep"),
+        }
+    }
+    moved
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionIn {

@@ -10,6 +10,7 @@
 //! a tenant route the dashboard does not reach yet, that router to `app::dashboard_api`.
 
 pub mod page;
+pub mod returns;
 pub mod session;
 pub mod tracking;
 
@@ -255,9 +256,11 @@ async fn home(
     let panels = match &dashboard.table {
         Some(table) => {
             let params = params.map(|q| q.0).unwrap_or_default();
-            match tracking::load(table.as_ref(), &context.tenant, &params, jiff::Timestamp::now()).await {
-                Ok(panels) => tracking::render(&panels),
-                Err(e) => {
+            let tracking = tracking::load(table.as_ref(), &context.tenant, &params, jiff::Timestamp::now()).await;
+            let returns = returns::load(table.as_ref(), &context.tenant.id).await;
+            match (tracking, returns) {
+                (Ok(panels), Ok(returns)) => tracking::render(&panels) + &returns::render(&returns),
+                (Err(e), _) | (_, Err(e)) => {
                     tracing::error!(error = %e, "dashboard panels");
                     r#"<section class="wide"><p class="problem" role="alert">The store did not answer: reload to try again.</p></section>"#.to_owned()
                 }
