@@ -55,3 +55,8 @@ fn every_ingest_route_is_an_event_of_the_ingest_function() {
 fn every_tracking_api_route_is_an_event_of_the_tracking_api_function() {
     assert_eq!(missing("TrackingApiFunction", lastmile_fn_tracking::api::routes()), Vec::<String>::new());
 }
+
+#[test]
+fn every_returns_route_is_an_event_of_the_returns_api_function() {
+    assert_eq!(missing("ReturnsApiFunction", lastmile_fn_returns::api::routes()), Vec::<String>::new());
+}
