@@ -66,7 +66,7 @@ async fn one(
 ) -> Result<Json<Value>, ErrorResponse> {
     let table = TenantTable::new(&*returns.tracking.table, &tenant.tenant.id);
     let found = returns::get(&table, &rma).await.map_err(store)?.ok_or_else(|| unknown(&rma))?;
-    let record = progress::refresh(&returns, &table, found).await.map_err(store)?;
+    let record = progress::refresh(&table, found).await.map_err(store)?;
     Ok(Json(answer(&record)))
 }
 
@@ -85,7 +85,7 @@ async fn list(
     for record in returns::of_order(&table, order, MAX_LISTED).await.map_err(store)? {
         let found = returns::get(&table, &record.rma).await.map_err(store)?;
         let record = match found {
-            Some(found) => progress::refresh(&returns, &table, found).await.map_err(store)?,
+            Some(found) => progress::refresh(&table, found).await.map_err(store)?,
             None => record,
         };
         listed.push(answer(&record));

@@ -29,11 +29,7 @@ const ATTEMPTS: usize = 5;
 const SWEEP_CAP: usize = 500;
 
 /// The return brought up to date with its parcel's journey (saved when it moved).
-pub async fn refresh(
-    returns: &Returns,
-    table: &TenantTable<'_>,
-    found: Versioned<ReturnRecord>,
-) -> Result<ReturnRecord, StoreError> {
+pub async fn refresh(table: &TenantTable<'_>, found: Versioned<ReturnRecord>) -> Result<ReturnRecord, StoreError> {
     let mut found = found;
     for _ in 0..ATTEMPTS {
         let Some(moved) = with_journey(table, &found.value).await? else { return Ok(found.value) };
@@ -46,7 +42,6 @@ pub async fn refresh(
             Err(e) => return Err(e),
         }
     }
-    let _ = returns;
     Ok(found.value)
 }
 
@@ -76,7 +71,7 @@ pub async fn sweep(returns: &Returns, tenant: &str) -> Result<usize, StoreError>
     for status in [ReturnStatus::LabelIssued, ReturnStatus::InTransit] {
         for found in returns::with_status(&table, status, SWEEP_CAP).await? {
             let before = found.value.status;
-            if refresh(returns, &table, found).await?.status != before {
+            if refresh(&table, found).await?.status != before {
                 moved += 1;
             }
         }
