@@ -147,7 +147,7 @@ async fn track(returns: &Returns, table: &TenantTable<'_>, record: &ReturnRecord
         warehouse: route.destination.clone(),
         line: route.line.clone(),
         carrier: carrier.clone(),
-        // Return parcels are their own lane, so their scans never mix with outbound deliveries' figures.
+        // Return parcels are their own lane (and the consumer counts no KPI facts for them).
         lane: format!("return>{}", route.destination),
         units: Vec::new(),
         cost_minor: Some(route.cost_minor),

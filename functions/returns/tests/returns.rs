@@ -300,6 +300,9 @@ async fn the_return_parcels_scans_move_it_and_inspection_disposes_of_it() {
     let history: Vec<&str> = stored.history.iter().map(|m| m.status.as_str()).collect();
     assert_eq!(history, ["requested", "approved", "label_issued", "in_transit", "received"]);
     assert_eq!(stored.history[4].at, "2026-12-07T15:15:00Z".parse().unwrap());
+    // The return parcel's scans are no delivery: nothing for the KPI roll-up.
+    let tracked = lastmile_platform::repo::tracking::get(&table, &returns::parcel_id(&rma)).await.unwrap().unwrap();
+    assert_eq!((tracked.value.kpi_pending(), tracked.value.facts), (false, None));
 
     // Found damaged: liquidate 10 % of 89.00 = 8.90; the label is spent, handling 3.00 ≤ 50 % of 8.90 = 4.45.
     let (status, body) =

@@ -193,8 +193,15 @@ impl ReturnRecord {
     }
 }
 
+const PARCEL_PREFIX: &str = "return-";
+
 pub fn parcel_id(rma: &str) -> String {
-    format!("return-{rma}")
+    format!("{PARCEL_PREFIX}{rma}")
+}
+
+/// Whether a tracked parcel is a return on its way back (whose scans are no delivery to count).
+pub fn is_return_parcel(shipment_id: &str) -> bool {
+    shipment_id.starts_with(PARCEL_PREFIX)
 }
 
 pub fn key(rma: &str) -> Key {
