@@ -4,9 +4,9 @@
 //! tracking record under the return's parcel id, `return-{rma}`), so the tracking consumer applies the carrier's
 //! events to its journey as it does for every parcel. The return then reads that journey — whenever it is asked
 //! for (`GET /v1/returns/{rma}`, the list, the inspection) and on a schedule ([`sweep`], reading only the returns
-//! whose parcel is on its way, through the status index). The tracking consumer stays unaware of returns: no port
-//! added to it, nothing to keep in step, and a return is never further along than its journey says, since the
-//! journey is the one record of what the carrier reported. The cost is that between two sweeps a return shows
+//! whose parcel is on its way, through the status index). The tracking consumer needs no port for returns (it
+//! only leaves a return parcel out of the delivery KPIs), there is nothing to keep in step, and a return is never
+//! further along than its journey says, since the journey is the one record of what the carrier reported. The cost is that between two sweeps a return shows
 //! the status of its last read; every read brings it up to date.
 
 use jiff::Timestamp;
