@@ -266,7 +266,7 @@ pub fn routes() -> Vec<RouteDoc> {
             operation: json!({
                 "operationId": "inspectReturn",
                 "summary": "What the inspection found: the return is inspected, then disposed or refunded by the condition found",
-                "description": "ok keeps the condition the reasons stated; damaged is damaged; missing_parts is at best defective. The disposition is decided again with that condition, the return shipping being spent: restock, refurbish or liquidate dispose of it; when handling exceeds the policy's share of what it recovers, it is refunded. Only a received return can be inspected (409 otherwise).",
+                "description": "ok keeps the condition the reasons stated; damaged is damaged; missing_parts is at best defective. The disposition is decided again with that condition, the return shipping being spent: restock, refurbish or liquidate dispose of it; when handling exceeds the policy's share of what it recovers, it is refunded. A return whose label is issued but whose scans have not shown it delivered (or that has lastmile's own label, without a carrier number) is received as it is inspected; one without a label, or inspected already, is a 409.",
                 "parameters": [rma],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["finding"], "additionalProperties": false,
@@ -280,7 +280,7 @@ pub fn routes() -> Vec<RouteDoc> {
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "401": {"$ref": "#/components/responses/Unauthorized"},
                     "404": error("No such return"),
-                    "409": error("The return is not received (illegal lifecycle move)"),
+                    "409": error("No label yet, or inspected already (illegal lifecycle move)"),
                     "422": {"$ref": "#/components/responses/Unprocessable"}
                 }
             }),

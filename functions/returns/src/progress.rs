@@ -102,8 +102,9 @@ pub struct InspectionIn {
 /// Longest inspection note.
 pub const MAX_NOTE: usize = 2000;
 
-/// Records what the inspection found and decides again with the condition found: the return is inspected,
-/// then disposed (restocked, refurbished or liquidated) or refunded when nothing is worth recovering.
+/// Records what the inspection found and decides again with the condition found: the return is (received if
+/// no scan said so,) inspected, then disposed (restocked, refurbished or liquidated) or refunded when nothing is
+/// worth recovering. A return with no label yet, or past its inspection, cannot be inspected (409).
 pub async fn inspect(
     returns: &Returns,
     table: &TenantTable<'_>,
@@ -129,6 +130,12 @@ pub async fn inspect(
             // Something missing: sold on as incomplete, like a defective item.
             Finding::MissingParts => record.disposition.condition.max(ItemCondition::Defective),
         };
+        // The destination inspects only what it holds: a parcel whose last scan is not yet the delivery (or that
+        // has no carrier number, on lastmile's own label) is received as it is inspected.
+        if matches!(record.status, ReturnStatus::LabelIssued | ReturnStatus::InTransit) {
+            let received = format!("received at {} for inspection", record.route.name);
+            record.advance(ReturnStatus::Received, now, received).map_err(illegal)?;
+        }
         let finding = format!("inspected: {:?} ({})", input.finding, condition.as_str()).to_lowercase();
         record.advance(ReturnStatus::Inspected, now, finding).map_err(illegal)?;
         record.inspection =

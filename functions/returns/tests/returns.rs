@@ -4,9 +4,9 @@
 //! Hand-worked figures used below (rate cards in shared/data/ratecards, policy in shared/data/returns):
 //! - one pair of shoes, 450 g = 0.99 lb, billed as 1 lb. From 10001 (New York) to the East Returns Hub at 07102
 //!   (Newark, about 9 miles): Postal Ground zone 1 (≤ 50 mi) 6.40 + peak 0.60 = 7.00 USD; National Ground zone 2
-//!   (≤ 150 mi) 10.65 + peak 0.45 = 11.10; to the West Warehouse at 91761 (Ontario CA, over 1800 mi) National
-//!   Ground zone 8 13.90 + 0.45 = 14.35. Cheapest: the East hub by Postal Ground, 7.00 USD, at most 3 business
-//!   days (zone 1: 2–3).
+//!   (≤ 150 mi) 10.65 + fuel 19 % of 10.65 = 2.02 + peak 0.45 = 13.12; to the West Warehouse at 91761 (Ontario CA,
+//!   over 1800 mi) National Ground zone 8 13.90 + fuel 2.64 + peak 0.45 = 16.99. Cheapest: the East hub by
+//!   Postal Ground, 7.00 USD, at most 3 business days (zone 1: 2–3).
 //! - the socks, 100 g, bill as 1 lb too: 7.00 USD by the same line.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -45,7 +45,12 @@ async fn a_return_is_created_once_per_client_key() {
     assert_eq!(created["eligibility"]["open_until"], "2026-12-20");
     assert_eq!(created["destination"]["id"], "us-east-returns");
     assert_eq!(created["destination"]["transit_days"], 3);
-    assert!(created["destination"]["explanation"].as_str().unwrap().contains("us-west-warehouse"), "{created}");
+    assert_eq!(
+        created["destination"]["explanation"],
+        "cheapest, then fastest, of: us-east-returns via us-postal-ground 700 USD (3 business days); us-east-returns \
+         via us-national-ground 1312 USD (1 business days); us-west-warehouse via us-national-ground 1699 USD (7 \
+         business days)"
+    );
     assert_eq!(created["label_quote"]["line"], "us-postal-ground");
     assert_eq!(created["label_quote"]["total_minor"], 700);
     // New $89.00: restock 100 % = 8900, liquidate 30 % = 2670; 7.00 + 3.00 handling = 10.00 ≤ 50 % of 89.00.
@@ -236,6 +241,16 @@ async fn without_a_carrier_the_own_zpl_label_is_stored_and_checked_on_read() {
     let (status, again) = call(&app, "POST", &uri, None, &[]).await;
     assert_eq!((status, &again["label"]), (200, &issued["label"]));
 
+    // No carrier number to follow: the hub receives the parcel as it inspects it. Found as stated (new $89.00):
+    // restock 8900; the label is spent, handling 3.00 ≤ 50 % of 89.00.
+    let inspect = format!("/v1/returns/{rma}/inspection");
+    let (status, inspected) = call(&app, "POST", &inspect, Some(json!({"finding": "ok"})), &[]).await;
+    assert_eq!(status, 200, "{inspected}");
+    let history: Vec<&str> =
+        inspected["history"].as_array().unwrap().iter().map(|m| m["status"].as_str().unwrap()).collect();
+    assert_eq!(history, ["requested", "approved", "label_issued", "received", "inspected", "disposed"]);
+    assert_eq!(inspected["final_disposition"]["disposition"], "restock");
+
     // A document changed in the store is refused.
     let table = TenantTable::new(&*s.tracking.table, "acme");
     let key = returns::get(&table, &rma).await.unwrap().unwrap().value.label.unwrap().blob_key;
@@ -252,6 +267,10 @@ async fn the_return_parcels_scans_move_it_and_inspection_disposes_of_it() {
     let app = api(&s);
     let (_, created) = call(&app, "POST", "/v1/returns", Some(one_pair("5001", "k")), &[]).await;
     let rma = created["rma"].as_str().unwrap().to_owned();
+    // No label yet, so nothing can have arrived: approved → inspected is no move of the lifecycle.
+    let inspect = format!("/v1/returns/{rma}/inspection");
+    let (status, body) = call(&app, "POST", &inspect, Some(json!({"finding": "ok"})), &[]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_move")), "{body}");
     let (status, issued) =
         call(&app, "POST", &format!("/v1/returns/{rma}/label"), Some(json!({"format": "zpl"})), &[]).await;
     assert_eq!(status, 201, "{issued}");
@@ -275,11 +294,6 @@ async fn the_return_parcels_scans_move_it_and_inspection_disposes_of_it() {
         lastmile_platform::repo::tracking::shipment_for(&table, "fedex", RETURN_NUMBER).await.unwrap(),
         Some(parcel)
     );
-
-    // Not received yet: no inspection.
-    let inspect = format!("/v1/returns/{rma}/inspection");
-    let (status, body) = call(&app, "POST", &inspect, Some(json!({"finding": "ok"})), &[]).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_move")), "{body}");
 
     // FedEx picks it up: in transit, read when asked.
     let picked_up = return_scans(&[("2026-12-04T16:30:00-05:00", "PU", "Picked up")]);
