@@ -84,7 +84,7 @@ pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
 }
 
-async fn deployment(name: &str) -> Deployment {
+pub(crate) async fn deployment(name: &str) -> Deployment {
     let moto = MotoServer::start();
     let config = super::sdk_config(&moto).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
@@ -326,7 +326,7 @@ async fn a_journey_from_out_of_order_webhooks_through_sqs_is_ordered_never_regre
 }
 
 /// Routes an order to downtown Anchorage (ZIP 99501) over the deployment's table; answers its shipment's id.
-async fn routed_anchorage_order(d: &Deployment, order_id: &str) -> String {
+pub(crate) async fn routed_anchorage_order(d: &Deployment, order_id: &str) -> String {
     let order = json!({
         "id": order_id, "currency": "USD",
         "line_items": [{"sku": "MUG-1", "quantity": 1, "grams": 450, "price": "18.00"}],
