@@ -1,10 +1,11 @@
 //! The AWS adapters against a moto server: the same conformance suites the embedded adapters pass, and the
-//! functions over them (orders routed, compliance requests, carrier events and POD files tracked).
+//! functions over them (orders routed, compliance requests, carrier events and POD files tracked, returns).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod privacy;
 mod reconcile;
+mod returns;
 mod routing;
 mod shopify;
 mod template;

@@ -87,3 +87,8 @@ fn every_function_keeps_its_files_in_the_bucket_erasure_works_on() {
     let others: Vec<_> = mains.iter().filter(|(_, name)| name != "\"LASTMILE_ARCHIVE_BUCKET\"").collect();
     assert!(others.is_empty(), "a function keeps files elsewhere: {others:?}");
 }
+
+#[test]
+fn every_returns_route_is_an_event_of_the_returns_api_function() {
+    assert_eq!(missing("ReturnsApiFunction", lastmile_fn_returns::api::routes()), Vec::<String>::new());
+}

@@ -52,6 +52,7 @@ pub fn route_docs() -> Vec<RouteDoc> {
     routes.extend(lastmile_fn_kpi::api::routes());
     routes.extend(lastmile_fn_tracking::api::routes());
     routes.extend(lastmile_fn_tracking::evidence::pod_files_routes());
+    routes.extend(lastmile_fn_returns::api::routes());
     routes.extend(lastmile_fn_ingest::carriers::routes());
     routes.extend(lastmile_fn_claims::api::routes());
     routes.extend(lastmile_fn_reconcile::api::routes());
@@ -73,6 +74,7 @@ pub fn router(prepared: &Prepared) -> Router {
         .merge(lastmile_fn_route::api::router(routing.clone()))
         .merge(lastmile_fn_kpi::api::router(prepared.tracking.kpi.clone()))
         .merge(lastmile_fn_tracking::api::router(prepared.tracker.clone()))
+        .merge(lastmile_fn_returns::api::router(prepared.returns.clone()))
         .merge(lastmile_fn_ingest::carriers::pod_api(prepared.carriers.clone()))
         .merge(lastmile_fn_claims::api::router(Arc::new(ClaimsApi {
             table: prepared.table.clone(),

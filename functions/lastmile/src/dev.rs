@@ -64,6 +64,8 @@ pub struct Prepared {
     pub tracker: Arc<lastmile_fn_tracking::Tracking>,
     /// The tracking queue, consumed in this process.
     pub tracking_queue: Arc<EmbeddedQueue>,
+    /// The returns API and its sweep, over the tracking function's ports; no carrier account connected.
+    pub returns: Arc<lastmile_fn_returns::Returns>,
     /// The clock every port reads: the system's, or a simulation's.
     pub clock: Arc<dyn Clock>,
     /// The local API key, when this start created it.
@@ -119,6 +121,10 @@ pub async fn prepare_with_clock(
         fulfillments,
         clock: clock.clone(),
     });
+    let returns = Arc::new(lastmile_fn_returns::Returns::builtin(
+        tracker.clone(),
+        Arc::new(lastmile_fn_tracking::labels::NoCarrierConnected),
+    )?);
     Ok(Prepared {
         data_dir: data_dir.to_owned(),
         server,
@@ -137,6 +143,7 @@ pub async fn prepare_with_clock(
         carriers: state.carriers,
         tracker,
         tracking_queue: state.tracking_queue,
+        returns,
         clock,
         new_key,
         new_carrier_service_token,

@@ -22,6 +22,7 @@ const VISIBILITY: Duration = Duration::from_secs(30);
 const IDLE_POLL: Duration = Duration::from_millis(100);
 const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 const PURGE_EVERY: Duration = Duration::from_secs(60 * 60);
+const RETURNS_EVERY: Duration = Duration::from_secs(5 * 60);
 
 pub struct Jobs {
     stop: watch::Sender<bool>,
@@ -67,8 +68,24 @@ pub fn start(prepared: &crate::dev::Prepared) -> Jobs {
         prepared.clock.clone(),
         stopped.clone(),
     ));
+    let returns = tokio::spawn(returns_schedule(prepared.returns.clone(), stopped.clone()));
     let scheduler = tokio::spawn(schedule(router, table, blobs, stopped));
-    Jobs { stop, tasks: vec![orders, tracking_events, scheduler, tracking, claims, invoices] }
+    Jobs { stop, tasks: vec![orders, tracking_events, scheduler, tracking, claims, invoices, returns] }
+}
+
+/// Returns whose parcel is on its way, brought up to date with its scans every few minutes (reads do it too).
+async fn returns_schedule(returns: Arc<lastmile_fn_returns::Returns>, mut stopped: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(RETURNS_EVERY);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let moved = lastmile_fn_returns::progress::sweep_all(&returns).await;
+                tracing::info!(moved, "returns sweep");
+            }
+            _ = stopped.changed() => return,
+        }
+    }
 }
 
 /// Handles a batch of `(id, body)` messages; answers the ids of those that failed.

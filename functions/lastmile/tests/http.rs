@@ -242,6 +242,9 @@ async fn every_documented_route_is_served_and_every_served_route_documented() {
         "GET /v1/invoices",
         "GET /v1/invoices/{hash}",
         "GET /v1/invoices/{hash}/dispute",
+        "POST /v1/returns",
+        "GET /v1/returns/{rma}",
+        "POST /v1/returns/{rma}/inspection",
     ] {
         assert!(documented.iter().any(|d| d == route), "{route} is served but not documented");
     }

@@ -372,6 +372,7 @@ async fn the_dashboard_needs_a_login_and_sets_a_strict_http_only_cookie() {
     let browser = browser(&app, &app.key_a).await;
     let page = send(&app, Request::get("/").header("cookie", &browser.cookie).body(Body::empty()).unwrap()).await;
     assert!(page.text.contains("Shop A <code>a</code>") && !page.text.contains("Shop B"));
+    assert!(page.text.contains(r#"<section class="wide" id="returns">"#) && page.text.contains("No returns."));
     assert!(
         page.text.contains(r#"<form method="post" action="/dashboard/logout""#) && page.text.contains(&browser.csrf)
     );

@@ -46,7 +46,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(tracking: Arc<Tracking>) -> Rout
         .merge(labels::router(labels))
 }
 
-pub(crate) fn store(e: StoreError) -> ErrorResponse {
+pub fn store(e: StoreError) -> ErrorResponse {
     tracing::error!(error = %e, "store");
     ErrorResponse(ApiError::new(503, "store_unavailable", "the store did not answer; retry"))
 }
@@ -59,7 +59,7 @@ struct AssignIn {
 }
 
 /// A tracking number as carriers print them: letters, digits and dashes.
-pub(crate) fn valid_number(number: &str) -> bool {
+pub fn valid_number(number: &str) -> bool {
     !number.is_empty() && number.len() <= MAX_NUMBER && number.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
@@ -109,9 +109,33 @@ pub(crate) async fn track(
 ) -> Result<(StatusCode, TrackingRecord), ErrorResponse> {
     let (status, record) = match tracking::get(table, &shipment.id).await.map_err(store)? {
         Some(existing) => (StatusCode::OK, same_or_conflict(existing.value, carrier, number)?),
-        None => create(tracking, table, shipment, carrier, number).await?,
+        None => {
+            let decision = decisions::get(table, &shipment.order_id).await.map_err(store)?;
+            let owner = decisions::key(&shipment.order_id).pk;
+            let kept = personal::get(table, &owner, decisions::PERSONAL.kind).await.map_err(store)?;
+            let address = decision.map(|d| d.value.address).unwrap_or(Value::Null);
+            let destination = crate::destination::from_decision(&address, kept.as_ref().map(|k| &k.value.data));
+            create(tracking, table, shipment, destination, carrier, number).await?
+        }
     };
     Ok((status, sync_fulfillment(tracking, table, tenant, record).await))
+}
+
+/// Tracks a parcel that is none of the router's shipments (a return on its way back) as `carrier` `number`, to
+/// `destination`: the same records, checks and answers as [`track`], and no fulfillment, since the shop's order
+/// was fulfilled by the outbound shipment. `parcel` is not stored; its id is the tracking record's.
+pub async fn track_parcel(
+    tracking: &Tracking,
+    table: &TenantTable<'_>,
+    parcel: &shipments::ShipmentRecord,
+    destination: tracking::TrackedDestination,
+    carrier: &str,
+    number: &str,
+) -> Result<(StatusCode, TrackingRecord), ErrorResponse> {
+    match tracking::get(table, &parcel.id).await.map_err(store)? {
+        Some(existing) => Ok((StatusCode::OK, same_or_conflict(existing.value, carrier, number)?)),
+        None => create(tracking, table, parcel, destination, carrier, number).await,
+    }
 }
 
 fn same_or_conflict(existing: TrackingRecord, carrier: &str, number: &str) -> Result<TrackingRecord, ErrorResponse> {
@@ -129,6 +153,7 @@ async fn create(
     tracking: &Tracking,
     table: &TenantTable<'_>,
     shipment: &shipments::ShipmentRecord,
+    destination: tracking::TrackedDestination,
     carrier: &str,
     number: &str,
 ) -> Result<(StatusCode, TrackingRecord), ErrorResponse> {
@@ -136,11 +161,6 @@ async fn create(
         let message = format!("{carrier} {number} is the tracking number of shipment {other}");
         return Err(ErrorResponse(ApiError::new(409, "tracking_number_taken", message).with_field("tracking_number")));
     }
-    let decision = decisions::get(table, &shipment.order_id).await.map_err(store)?;
-    let owner = decisions::key(&shipment.order_id).pk;
-    let kept = personal::get(table, &owner, decisions::PERSONAL.kind).await.map_err(store)?;
-    let address = decision.map(|d| d.value.address).unwrap_or(Value::Null);
-    let destination = crate::destination::from_decision(&address, kept.as_ref().map(|k| &k.value.data));
     let now = tracking.clock.now();
     let mut journey = Journey::new(carrier, number);
     let orphans = tracking::orphans(table, carrier, number).await.map_err(store)?;
@@ -230,7 +250,7 @@ async fn sync_fulfillment(
 }
 
 /// The record as the API shows it.
-pub(crate) fn answer(record: &TrackingRecord) -> Value {
+pub fn answer(record: &TrackingRecord) -> Value {
     let legs = record.journey.legs();
     json!({
         "shipment_id": record.shipment_id,

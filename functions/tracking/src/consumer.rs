@@ -214,7 +214,9 @@ impl Tracking {
         });
 
         let shipment = shipments::get(table, shipment_id).await?;
-        record.facts = Some(facts(&record, shipment.as_ref().map(|s| &s.value), tenant, &zone));
+        // A return on its way back is no delivery: it stays out of the delivery KPIs.
+        record.facts = (!lastmile_platform::repo::returns::is_return_parcel(shipment_id))
+            .then(|| facts(&record, shipment.as_ref().map(|s| &s.value), tenant, &zone));
 
         // The router's outcome, once, with its line's statistics.
         let mut delivered_now = None;

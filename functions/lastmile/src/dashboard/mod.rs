@@ -12,6 +12,7 @@
 pub mod claims;
 pub mod invoices;
 pub mod page;
+pub mod returns;
 pub mod session;
 pub mod tracking;
 
@@ -262,11 +263,16 @@ async fn home(
                 Ok(panels) => claims::load(table.as_ref(), &context.tenant).await.map(|c| (panels, c)),
                 Err(e) => Err(e),
             };
+            let loaded = match loaded {
+                Ok(both) => returns::load(table.as_ref(), &context.tenant.id).await.map(|r| (both, r)),
+                Err(e) => Err(e),
+            };
             match loaded {
-                Ok((panels, claimed)) => {
+                Ok(((panels, claimed), returned)) => {
                     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
                     tracking::render(&panels)
                         + &claims::render(&claimed, today)
+                        + &returns::render(&returned)
                         + &invoices::section(table.as_ref(), &context.tenant).await
                 }
                 Err(e) => {

@@ -2,12 +2,12 @@
 //! liquidate), unless bringing it back costs more than the policy's share of that — then the buyer keeps it and
 //! is refunded. The answer carries its arithmetic.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::policy::{Condition, Policy};
 use crate::money::{Currency, Money, percent_of};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
     Restock,

@@ -2,11 +2,11 @@
 //! refunded; a returnless refund goes from approved straight to refunded; a request may be rejected. Tracking
 //! events of the return label move it on; a stale or repeated event changes nothing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::tracking::status::Status;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnStatus {
     Requested,
@@ -21,6 +21,33 @@ pub enum ReturnStatus {
 }
 
 impl ReturnStatus {
+    /// Every status, in the order a return goes through them.
+    pub const ALL: [ReturnStatus; 9] = [
+        ReturnStatus::Requested,
+        ReturnStatus::Rejected,
+        ReturnStatus::Approved,
+        ReturnStatus::LabelIssued,
+        ReturnStatus::InTransit,
+        ReturnStatus::Received,
+        ReturnStatus::Inspected,
+        ReturnStatus::Disposed,
+        ReturnStatus::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReturnStatus::Requested => "requested",
+            ReturnStatus::Rejected => "rejected",
+            ReturnStatus::Approved => "approved",
+            ReturnStatus::LabelIssued => "label_issued",
+            ReturnStatus::InTransit => "in_transit",
+            ReturnStatus::Received => "received",
+            ReturnStatus::Inspected => "inspected",
+            ReturnStatus::Disposed => "disposed",
+            ReturnStatus::Refunded => "refunded",
+        }
+    }
+
     pub fn can_move_to(self, next: ReturnStatus) -> bool {
         use ReturnStatus::*;
         matches!(

@@ -20,7 +20,7 @@ use crate::ports::blob::{BlobError, BlobStore};
 use crate::ports::clock::Clock;
 use crate::ports::table::{Condition, Key, StoreError, TableStore, TenantTable};
 use crate::repo::personal::{self, PersonalRecord};
-use crate::repo::{self, Versioned, decisions, orders, shipments, tracking};
+use crate::repo::{self, Versioned, decisions, orders, returns, shipments, tracking};
 
 pub use audit::AuditRecord;
 
@@ -157,6 +157,11 @@ async fn find(
             None => vec![id.clone()],
         };
         found.decisions.extend(decision);
+        // Its returns: the buyer's address and photos, and the label that prints the address.
+        for r in returns::of_order(table, id, MAX_ITEMS).await? {
+            keep(personal::of_owner(table, &returns::key(&r.rma).pk).await?, &mut personal);
+            found.blobs.extend(r.label.map(|l| l.blob_key));
+        }
         for sid in shipment_ids {
             keep(personal::of_owner(table, &shipments::key(&sid).pk).await?, &mut personal);
             found.shipments.extend(shipments::get(table, &sid).await?);

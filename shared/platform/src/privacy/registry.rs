@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use crate::repo::{decisions, orders, shipments, tracking};
+use crate::repo::{decisions, orders, returns, shipments, tracking};
 
 use super::blobs;
 
@@ -35,6 +35,7 @@ pub static REGISTRY: &[&Declaration] = &[
     &decisions::PERSONAL,
     &shipments::PERSONAL,
     &tracking::POD_PERSONAL,
+    &returns::PERSONAL,
     &blobs::EXPORT,
     &blobs::CUSTOMER_FILES,
 ];

@@ -23,6 +23,8 @@
 //! | processed invoice file | `invoice#{content hash}` | `invoice` | `invoices` / `{processed_at}#{hash}` | |
 //! | inbox file read | `invoice-inbox#{blob key}` | `inbox` | | |
 //! | line an invoice billed | `invoice-billed#{carrier}` | `{tracking number}\|{total}` | | |
+//! | return (RMA) | `return#{rma}` | `return` | `returns-of-order#{order}` / `{created_at}#{rma}` | `returns-by-status#{status}` / `{updated_at}#{rma}` |
+//! | quantities returned | `order#{id}` | `returned` | | |
 //!
 //! (Every pk is prefixed with the tenant id on the way in. Personal data lives only in the personal items, which
 //! expire by their kind's retention: see [`crate::privacy`] and docs/privacy.md.)
@@ -33,6 +35,7 @@ pub mod invoices;
 pub mod lines;
 pub mod orders;
 pub mod personal;
+pub mod returns;
 pub mod shipments;
 pub mod stock;
 pub mod tracking;
