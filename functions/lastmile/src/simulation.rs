@@ -70,6 +70,8 @@ pub struct Summary {
     pub webhooks: usize,
     pub pod_files: usize,
     pub alerts: usize,
+    /// Claims the daily claims job raised (lost, damaged, late).
+    pub claims: usize,
     pub kpi_records: usize,
     /// Carrier invoice files dropped into the inbox, and the discrepancies planted in them.
     pub invoices: usize,
@@ -107,6 +109,8 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
     let mut driver = Driver::new(&prepared, &options.tenant, scenario.clone())?;
     driver.stock().await?;
 
+    // The claims job runs daily, before the KPI roll-up counts claims.
+    let claims = crate::claims::ports(prepared.table.clone(), clock.clone());
     let mut now = start;
     let mut orders: Vec<Value> = Vec::new();
     let mut next_day = options.start;
@@ -127,12 +131,14 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
         driver.drain_tracking().await?;
         summary.alerts += crate::tracking::run_stalls_once(&prepared.tracking, &prepared.registry, now).await;
         if is_midnight(now, &scenario.shop_zone) {
+            summary.claims += run_claims_once(&claims, &prepared.registry, now).await;
             summary.kpi_records += crate::tracking::run_kpi_once(&prepared.tracking, &prepared.registry, now).await;
         }
         if now.as_second() % CHECKPOINT_SECONDS == 0 {
             batch.checkpoint(prepared.table.database())?;
         }
     }
+    summary.claims += run_claims_once(&claims, &prepared.registry, now).await;
     summary.kpi_records += crate::tracking::run_kpi_once(&prepared.tracking, &prepared.registry, now).await;
     let planted = drop_invoices(&prepared, &options.tenant, &driver.scenario, &driver.billable, options.seed).await?;
     summary.invoices = planted.len();
@@ -440,11 +446,19 @@ async fn call(app: &Router, method: &str, uri: &str, content_type: &str, body: V
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+async fn run_claims_once(
+    ports: &lastmile_fn_claims::Ports,
+    registry: &lastmile_platform::tenants::TenantRegistry,
+    now: Timestamp,
+) -> usize {
+    lastmile_fn_claims::run_all(ports, registry, now).await.iter().map(|(_, r)| r.created.len()).sum()
+}
+
 /// Prints what a run did and where to look.
 pub fn print_summary(run: &Run, options: &SimulateOptions, seconds: f64) {
     let s = &run.summary;
     println!(
-        "simulated {} days from {} (seed {}): {} orders, {} shipments tracked, {} events in {} signed webhooks, {} POD files; the jobs raised {} alerts and rolled up {} KPI records; {} carrier invoices in the inbox with {} planted discrepancies ({:.1} s, {:.0} orders/s)",
+        "simulated {} days from {} (seed {}): {} orders, {} shipments tracked, {} events in {} signed webhooks, {} POD files; the jobs raised {} alerts and {} claims and rolled up {} KPI records; {} carrier invoices in the inbox with {} planted discrepancies ({:.1} s, {:.0} orders/s)",
         options.days,
         options.start,
         options.seed,
@@ -454,6 +468,7 @@ pub fn print_summary(run: &Run, options: &SimulateOptions, seconds: f64) {
         s.webhooks,
         s.pod_files,
         s.alerts,
+        s.claims,
         s.kpi_records,
         s.invoices,
         s.planted,

@@ -158,6 +158,7 @@ async fn track(returns: &Returns, table: &TenantTable<'_>, record: &ReturnRecord
         experiment: None,
         outcome: None,
         rating: None,
+        quoted: None,
     };
     let point = lastmile_core::address::postcode_centroid(&route.country, &route.postcode);
     let destination = TrackedDestination {
