@@ -40,6 +40,7 @@ use tower::ServiceExt;
 use crate::dev::Prepared;
 use crate::jobs::{self, BatchHandler};
 use crate::simulate::invoices::{self as carrier_invoices, Billable, Planted};
+use crate::simulate::returns::ReturnPlan;
 use crate::simulate::{
     AFTERSHIP, FEDEX, PARCELNET, Scenario, ScheduledEvent, ShipmentFacts, Story, orders_for_day, parcel_story, render,
     stock_levels,
@@ -72,6 +73,11 @@ pub struct Summary {
     pub alerts: usize,
     /// Claims the daily claims job raised (lost, damaged, late).
     pub claims: usize,
+    /// Returns the buyers asked for and the API opened, those it refused (outside the window, nothing left to
+    /// return), and inspections made.
+    pub returns: usize,
+    pub returns_refused: usize,
+    pub inspections: usize,
     pub kpi_records: usize,
     /// Carrier invoice files dropped into the inbox, and the discrepancies planted in them.
     pub invoices: usize,
@@ -129,6 +135,7 @@ pub async fn run(options: &SimulateOptions) -> Result<Run, Error> {
         driver.route(now).await?;
         driver.send_events(now).await?;
         driver.drain_tracking().await?;
+        driver.send_returns(now, &mut summary).await?;
         summary.alerts += crate::tracking::run_stalls_once(&prepared.tracking, &prepared.registry, now).await;
         if is_midnight(now, &scenario.shop_zone) {
             summary.claims += run_claims_once(&claims, &prepared.registry, now).await;
@@ -243,6 +250,9 @@ struct Driver<'p> {
     pending: BTreeSet<(Timestamp, String, usize)>,
     /// Every tracked shipment with what it was quoted, for the carriers' invoices.
     billable: Vec<Billable>,
+    /// Returns buyers will ask for, by when, and inspections of opened returns (their RMA) by when.
+    return_requests: BTreeMap<(Timestamp, String), ReturnPlan>,
+    inspections: BTreeMap<(Timestamp, String), Value>,
     secrets: FileSecrets,
     events_sent: usize,
     webhooks: usize,
@@ -258,6 +268,7 @@ impl<'p> Driver<'p> {
             .merge(lastmile_fn_ingest::orders_api(prepared.ingest.clone()))
             .merge(lastmile_fn_route::api::router(prepared.routing_api.clone()))
             .merge(lastmile_fn_tracking::api::router(prepared.tracker.clone()))
+            .merge(lastmile_fn_returns::api::router(prepared.returns.clone()))
             .layer(axum::Extension(context));
         Ok(Driver {
             prepared,
@@ -271,6 +282,8 @@ impl<'p> Driver<'p> {
             stories: BTreeMap::new(),
             pending: BTreeSet::new(),
             billable: Vec::new(),
+            return_requests: BTreeMap::new(),
+            inspections: BTreeMap::new(),
             secrets: FileSecrets::new(prepared.data_dir.join(crate::tracking::SECRETS_DIR)),
             events_sent: 0,
             webhooks: 0,
@@ -353,11 +366,61 @@ impl<'p> Driver<'p> {
                         quoted,
                     });
                 }
+                if let Some(plan) = crate::simulate::returns::plan(&self.scenario, &story, order) {
+                    self.return_requests.insert((plan.requested_at, shipment.id.clone()), plan);
+                }
                 self.stories.insert(shipment.id.clone(), story);
             }
         }
         for order_id in routed {
             self.waiting.remove(&order_id);
+        }
+        Ok(())
+    }
+
+    /// Asks for the returns due by `now` as a return portal does, with a label for each, and inspects the returns
+    /// that reached the warehouse.
+    async fn send_returns(&mut self, now: Timestamp, summary: &mut Summary) -> Result<(), Error> {
+        while let Some(entry) = self.return_requests.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let plan = entry.remove();
+            let body = plan.request.to_string().into_bytes();
+            let (status, answer) = call(&self.api, "POST", "/v1/returns", "application/json", body).await;
+            match status {
+                200 | 201 => {}
+                // A request the returns policy refuses (the window closed, the item already on its way back).
+                409 | 422 => {
+                    summary.returns_refused += 1;
+                    continue;
+                }
+                _ => return Err(format!("POST /v1/returns: {status} {answer}").into()),
+            }
+            let rma = answer["rma"].as_str().unwrap_or_default().to_owned();
+            summary.returns += 1;
+            if answer["status"] == "refunded" {
+                continue; // kept by the buyer: nothing comes back
+            }
+            let uri = format!("/v1/returns/{rma}/label");
+            let (status, answer) = call(&self.api, "POST", &uri, "application/json", Vec::new()).await;
+            if !matches!(status, 200 | 201) {
+                return Err(format!("POST {uri}: {status} {answer}").into());
+            }
+            self.inspections.insert((plan.inspected_at, rma), plan.inspection);
+        }
+        while let Some(entry) = self.inspections.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let ((_, rma), inspection) = entry.remove_entry();
+            let uri = format!("/v1/returns/{rma}/inspection");
+            let (status, answer) =
+                call(&self.api, "POST", &uri, "application/json", inspection.to_string().into_bytes()).await;
+            if !matches!(status, 200 | 201) {
+                return Err(format!("POST {uri}: {status} {answer}").into());
+            }
+            summary.inspections += 1;
         }
         Ok(())
     }
@@ -458,7 +521,7 @@ async fn run_claims_once(
 pub fn print_summary(run: &Run, options: &SimulateOptions, seconds: f64) {
     let s = &run.summary;
     println!(
-        "simulated {} days from {} (seed {}): {} orders, {} shipments tracked, {} events in {} signed webhooks, {} POD files; the jobs raised {} alerts and {} claims and rolled up {} KPI records; {} carrier invoices in the inbox with {} planted discrepancies ({:.1} s, {:.0} orders/s)",
+        "simulated {} days from {} (seed {}): {} orders, {} shipments tracked, {} events in {} signed webhooks, {} POD files; {} returns opened ({} refused, {} inspected); the jobs raised {} alerts and {} claims and rolled up {} KPI records; {} carrier invoices in the inbox with {} planted discrepancies ({:.1} s, {:.0} orders/s)",
         options.days,
         options.start,
         options.seed,
@@ -467,6 +530,9 @@ pub fn print_summary(run: &Run, options: &SimulateOptions, seconds: f64) {
         s.events_sent,
         s.webhooks,
         s.pod_files,
+        s.returns,
+        s.returns_refused,
+        s.inspections,
         s.alerts,
         s.claims,
         s.kpi_records,

@@ -10,6 +10,7 @@ pub mod invoices;
 pub mod orders;
 pub mod pod;
 pub mod render;
+pub mod returns;
 pub mod story;
 
 use std::collections::BTreeMap;
@@ -271,6 +272,11 @@ impl Scenario {
     /// The random stream of one shipment's story: the same whatever else the run draws.
     pub fn story_rng(&self, shipment_id: &str) -> ChaCha8Rng {
         self.rng(&format!("story:{shipment_id}"))
+    }
+
+    /// The random stream of one parcel's return.
+    pub fn return_rng(&self, shipment_id: &str) -> ChaCha8Rng {
+        self.rng(&format!("return:{shipment_id}"))
     }
 
     /// The random stream of one invoice's planted discrepancies.

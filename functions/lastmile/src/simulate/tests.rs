@@ -428,3 +428,43 @@ fn simulate_pod_files_are_valid_svg_and_png_named_as_the_events_name_them() {
     }
     assert_eq!(kinds.len(), 2);
 }
+
+#[test]
+fn simulate_returns_come_from_delivered_parcels_after_delivery_at_their_share() {
+    let run = the_season();
+    let mut delivered = 0;
+    let mut plans = Vec::new();
+    for (story, order) in run.stories.iter().zip(&run.orders) {
+        let plan = returns::plan(&run.scenario, story, order);
+        if story.outcome != Outcome::Delivered {
+            assert!(plan.is_none(), "only a delivered parcel comes back");
+            continue;
+        }
+        delivered += 1;
+        let Some(plan) = plan else { continue };
+        let delivered_at = story.events.iter().rev().find(|e| e.status == Status::Delivered).expect("delivered").at;
+        assert!(
+            plan.requested_at >= delivered_at + jiff::SignedDuration::from_hours(48),
+            "asked for days after delivery"
+        );
+        assert!(plan.inspected_at > plan.requested_at, "inspected after it was asked for");
+        let sku = plan.request["items"][0]["sku"].as_str().expect("sku");
+        let skus: Vec<&str> =
+            order["line_items"].as_array().expect("items").iter().filter_map(|i| i["sku"].as_str()).collect();
+        assert!(skus.contains(&sku), "{sku} is an item of the order");
+        assert_eq!(plan.request["order_id"], order["id"]);
+        plans.push(plan);
+    }
+    // The share of returns among delivered parcels, within three standard deviations of 6 %.
+    let share = plans.len() as f64 / f64::from(delivered);
+    let sigma = (returns::RETURN_SHARE * (1.0 - returns::RETURN_SHARE) / f64::from(delivered)).sqrt();
+    assert!((share - returns::RETURN_SHARE).abs() < 3.0 * sigma, "{} of {delivered}", plans.len());
+    // The same parcel's return is the same whatever else was drawn.
+    let (story, order) = run
+        .stories
+        .iter()
+        .zip(&run.orders)
+        .find(|(s, o)| returns::plan(&run.scenario, s, o).is_some())
+        .expect("a return");
+    assert_eq!(returns::plan(&run.scenario, story, order), returns::plan(&run.scenario, story, order));
+}
