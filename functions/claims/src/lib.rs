@@ -69,6 +69,30 @@ impl InspectionFindings for NoInspections {
     }
 }
 
+/// The findings of the returns' inspections: a shipment's goods were found damaged when a return of its order
+/// brought one of its SKUs back and the warehouse found it damaged.
+pub struct ReturnInspections {
+    pub table: Arc<dyn TableStore>,
+}
+
+#[async_trait]
+impl InspectionFindings for ReturnInspections {
+    async fn inspection_damage(&self, tenant: &str, shipment_id: &str) -> Result<Option<String>, StoreError> {
+        let table = TenantTable::new(self.table.as_ref(), tenant);
+        let Some(shipment) = lastmile_platform::repo::shipments::get(&table, shipment_id).await? else {
+            return Ok(None);
+        };
+        let shipped: Vec<&str> = shipment.value.units.iter().map(|u| u.sku.as_str()).collect();
+        let of_order = lastmile_platform::repo::returns::of_order(&table, &shipment.value.order_id, 100).await?;
+        Ok(of_order.iter().find_map(|r| {
+            let inspection = r.inspection.as_ref()?;
+            let ours = r.items.iter().any(|i| shipped.contains(&i.sku.as_str()));
+            (ours && inspection.finding == lastmile_platform::repo::returns::Finding::Damaged)
+                .then(|| format!("return {} found damaged on inspection ({})", r.rma, inspection.inspected_at))
+        }))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimsError {
     #[error(transparent)]

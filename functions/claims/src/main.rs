@@ -12,10 +12,11 @@ async fn main() -> Result<(), Error> {
     let deployed = lastmile_platform::function::start().await?;
     let aws = Resources::load().await;
     let clock = Arc::new(SystemClock);
+    let table: Arc<dyn lastmile_platform::ports::table::TableStore> = Arc::new(aws.table(clock.clone())?);
     let ports = Arc::new(lastmile_fn_claims::Ports {
-        table: Arc::new(aws.table(clock.clone())?),
+        table: table.clone(),
         clock: clock.clone(),
-        inspections: Arc::new(lastmile_fn_claims::NoInspections),
+        inspections: Arc::new(lastmile_fn_claims::ReturnInspections { table }),
     });
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
         let (ports, registry, now) = (ports.clone(), deployed.registry.clone(), clock.now());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::Date;
-use lastmile_fn_claims::{NoInspections, Ports, Report};
+use lastmile_fn_claims::{Ports, Report, ReturnInspections};
 use lastmile_platform::embedded::table::EmbeddedTable;
 use lastmile_platform::ports::clock::{Clock, SystemClock};
 use lastmile_platform::ports::table::TableStore;
@@ -16,10 +16,10 @@ use tokio::sync::watch;
 
 pub const CLAIMS_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The job's ports over the embedded table. No return inspection is read yet: damage is found from the carriers'
-/// exceptions.
+/// The job's ports over the embedded table: damage is found from the carriers' exceptions and the returns'
+/// inspections.
 pub fn ports(table: Arc<dyn TableStore>, clock: Arc<dyn Clock>) -> Ports {
-    Ports { table, clock, inspections: Arc::new(NoInspections) }
+    Ports { table: table.clone(), clock, inspections: Arc::new(ReturnInspections { table }) }
 }
 
 /// The job once at start, then daily, until `stopped`.

@@ -161,12 +161,45 @@ pub async fn inspect(
             explanation: decision.explanation,
         });
         match repo::save(table, &record, Condition::Version(version)).await {
-            Ok(_) => return Ok(record),
+            Ok(_) => {
+                if input.finding == Finding::Damaged {
+                    review_claims_again(table, &record.order_id).await.map_err(store)?;
+                }
+                return Ok(record);
+            }
             Err(StoreError::ConditionFailed) => continue,
             Err(e) => return Err(store(e)),
         }
     }
     Err(ApiError::new(409, "conflict", "the return kept changing; retry"))
+}
+
+/// Damage found on inspection is a claim on the order's outbound shipments: their tracking records go back on the
+/// claims job's `claim-watch` queue, even when it reviewed them already. A retried inspection does it again, which
+/// changes nothing (the claims job raises a claim once per shipment and type).
+async fn review_claims_again(table: &TenantTable<'_>, order_id: &str) -> Result<(), StoreError> {
+    let shipment_ids: Vec<String> = match lastmile_platform::repo::decisions::get(table, order_id).await? {
+        Some(decision) => decision.value.shipments.iter().map(|s| s.shipment_id.clone()).collect(),
+        None => vec![order_id.to_owned()],
+    };
+    for id in shipment_ids {
+        for _ in 0..3 {
+            let Some(found) = tracking::get(table, &id).await? else { break };
+            if found.value.claims_reviewed.is_none() {
+                break;
+            }
+            let mut tracked = found.value;
+            tracked.claims_reviewed = None;
+            match repo::save(table, &tracked, Condition::Version(found.version)).await {
+                Err(StoreError::ConditionFailed) => continue,
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn unknown(rma: &str) -> ApiError {

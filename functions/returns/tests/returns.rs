@@ -361,3 +361,46 @@ async fn erasing_the_customer_erases_the_returns_personal_data_and_label() {
     let (status, body) = call(&app, "GET", &format!("/v1/returns/{rma}"), None, &[]).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("label_issued")));
 }
+
+/// Damage found when the warehouse opens a return is a claim on the outbound shipment, raised by the claims job
+/// even after it reviewed the delivered shipment and found nothing.
+#[tokio::test]
+async fn a_return_found_damaged_raises_a_damage_claim_on_its_shipment() {
+    use lastmile_fn_claims::{Ports, ReturnInspections};
+    let s = setup("damage-claim", None).await;
+    // On the courier line, whose terms cover $100 a parcel (the postal one covers nothing uninsured).
+    let mut config = (*s.registry.tenant("acme").unwrap()).clone();
+    config.rating.lines = vec!["us-national-ground".into()];
+    s.registry.put_tenant(config).await.unwrap();
+    let shipment = delivered_order(&s, "4101").await;
+    let table_store = s.tracking.table.clone();
+    let ports = Ports {
+        table: table_store.clone(),
+        clock: s.clock.clone(),
+        inspections: Arc::new(ReturnInspections { table: table_store.clone() }),
+    };
+    let acme = s.registry.tenant("acme").unwrap();
+    let today = jiff::civil::date(2026, 12, 4);
+    let before = lastmile_fn_claims::run(&ports, &acme, today).await.unwrap();
+    assert!(before.created.is_empty(), "delivered on time and whole: {before:?}");
+
+    let app = api(&s);
+    let (_, created) = call(&app, "POST", "/v1/returns", Some(one_pair("4101", "k-damage")), &[]).await;
+    let rma = created["rma"].as_str().unwrap().to_owned();
+    let (status, _) = call(&app, "POST", &format!("/v1/returns/{rma}/label"), None, &[]).await;
+    assert_eq!(status, 201);
+    let inspect = format!("/v1/returns/{rma}/inspection");
+    let (status, inspected) = call(&app, "POST", &inspect, Some(json!({"finding": "damaged"})), &[]).await;
+    assert_eq!(status, 200, "{inspected}");
+
+    let after = lastmile_fn_claims::run(&ports, &acme, today).await.unwrap();
+    assert_eq!(after.created, [format!("{shipment}#damaged")]);
+    // Goods shipped: 2 × 89.00 + 25.00 + 5.00 = 208.00; capped at the line's 100.00, no deductible: 10000.
+    let table = TenantTable::new(&*table_store, "acme");
+    let claim = lastmile_platform::repo::claims::get(&table, &format!("{shipment}#damaged")).await.unwrap().unwrap();
+    assert_eq!(claim.value.claim.candidate.amount.minor, 10_000);
+    assert!(claim.value.claim.candidate.evidence.contains(&rma), "{:?}", claim.value.claim);
+    // The job again, and the inspection posted again: nothing new.
+    call(&app, "POST", &inspect, Some(json!({"finding": "damaged"})), &[]).await;
+    assert!(lastmile_fn_claims::run(&ports, &acme, today).await.unwrap().created.is_empty());
+}
