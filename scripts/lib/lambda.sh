@@ -4,7 +4,7 @@
 # The functions the test command builds for arm64, each with its `lambda` feature (the AWS adapters: every
 # function reads tenants and keys from the deployment's table).
 LAMBDA_FUNCTIONS=(lastmile-fn-quote lastmile-fn-duty lastmile-fn-ingest lastmile-fn-route lastmile-fn-privacy lastmile-fn-shopify lastmile-fn-stalls lastmile-fn-kpi lastmile-fn-tracking lastmile-fn-reconcile lastmile-fn-claims lastmile-fn-returns)
-LAMBDA_ARTIFACTS=(lastmile-fn-quote lastmile-fn-duty lastmile-fn-ingest lastmile-fn-route lastmile-fn-route-api lastmile-fn-privacy lastmile-fn-shopify lastmile-fn-stalls lastmile-fn-kpi lastmile-fn-kpi-api lastmile-fn-tracking lastmile-fn-tracking-api lastmile-fn-reconcile lastmile-fn-claims lastmile-fn-claims-api lastmile-fn-returns)
+LAMBDA_ARTIFACTS=(lastmile-fn-quote lastmile-fn-duty lastmile-fn-ingest lastmile-fn-route lastmile-fn-route-api lastmile-fn-privacy lastmile-fn-shopify lastmile-fn-stalls lastmile-fn-kpi lastmile-fn-kpi-api lastmile-fn-tracking lastmile-fn-tracking-api lastmile-fn-reconcile lastmile-fn-claims lastmile-fn-claims-api lastmile-fn-returns lastmile-fn-returns-sweep)
 
 ensure_lambda_target() {
   rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
