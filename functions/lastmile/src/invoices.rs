@@ -1,5 +1,5 @@
 //! The invoice reconciliation job and API in `lastmile dev`, over the embedded store and the data directory's
-//! blob store: hourly, as EventBridge runs it on AWS. Invoice files are dropped as plain files into
+//! blob store: at start, then hourly as EventBridge runs it on AWS. Invoice files are dropped as plain files into
 //! `<data dir>/invoices/inbox/{tenant}/{layout}/` (the layout as named in `shared/data/invoices/layouts.toml`);
 //! each run first moves them into the blob store's inbox `invoices/inbox/{tenant}/{layout}/{file}`, which is
 //! what the job reads (an S3 prefix on AWS), then reconciles what it has not processed yet.
@@ -108,8 +108,9 @@ pub async fn schedule(
     clock: Arc<dyn Clock>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    // The first tick is immediate: invoices dropped while the server was down (or by `lastmile simulate`) are
+    // reconciled at start.
     let mut every = tokio::time::interval(RECONCILE_EVERY);
-    every.tick().await;
     loop {
         tokio::select! {
             _ = every.tick() => {
