@@ -94,7 +94,9 @@ fn places() -> Vec<(String, String, String)> {
         .map(|table| {
             table
                 .iter()
-                .filter_map(|(zip, info)| Some((zip.clone(), info.places.first()?.clone(), info.admin.clone())))
+                .filter_map(|(zip, info)| {
+                    Some((zip.to_owned(), (*info.places.first()?).to_owned(), info.admin.to_owned()))
+                })
                 .filter(|(_, _, state)| state.len() == 2)
                 .collect()
         })

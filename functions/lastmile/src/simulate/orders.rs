@@ -151,10 +151,10 @@ fn build_pool(country: &str) -> Vec<Destination> {
             })
             .collect();
     }
-    let mut codes: Vec<(&String, &refdata::PostcodeInfo)> = table
+    let mut codes: Vec<(&str, &refdata::PostcodeInfo)> = table
         .iter()
         .filter(|(_, info)| !info.places.is_empty() && info.centroid.is_some())
-        .filter(|(_, info)| country != "US" || !US_EXCLUDED.contains(&info.admin.as_str()))
+        .filter(|(_, info)| country != "US" || !US_EXCLUDED.contains(&info.admin))
         .collect();
     codes.sort_by(|a, b| a.0.cmp(b.0));
     let stride = (codes.len() / POOL_SIZE).max(1);
@@ -163,9 +163,9 @@ fn build_pool(country: &str) -> Vec<Destination> {
         .step_by(stride)
         .map(|(code, info)| Destination {
             country: country.to_owned(),
-            postcode: code.clone(),
-            city: info.places[0].clone(),
-            region: (country == "US").then(|| info.admin.clone()),
+            postcode: code.to_owned(),
+            city: info.places[0].to_owned(),
+            region: (country == "US").then(|| info.admin.to_owned()),
             street: None,
             centroid: info.centroid,
         })

@@ -26,10 +26,10 @@ fn us_index() -> Option<&'static UsIndex> {
             if let Some(n) = zip_number(code) {
                 by_zip[n] = Some(info);
             }
-            for key in &info.place_keys {
-                let states = states_of_place.entry(key.as_str()).or_default();
-                if !states.contains(&info.admin.as_str()) {
-                    states.push(info.admin.as_str());
+            for key in info.place_keys {
+                let states = states_of_place.entry(*key).or_default();
+                if !states.contains(&info.admin) {
+                    states.push(info.admin);
                 }
             }
         }
@@ -71,11 +71,11 @@ mod tests {
         let Some(table) = postcodes("US") else { return };
         for (code, info) in table.iter() {
             assert!(us_postcode(code).is_some_and(|found| std::ptr::eq(found, info)), "{code}");
-            for key in &info.place_keys {
+            for key in info.place_keys {
                 let by_table = |state: &str| {
                     table.postcodes_of_place(key).iter().any(|z| table.get(z).is_some_and(|i| i.admin == state))
                 };
-                assert!(is_us_place_of_state(key, &info.admin), "{key} {}", info.admin);
+                assert!(is_us_place_of_state(key, info.admin), "{key} {}", info.admin);
                 for state in ["NY", "TX", "ZZ"] {
                     assert_eq!(is_us_place_of_state(key, state), by_table(state), "{key} {state}");
                 }

@@ -147,17 +147,16 @@ fn take_region(country: &CountryFormat, tokens: &mut Vec<String>) -> Option<Stri
 /// Index where the locality starts in a street-and-locality run: the longest trailing run of words that
 /// names a place of the postcode, else the last word.
 fn place_split(country: &CountryFormat, postcode: Option<&str>, tokens: &[String]) -> usize {
-    let places: Vec<String> = postcode
+    let places: &[&str] = postcode
         .and_then(|p| match normalize(country, p) {
             Normalized::Standard(p) | Normalized::Corrected(p) => Some(p),
             Normalized::Invalid => None,
         })
         .and_then(|p| postcodes(&country.code).and_then(|t| t.get(&super::validate::lookup_key(&country.code, &p))))
-        .map(|info| info.place_keys.clone())
-        .unwrap_or_default();
+        .map_or(&[], |info| info.place_keys);
     for n in (1..tokens.len()).rev() {
         let candidate = fold(&tokens[tokens.len() - n..].join(" "));
-        if places.contains(&candidate) {
+        if places.contains(&candidate.as_str()) {
             return tokens.len() - n;
         }
     }

@@ -31,7 +31,7 @@ pub fn postcode_centroid(country: &str, postcode: &str) -> Option<(f64, f64)> {
 pub fn postcode_subdivision(country: &str, postcode: &str) -> Option<&'static str> {
     let standardized = postcode.trim().to_uppercase();
     let info = index::postcode_info(country, &validate::lookup_key(country, &standardized))?;
-    Some(info.admin.as_str()).filter(|admin| !admin.is_empty())
+    Some(info.admin).filter(|admin| !admin.is_empty())
 }
 
 /// Parses every reference table now rather than on the first request, so a server's first answer is as fast

@@ -229,14 +229,14 @@ pub(crate) fn csv_rows(text: &str) -> Vec<Vec<String>> {
     reader.records().filter_map(Result::ok).map(|r| r.iter().map(str::to_owned).collect()).collect()
 }
 
-/// A postcode's places and centroid.
-#[derive(Debug, Clone)]
+/// A postcode's places and centroid. Its text borrows the table's, which lives as long as the process.
+#[derive(Debug, Clone, Copy)]
 pub struct PostcodeInfo {
     /// First-level subdivision from the data (US state, AU state, DE Land, FR département).
-    pub admin: String,
-    pub places: Vec<String>,
+    pub admin: &'static str,
+    pub places: &'static [&'static str],
     /// Every folded key of every place ([`place_keys`]), for matching typed localities without refolding.
-    pub place_keys: Vec<String>,
+    pub place_keys: &'static [&'static str],
     pub centroid: Option<(f64, f64)>,
 }
 
@@ -336,29 +336,54 @@ pub use external::{install_postcodes, postcodes, take_missing_postcodes};
 
 #[derive(Debug, Default)]
 pub struct PostcodeTable {
-    by_code: HashMap<String, PostcodeInfo>,
+    /// Rows in postcode order; their text sits in one block in the same order, so that a row, its places and
+    /// their keys are a few neighbouring cache lines rather than a dozen scattered allocations.
+    rows: Vec<PostcodeInfo>,
+    codes: Vec<&'static str>,
+    by_code: HashMap<&'static str, u32>,
     /// Folded place name → postcodes, for locality checks and postcode inference.
-    by_place: HashMap<String, Vec<String>>,
+    by_place: HashMap<&'static str, Vec<&'static str>>,
     /// Postcode area (the leading letters: GB `EH`, `SW`) → its places, most frequent first. The most
     /// frequent is the area's post town.
-    by_area: HashMap<String, Vec<String>>,
+    by_area: HashMap<&'static str, Vec<&'static str>>,
+}
+
+/// Where a row's text lies in the table's text block, before the block is final.
+struct RowSpans {
+    code: (usize, usize),
+    admin: (usize, usize),
+    /// Range in the list of place and key spans: the places, then their keys.
+    places: (usize, usize),
+    keys: (usize, usize),
+    centroid: Option<(f64, f64)>,
 }
 
 impl PostcodeTable {
     /// Reads the columnar table that `build.rs` writes (its `render` documents the layout).
+    ///
+    /// The text is copied into one block that is never freed: a table is parsed once and kept for the life of
+    /// the process (it sits in a static), and borrowing from a `'static` block keeps every row a plain value.
     fn parse(text: &str) -> Self {
-        let mut table = PostcodeTable::default();
         let mut sections = text.split('\x1e');
         let header = sections.next().unwrap_or_default();
         let decimals = header.trim().strip_prefix("lastmile-postcodes 1 ").and_then(|d| d.parse::<i32>().ok());
         let (Some(decimals), Some(keys), Some(admins), Some(places), Some(lats), Some(lons)) =
             (decimals, sections.next(), sections.next(), sections.next(), sections.next(), sections.next())
         else {
-            return table;
+            return PostcodeTable::default();
         };
         let scale = 10f64.powi(decimals);
+        let mut block = String::with_capacity(text.len() * 2);
+        let mut words: Vec<(usize, usize)> = Vec::new();
+        let mut rows: Vec<RowSpans> = Vec::new();
         let mut code = String::new();
         let (mut lat, mut lon) = (0i64, 0i64);
+        // Appends to the block and gives the span written.
+        let push = |block: &mut String, text: &str| {
+            let start = block.len();
+            block.push_str(text);
+            (start, block.len())
+        };
         let columns = keys.lines().zip(admins.lines()).zip(places.lines()).zip(lats.lines().zip(lons.lines()));
         for (((key, admin), places), (lat_delta, lon_delta)) in columns {
             let shared = key.get(..1).and_then(|d| d.parse::<usize>().ok()).unwrap_or(0);
@@ -372,57 +397,97 @@ impl PostcodeTable {
                 }
                 _ => None,
             };
-            table.insert(&code, admin, places, centroid);
+            let code_span = push(&mut block, &code);
+            let admin_span = push(&mut block, admin);
+            let first_place = words.len();
+            for place in places.split('|').filter(|p| !p.is_empty()) {
+                words.push(push(&mut block, place));
+            }
+            let first_key = words.len();
+            for place in first_place..first_key {
+                let (start, end) = words[place];
+                let folded = fold(&block[start..end]);
+                for key in folded_place_keys(&folded) {
+                    words.push(push(&mut block, &key));
+                }
+            }
+            rows.push(RowSpans {
+                code: code_span,
+                admin: admin_span,
+                places: (first_place, first_key),
+                keys: (first_key, words.len()),
+                centroid,
+            });
+        }
+        let block: &'static str = Box::leak(block.into_boxed_str());
+        let words: &'static [&'static str] =
+            Box::leak(words.iter().map(|&(start, end)| &block[start..end]).collect::<Box<[_]>>());
+        let mut table = PostcodeTable::default();
+        for row in &rows {
+            let code = &block[row.code.0..row.code.1];
+            let info = PostcodeInfo {
+                admin: &block[row.admin.0..row.admin.1],
+                places: &words[row.places.0..row.places.1],
+                place_keys: &words[row.keys.0..row.keys.1],
+                centroid: row.centroid,
+            };
+            table.insert(code, info);
         }
         for places in table.by_area.values_mut() {
             let mut counts: HashMap<&str, usize> = HashMap::default();
             for p in places.iter() {
-                *counts.entry(p.as_str()).or_default() += 1;
+                *counts.entry(p).or_default() += 1;
             }
-            let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
+            let mut ranked: Vec<(&'static str, usize)> = counts.into_iter().collect();
             ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            *places = ranked.into_iter().map(|(p, _)| p.to_owned()).collect();
+            *places = ranked.into_iter().map(|(p, _)| p).collect();
         }
         table
     }
 
-    fn insert(&mut self, code: &str, admin: &str, places: &str, centroid: Option<(f64, f64)>) {
-        let places: Vec<String> = places.split('|').filter(|p| !p.is_empty()).map(str::to_owned).collect();
-        let keys: Vec<String> = places.iter().flat_map(|p| place_keys(p)).collect();
-        for key in &keys {
-            self.by_place.entry(key.clone()).or_default().push(code.to_owned());
+    fn insert(&mut self, code: &'static str, info: PostcodeInfo) {
+        for key in info.place_keys {
+            self.by_place.entry(key).or_default().push(code);
         }
-        let area: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
-        if !area.is_empty() {
-            self.by_area.entry(area).or_default().extend(places.iter().cloned());
+        let area_len = code.bytes().take_while(u8::is_ascii_alphabetic).count();
+        if area_len > 0 {
+            self.by_area.entry(&code[..area_len]).or_default().extend(info.places.iter().copied());
         }
-        self.by_code
-            .insert(code.to_owned(), PostcodeInfo { admin: admin.to_owned(), places, place_keys: keys, centroid });
+        match self.by_code.get(code) {
+            // A code listed twice: the later row wins, as it always has.
+            Some(&i) => self.rows[i as usize] = info,
+            None => {
+                self.by_code.insert(code, self.rows.len() as u32);
+                self.rows.push(info);
+                self.codes.push(code);
+            }
+        }
     }
 
     /// Places of a postcode area, most frequent first (GB `EH` → Edinburgh, …).
-    pub fn area_places(&self, area: &str) -> &[String] {
+    pub fn area_places(&self, area: &str) -> &[&'static str] {
         self.by_area.get(area).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn get(&self, postcode: &str) -> Option<&PostcodeInfo> {
-        self.by_code.get(postcode)
+        self.by_code.get(postcode).map(|&i| &self.rows[i as usize])
     }
 
-    pub fn postcodes_of_place(&self, folded_place: &str) -> &[String] {
+    pub fn postcodes_of_place(&self, folded_place: &str) -> &[&'static str] {
         self.by_place.get(folded_place).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn len(&self) -> usize {
-        self.by_code.len()
+        self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_code.is_empty()
+        self.rows.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &PostcodeInfo)> {
-        self.by_code.iter()
+    /// Every postcode and its row, in postcode order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &PostcodeInfo)> {
+        self.codes.iter().copied().zip(&self.rows)
     }
 }
 

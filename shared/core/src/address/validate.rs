@@ -516,7 +516,7 @@ impl<'a> Work<'a> {
             return Some(only);
         }
         let admin = &self.postcode_info()?.admin;
-        let by_data = self.country.regions.iter().find(|r| &r.key == admin || r.iso.as_deref() == Some(admin.as_str()));
+        let by_data = self.country.regions.iter().find(|r| &r.key == admin || r.iso.as_deref() == Some(*admin));
         by_data.filter(|r| by_prefix.is_empty() || by_prefix.iter().any(|p| p.key == r.key))
     }
 
@@ -622,18 +622,18 @@ impl<'a> Work<'a> {
         match self.country.code.as_str() {
             // Places of the ZIP; USPS also accepts other names of nearby places (Hollywood in Los Angeles).
             "US" => Some(LocalityReference {
-                known: Cow::Borrowed(&info.places),
+                known: Cow::Borrowed(info.places),
                 warn: true,
                 nearby: true,
-                infer: info.places.first().map(|p| Cow::Borrowed(p.as_str())),
+                infer: info.places.first().map(|p| Cow::Borrowed(*p)),
             }),
             // A postcode shared by several places (AU 2000: Barangaroo, Sydney …) names none of them for sure.
             "DE" | "AT" | "AU" | "FR" => Some(LocalityReference {
-                known: Cow::Borrowed(&info.places),
+                known: Cow::Borrowed(info.places),
                 warn: true,
                 nearby: false,
-                infer: match info.places.as_slice() {
-                    [only] => Some(Cow::Borrowed(only.as_str())),
+                infer: match info.places {
+                    [only] => Some(Cow::Borrowed(*only)),
                     _ => None,
                 },
             }),
@@ -642,12 +642,11 @@ impl<'a> Work<'a> {
                 let valid = self.valid_postcode.as_deref()?;
                 let area: String = valid.chars().take_while(char::is_ascii_alphabetic).collect();
                 let area_places = table.area_places(&area);
-                let post_town =
-                    refdata::gb_post_town(&area).map(str::to_owned).or_else(|| area_places.first().cloned());
-                let mut known = info.places.clone();
-                known.extend(area_places.iter().cloned());
-                known.extend(post_town.clone());
-                let infer = post_town.map(Cow::Owned);
+                let post_town = refdata::gb_post_town(&area).or_else(|| area_places.first().copied());
+                let mut known = info.places.to_vec();
+                known.extend(area_places);
+                known.extend(post_town);
+                let infer = post_town.map(Cow::Borrowed);
                 Some(LocalityReference { known: Cow::Owned(known), warn: true, nearby: false, infer })
             }
             // CA rows name forward sortation areas ("Downtown Toronto (Harbourfront)"): good for spotting a typo
@@ -656,13 +655,7 @@ impl<'a> Work<'a> {
                 let known = info
                     .places
                     .iter()
-                    .flat_map(|p| {
-                        p.split(['(', ')', '/', ','])
-                            .map(str::trim)
-                            .filter(|w| !w.is_empty())
-                            .map(str::to_owned)
-                            .collect::<Vec<_>>()
-                    })
+                    .flat_map(|p| p.split(['(', ')', '/', ',']).map(str::trim).filter(|w| !w.is_empty()))
                     .collect();
                 Some(LocalityReference { known: Cow::Owned(known), warn: false, nearby: false, infer: None })
             }
@@ -809,13 +802,14 @@ impl<'a> Work<'a> {
         let region_key =
             self.region.as_deref().map(|r| self.country.region(r).map_or_else(|| r.to_owned(), |r| r.key.clone()));
         let region = region_key.as_deref();
-        let candidates: Vec<&String> = table
+        let candidates: Vec<&str> = table
             .postcodes_of_place(&locality)
             .iter()
+            .copied()
             .filter(|p| region.is_none_or(|r| table.get(p).is_some_and(|i| i.admin == r)))
             .collect();
         match candidates.as_slice() {
-            [only] if region.is_some() || !self.country.uses('S') => Some((*only).clone()),
+            [only] if region.is_some() || !self.country.uses('S') => Some((*only).to_owned()),
             _ => None,
         }
     }
@@ -930,7 +924,7 @@ impl<'a> Work<'a> {
 
 /// Places the reference data knows for a postcode, and how far to trust them.
 struct LocalityReference {
-    known: Cow<'static, [String]>,
+    known: Cow<'static, [&'static str]>,
     /// A locality that is none of them gets a warning.
     warn: bool,
     /// Nearby places of the same region are acceptable names too.
