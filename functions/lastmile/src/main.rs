@@ -1,6 +1,11 @@
 use clap::Parser;
 use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command, JobCommand, ShopifyCommand};
 
+// Validating an address builds a few dozen short strings; mimalloc serves them faster than the system
+// allocator (`lastmile bench address` measures the difference) and keeps the server's memory as low.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let outcome: Result<i32, Box<dyn std::error::Error>> = match cli.command {

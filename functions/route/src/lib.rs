@@ -155,7 +155,7 @@ impl Router {
         let checked = match address::validate(address) {
             Ok(checked) if checked.verdict != Verdict::Invalid => checked,
             Ok(checked) => {
-                let issues: Vec<String> = checked.issues.iter().map(|i| i.message.clone()).collect();
+                let issues: Vec<String> = checked.issues.iter().map(|i| i.message.to_string()).collect();
                 let note = Some(format!("the address cannot be delivered to: {}", issues.join("; ")));
                 save_order(&table, &personal_order, &record(OrderStatus::NeedsAddress, note), condition).await?;
                 return Ok(Outcome::NeedsAddress);

@@ -1,6 +1,8 @@
 //! The address contract: request and response types shared by the server, the CLI and the edge worker.
 //! `docs/address.md` describes every field.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// One address to validate. Accepts the project's own shape, free text, and Shopify's address object as
@@ -123,9 +125,10 @@ pub struct BoxUnit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issue {
     pub code: IssueCode,
-    pub field: String,
+    // Borrowed where the text is fixed (most fields and messages): an answer is built without copying them.
+    pub field: Cow<'static, str>,
     pub severity: Severity,
-    pub message: String,
+    pub message: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -160,7 +163,7 @@ pub enum IssueCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub kind: ChangeKind,
-    pub field: String,
+    pub field: Cow<'static, str>,
     pub from: Option<String>,
     pub to: Option<String>,
 }
@@ -190,7 +193,7 @@ pub struct Flags {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Residential {
     pub value: Tristate,
-    pub reason: String,
+    pub reason: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

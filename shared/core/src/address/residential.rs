@@ -50,7 +50,7 @@ pub fn classify(
     military: bool,
 ) -> Residential {
     if organization.is_some_and(|o| !o.trim().is_empty()) {
-        return Residential { value: Tristate::No, reason: "a company name is given".to_owned() };
+        return Residential { value: Tristate::No, reason: "a company name is given".into() };
     }
     // One pass over the words for the first unit word and the first business word.
     let (mut unit_word, mut business_word) = (None, None);
@@ -69,14 +69,20 @@ pub fn classify(
     let unit = unit_type.map(|t| fold_cow(t).into_owned()).or(unit_word);
     if let Some(unit) = unit {
         if is_business_unit(&unit) {
-            return Residential { value: Tristate::No, reason: format!("unit type {unit} is used by businesses") };
+            return Residential {
+                value: Tristate::No,
+                reason: format!("unit type {unit} is used by businesses").into(),
+            };
         }
         if is_home_unit(&unit) {
-            return Residential { value: Tristate::Yes, reason: format!("unit type {unit} is used by homes") };
+            return Residential { value: Tristate::Yes, reason: format!("unit type {unit} is used by homes").into() };
         }
     }
     if let Some(word) = business_word {
-        return Residential { value: Tristate::No, reason: format!("the address contains the business word {word}") };
+        return Residential {
+            value: Tristate::No,
+            reason: format!("the address contains the business word {word}").into(),
+        };
     }
     let why = if po_box {
         "a PO box is neither a home nor a business delivery point"
@@ -85,5 +91,5 @@ pub fn classify(
     } else {
         "nothing in the address tells a home from a business"
     };
-    Residential { value: Tristate::Unknown, reason: why.to_owned() }
+    Residential { value: Tristate::Unknown, reason: why.into() }
 }

@@ -27,7 +27,7 @@ pub fn validate(request: &AddressRequest) -> Result<AddressResult, ApiError> {
             IssueCode::EmptyAddress,
             "address",
             Severity::Error,
-            "the address is empty: give street lines, a locality and a postcode".into(),
+            "the address is empty: give street lines, a locality and a postcode",
         );
         return Ok(work.finish());
     }
@@ -204,15 +204,21 @@ impl<'a> Work<'a> {
         self.country.code == "US"
     }
 
-    fn issue(&mut self, code: IssueCode, field: &str, severity: Severity, message: String) {
-        self.issues.push(Issue { code, field: field.to_owned(), severity, message });
+    fn issue(
+        &mut self,
+        code: IssueCode,
+        field: impl Into<Cow<'static, str>>,
+        severity: Severity,
+        message: impl Into<Cow<'static, str>>,
+    ) {
+        self.issues.push(Issue { code, field: field.into(), severity, message: message.into() });
     }
 
-    fn change(&mut self, kind: ChangeKind, field: &str, from: Option<&str>, to: Option<&str>) {
+    fn change(&mut self, kind: ChangeKind, field: impl Into<Cow<'static, str>>, from: Option<&str>, to: Option<&str>) {
         if from != to {
             self.changes.push(Change {
                 kind,
-                field: field.to_owned(),
+                field: field.into(),
                 from: from.map(str::to_owned),
                 to: to.map(str::to_owned),
             });
@@ -223,12 +229,12 @@ impl<'a> Work<'a> {
         self.lines.is_empty() && self.locality.is_none() && self.region.is_none() && self.postcode.is_none()
     }
 
-    fn record_hints(&mut self, field: &str, found: Vec<hints::Hint>) {
+    fn record_hints(&mut self, field: Cow<'static, str>, found: Vec<hints::Hint>) {
         for hint in found {
             self.vague |= hint.kind == HintKind::Landmark;
             self.changes.push(Change {
                 kind: ChangeKind::Move,
-                field: field.to_owned(),
+                field: field.clone(),
                 from: Some(hint.text.clone()),
                 to: None,
             });
@@ -243,7 +249,7 @@ impl<'a> Work<'a> {
         for (i, line) in lines.iter_mut().enumerate() {
             let (address, found) = hints::extract_owned(std::mem::take(line));
             if !found.is_empty() {
-                self.record_hints(&line_field(i), found);
+                self.record_hints(line_field(i), found);
             }
             *line = address;
         }
@@ -251,7 +257,7 @@ impl<'a> Work<'a> {
         self.lines = lines;
         if let Some(locality) = self.locality.take() {
             let (address, found) = hints::extract_owned(locality);
-            self.record_hints("locality", found);
+            self.record_hints(Cow::Borrowed("locality"), found);
             self.locality = Some(address).filter(|a| !a.is_empty());
         }
     }
@@ -267,7 +273,7 @@ impl<'a> Work<'a> {
             text
         };
         let (address, found) = hints::extract_cow(text);
-        self.record_hints("text", found);
+        self.record_hints(Cow::Borrowed("text"), found);
         let parsed =
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
         if self.lines.is_empty() {
@@ -334,7 +340,7 @@ impl<'a> Work<'a> {
                         && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
                     main.parts.unit_type = Some(unit_type);
                     main.parts.unit_number = unit_number;
-                    self.change(ChangeKind::Standardize, &line_field(i), Some(original), None);
+                    self.change(ChangeKind::Standardize, line_field(i), Some(original), None);
                     continue;
                 }
             }
@@ -364,7 +370,7 @@ impl<'a> Work<'a> {
                     IssueCode::MissingHouseNumber,
                     "lines[0]",
                     Severity::Error,
-                    "the street line has no house number".into(),
+                    "the street line has no house number",
                 );
             }
             self.components = main.parts;
@@ -373,14 +379,14 @@ impl<'a> Work<'a> {
                 IssueCode::MissingHouseNumber,
                 "lines[0]",
                 Severity::Error,
-                "no line has a house number, PO box, rural route or military box".into(),
+                "no line has a house number, PO box, rural route or military box",
             );
         }
         self.lines = Vec::with_capacity(out_lines.len());
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
             let from = (!original.is_empty()).then_some(original);
             if from != Some(standardized.as_str()) {
-                self.change(ChangeKind::Standardize, &line_field(new_index), from, Some(&standardized));
+                self.change(ChangeKind::Standardize, line_field(new_index), from, Some(&standardized));
             }
             self.lines.push(standardized);
         }
@@ -399,7 +405,7 @@ impl<'a> Work<'a> {
             if upper {
                 standardized = standardized.to_uppercase();
             }
-            self.change(ChangeKind::Standardize, &line_field(i), Some(&line), Some(&standardized));
+            self.change(ChangeKind::Standardize, line_field(i), Some(&line), Some(&standardized));
             lines.push(standardized);
         }
         self.components = intl::components(&self.country.code, &lines);
@@ -435,7 +441,7 @@ impl<'a> Work<'a> {
                 IssueCode::MissingHouseNumber,
                 "lines[0]",
                 severity,
-                "no house or building number in the street lines".into(),
+                "no house or building number in the street lines",
             );
         }
         if let Some(org) = self.organization.take() {
@@ -746,7 +752,7 @@ impl<'a> Work<'a> {
                         IssueCode::MissingLocality,
                         "locality",
                         Severity::Error,
-                        "the locality (city or town) is missing".into(),
+                        "the locality (city or town) is missing",
                     );
                 }
                 None => {}
@@ -772,12 +778,7 @@ impl<'a> Work<'a> {
 
     fn check_required(&mut self) {
         if self.country.requires('A') && self.lines.is_empty() {
-            self.issue(
-                IssueCode::MissingStreet,
-                "lines",
-                Severity::Error,
-                "no street line, PO box or military box".into(),
-            );
+            self.issue(IssueCode::MissingStreet, "lines", Severity::Error, "no street line, PO box or military box");
         }
         if self.country.requires('Z') && self.postcode.is_none() {
             self.issue(
@@ -823,7 +824,7 @@ impl<'a> Work<'a> {
                 IssueCode::PoBoxNotAllowedForCourier,
                 "lines[0]",
                 Severity::Error,
-                "couriers cannot deliver to a PO box: give a street address".into(),
+                "couriers cannot deliver to a PO box: give a street address",
             );
         }
         if self.components.military.is_some() || self.military_context() {
@@ -831,7 +832,7 @@ impl<'a> Work<'a> {
                 IssueCode::MilitaryNotAllowedForCourier,
                 "lines[0]",
                 Severity::Error,
-                "APO/FPO/DPO mail travels only by the postal service".into(),
+                "APO/FPO/DPO mail travels only by the postal service",
             );
         }
     }
@@ -842,7 +843,7 @@ impl<'a> Work<'a> {
                 IssueCode::VagueLocation,
                 "lines",
                 Severity::Warning,
-                "the address relied on a landmark; it was moved to the delivery instructions".into(),
+                "the address relied on a landmark; it was moved to the delivery instructions",
             );
         }
         let geocode = self.geocode();
@@ -885,7 +886,7 @@ impl<'a> Work<'a> {
             if text != whole {
                 self.changes.push(Change {
                     kind: ChangeKind::Standardize,
-                    field: "text".to_owned(),
+                    field: Cow::Borrowed("text"),
                     from: Some(text.to_owned()),
                     to: Some(whole),
                 });
