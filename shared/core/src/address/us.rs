@@ -353,28 +353,18 @@ pub fn parse_line(tokens: &[&str], military_context: bool) -> StreetLine {
     if tokens.is_empty() {
         return line;
     }
-    if let [kind, number, rest @ ..] = tokens {
-        let military_kind = matches!(*kind, "PSC" | "CMR") || (*kind == "UNIT" && military_context);
-        if military_kind && is_number_like(number) {
-            line.parts.military =
-                Some(BoxUnit { kind: (*kind).to_owned(), number: (*number).to_owned(), box_number: box_number(rest) });
-            return line;
-        }
+    if let Some((kind, number, rest)) = military_unit(tokens, military_context) {
+        line.parts.military =
+            Some(BoxUnit { kind: kind.to_owned(), number: number.to_owned(), box_number: box_number(rest) });
+        return line;
     }
-    for (prefix, kind) in RURAL_PREFIXES {
-        if let Some([number, rest @ ..]) = strip_prefix(tokens, prefix) {
-            if is_number_like(number) {
-                line.parts.rural_route = Some(BoxUnit {
-                    kind: (*kind).to_owned(),
-                    number: (*number).to_owned(),
-                    box_number: box_number(rest),
-                });
-                return line;
-            }
-        }
+    if let Some((kind, number, rest)) = rural_route(tokens) {
+        line.parts.rural_route =
+            Some(BoxUnit { kind: kind.to_owned(), number: number.to_owned(), box_number: box_number(rest) });
+        return line;
     }
     if let Some((at, number, after)) = find_po_box(tokens) {
-        line.parts.po_box = Some(number);
+        line.parts.po_box = Some(number.to_owned());
         let rest = &tokens[after..];
         line.po_box_rest = owned(rest);
         // "216 N PINE PO BOX 318": a street before the box is kept with it; other words become a line of their own.
@@ -402,6 +392,27 @@ pub fn parse_line(tokens: &[&str], military_context: bool) -> StreetLine {
     line
 }
 
+/// `PSC 1234 …`, `CMR 450 …` (and `UNIT 2050 …` in a military context): the kind, the number and the words after.
+fn military_unit<'a, 't>(tokens: &'a [&'t str], military_context: bool) -> Option<(&'t str, &'t str, &'a [&'t str])> {
+    let [kind, number, rest @ ..] = tokens else { return None };
+    let military_kind = matches!(*kind, "PSC" | "CMR") || (*kind == "UNIT" && military_context);
+    (military_kind && is_number_like(number)).then_some((*kind, *number, rest))
+}
+
+/// `RR 2 …`, `HC 68 …` in any of their spellings: the Pub 28 kind, the route number and the words after.
+fn rural_route<'a, 't>(tokens: &'a [&'t str]) -> Option<(&'static str, &'t str, &'a [&'t str])> {
+    RURAL_PREFIXES.iter().find_map(|(prefix, kind)| match strip_prefix(tokens, prefix) {
+        Some([number, rest @ ..]) if is_number_like(number) => Some((*kind, *number, rest)),
+        _ => None,
+    })
+}
+
+/// Whether a line is a PO box, a rural route or a military box: what [`parse_line`] finds first, without
+/// building the line.
+fn is_box_line(tokens: &[&str]) -> bool {
+    military_unit(tokens, false).is_some() || rural_route(tokens).is_some() || find_po_box(tokens).is_some()
+}
+
 fn owned(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| (*w).to_owned()).collect()
 }
@@ -419,7 +430,7 @@ fn box_unit(words: &[&str]) -> Option<(String, String)> {
 
 /// A PO box anywhere in the line: its position, number, and where the words after it start. Bare `BOX n` and
 /// `PO n` only count at the start or at the very end of a line, where they cannot be a street's name.
-fn find_po_box(tokens: &[&str]) -> Option<(usize, String, usize)> {
+fn find_po_box<'t>(tokens: &[&'t str]) -> Option<(usize, &'t str, usize)> {
     // Most lines have no box word at all: one cheap pass before trying every spelling at every position.
     if !tokens.iter().any(|t| PO_BOX_PREFIXES.iter().any(|prefix| prefix[0] == *t)) {
         return None;
@@ -435,7 +446,7 @@ fn find_po_box(tokens: &[&str]) -> Option<(usize, String, usize)> {
     None
 }
 
-fn find_po_box_with(tokens: &[&str], keep: fn(&&&[&str]) -> bool) -> Option<(usize, String, usize)> {
+fn find_po_box_with<'t>(tokens: &[&'t str], keep: fn(&&&[&str]) -> bool) -> Option<(usize, &'t str, usize)> {
     for at in 0..tokens.len() {
         for prefix in PO_BOX_PREFIXES.iter().filter(keep) {
             let Some(rest) = strip_prefix(&tokens[at..], prefix) else { continue };
@@ -447,7 +458,7 @@ fn find_po_box_with(tokens: &[&str], keep: fn(&&&[&str]) -> bool) -> Option<(usi
                 continue;
             }
             if is_number_like(number) || number.len() <= 6 && number.chars().any(|c| c.is_ascii_digit()) {
-                return Some((at, (*number).to_owned(), at + prefix.len() + skip + 1));
+                return Some((at, *number, at + prefix.len() + skip + 1));
             }
         }
     }
@@ -834,14 +845,8 @@ fn ends_a_state_name_of_words(word: &str) -> bool {
 }
 
 fn starts_street(tokens: &[&str]) -> bool {
-    tokens.first().is_some_and(|t| is_house_number(t))
-        || tokens.len() > 1 && {
-            let line = parse_line(tokens, false);
-            line.parts.po_box.is_some()
-                || line.parts.military.is_some()
-                || line.parts.rural_route.is_some()
-                || line.parts.house_number.is_some()
-        }
+    // A house number is only ever taken from the first word, so past that only a box line can be a street.
+    tokens.first().is_some_and(|t| is_house_number(t)) || tokens.len() > 1 && is_box_line(tokens)
 }
 
 /// How many leading words of a city segment belong to the street before it: a unit (`SUITE 530`, `# 502`)
@@ -976,8 +981,7 @@ fn city_suffix_len(tokens: &[&str], street_like: bool, zip: Option<&str>, state:
 
 /// Index just past the street part of a street-and-city run: after the last suffix, directional or unit.
 fn street_end(tokens: &[&str]) -> usize {
-    let line = parse_line(tokens, false);
-    if line.parts.po_box.is_some() || line.parts.rural_route.is_some() || line.parts.military.is_some() {
+    if is_box_line(tokens) {
         // PO BOX n, RR n BOX m, PSC n BOX m: the box number ends the street part.
         return tokens
             .iter()
