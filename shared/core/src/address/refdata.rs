@@ -485,6 +485,11 @@ impl PostcodeTable {
         self.rows.is_empty()
     }
 
+    /// The rows in postcode order, as [`PostcodeTable::iter`] gives them.
+    pub(crate) fn rows(&self) -> &[PostcodeInfo] {
+        &self.rows
+    }
+
     /// Every postcode and its row, in postcode order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &PostcodeInfo)> {
         self.codes.iter().copied().zip(&self.rows)
