@@ -17,7 +17,7 @@ use lastmile_core::returns::lifecycle::{self, ReturnStatus};
 use lastmile_core::returns::policy::Condition as ItemCondition;
 use lastmile_platform::ports::table::{Condition, StoreError, TenantTable};
 use lastmile_platform::repo::returns::{self, DispositionRecord, Finding, Inspection, ReturnRecord};
-use lastmile_platform::repo::{self, Versioned, tracking};
+use lastmile_platform::repo::{self, Versioned, decisions, tracking};
 use serde::Deserialize;
 
 use crate::Returns;
@@ -178,11 +178,8 @@ pub async fn inspect(
 /// claims job's `claim-watch` queue, even when it reviewed them already. A retried inspection does it again, which
 /// changes nothing (the claims job raises a claim once per shipment and type).
 async fn review_claims_again(table: &TenantTable<'_>, order_id: &str) -> Result<(), StoreError> {
-    let shipment_ids: Vec<String> = match lastmile_platform::repo::decisions::get(table, order_id).await? {
-        Some(decision) => decision.value.shipments.iter().map(|s| s.shipment_id.clone()).collect(),
-        None => vec![order_id.to_owned()],
-    };
-    for id in shipment_ids {
+    let decision = decisions::get(table, order_id).await?;
+    for id in decisions::shipment_ids(order_id, decision.as_ref().map(|d| &d.value)) {
         for _ in 0..3 {
             let Some(found) = tracking::get(table, &id).await? else { break };
             if found.value.claims_reviewed.is_none() {

@@ -151,11 +151,7 @@ async fn find(
         keep(of_order, &mut personal);
         found.orders.extend(orders::get(table, id).await?);
         let decision = decisions::get(table, id).await?;
-        // A routed order's shipments are named in its decision (`{order}` or `{order}-{n}`).
-        let shipment_ids: Vec<String> = match &decision {
-            Some(d) => d.value.shipments.iter().map(|s| s.shipment_id.clone()).collect(),
-            None => vec![id.clone()],
-        };
+        let shipment_ids = decisions::shipment_ids(id, decision.as_ref().map(|d| &d.value));
         found.decisions.extend(decision);
         // Its returns: the buyer's address and photos, and the label that prints the address.
         for r in returns::of_order(table, id, MAX_ITEMS).await? {

@@ -81,3 +81,12 @@ impl Record for Decision {
 pub async fn get(table: &TenantTable<'_>, order_id: &str) -> Result<Option<Versioned<Decision>>, StoreError> {
     super::load(table, &key(order_id)).await
 }
+
+/// The ids of an order's shipments: as its routing decision names them (`{order}` or `{order}-{n}`), or the
+/// order id itself when it has not been routed.
+pub fn shipment_ids(order_id: &str, decision: Option<&Decision>) -> Vec<String> {
+    match decision {
+        Some(decision) => decision.shipments.iter().map(|s| s.shipment_id.clone()).collect(),
+        None => vec![order_id.to_owned()],
+    }
+}
