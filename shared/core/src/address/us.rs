@@ -180,42 +180,47 @@ const SEPARATOR: u8 = 0;
 const DROPPED: u8 = 1;
 
 /// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, its first digit and
-/// any number sign noted on the way.
+/// any number sign noted on the way. The words are written as bytes and the buffer turned back into text once:
+/// pushing to a `Vec<u8>` is cheaper than pushing characters to a `String`.
 fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
-    buf.reserve(text.len());
-    let mut start = buf.len();
+    let mut bytes = std::mem::take(buf).into_bytes();
+    bytes.reserve(text.len());
+    let mut start = bytes.len();
     let (mut digit, mut hash) = (None, false);
-    // A separator after the last byte ends the last word.
-    for &b in text.iter().chain(b" ") {
+    for &b in text {
         match TOKEN_BYTES[usize::from(b & 0x7F)] {
             SEPARATOR => {
-                end_word(buf, spans, first, start, digit, hash);
-                (start, digit, hash) = (buf.len(), None, false);
+                end_word(&mut bytes, spans, first, start, digit, hash);
+                (start, digit, hash) = (bytes.len(), None, false);
             }
             DROPPED => {}
             kept => {
-                if kept.is_ascii_digit() && digit.is_none() {
-                    digit = Some(buf.len());
+                if digit.is_none() && kept.is_ascii_digit() {
+                    digit = Some(bytes.len());
                 }
                 hash |= kept == b'#';
-                buf.push(char::from(kept));
+                bytes.push(kept);
             }
         }
     }
+    // The end of the text ends the last word.
+    end_word(&mut bytes, spans, first, start, digit, hash);
+    // Only ASCII was added to text that was valid: this cannot fail, and the lossy form would only ever copy.
+    *buf = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// Trims the word copied to `buf[start..]` and records its tokens; `digit` is the position of its first digit
 /// and `hash` whether it holds a number sign.
 fn end_word(
-    buf: &mut String,
+    buf: &mut Vec<u8>,
     spans: &mut Vec<(usize, usize)>,
     first: usize,
     start: usize,
     digit: Option<usize>,
     hash: bool,
 ) {
-    let piece = &buf.as_bytes()[start..];
+    let piece = &buf[start..];
     let trimmed = |b: &u8| *b == b'-' || *b == b':';
     let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
         buf.truncate(start);
@@ -227,7 +232,9 @@ fn end_word(
     // inside the trimmed word.
     if let Some(split) = digit.map(|d| d - from).filter(|&i| i >= 2) {
         let word = &buf[from..from + split];
-        if word.bytes().all(|b| b.is_ascii_alphabetic()) && unit_designator(word).is_some() {
+        let designator = word.iter().all(u8::is_ascii_alphabetic)
+            && std::str::from_utf8(word).is_ok_and(|w| unit_designator(w).is_some());
+        if designator {
             spans.push((from, from + split));
             spans.push((from + split, to));
             return;
@@ -240,10 +247,10 @@ fn end_word(
     // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
     let mut part_start = from;
     for at in from..=to {
-        if at < to && buf.as_bytes()[at] != b'#' {
+        if at < to && buf[at] != b'#' {
             continue;
         }
-        if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
+        if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != b"#") {
             spans.push((part_start - 1, part_start));
         }
         if at > part_start {
