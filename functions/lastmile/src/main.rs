@@ -2,7 +2,7 @@ use clap::Parser;
 use lastmile::cli::{AddressCommand, BenchCommand, Cli, Command, JobCommand, ShopifyCommand};
 
 // Validating an address builds a few dozen short strings; mimalloc serves them faster than the system
-// allocator (`lastmile bench address` measures the difference) and keeps the server's memory as low.
+// allocator (`lastmile bench address` measures it), for some more resident memory (about 74 MB against 58 MB).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
