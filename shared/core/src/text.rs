@@ -37,7 +37,6 @@ pub fn is_folded(s: &str) -> bool {
     }
     after_word || bytes.is_empty()
 }
-
 fn fold_unicode(s: &str, out: &mut String) {
     let mut pending_space = false;
     for c in s.nfd() {
@@ -155,6 +154,11 @@ mod tests {
         #[test]
         fn squashed_text_is_left_as_it_is(s in "[ a\t,\u{a0}]{0,12}") {
             proptest::prop_assert_eq!(is_squashed(&s), squash_spaces(&s) == s);
+        }
+
+        #[test]
+        fn folded_text_is_what_folding_leaves_unchanged(s in "[ A-Z0-9a.]{0,12}") {
+            proptest::prop_assert_eq!(is_folded(&s), fold(&s) == s);
         }
 
         #[test]

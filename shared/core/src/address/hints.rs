@@ -180,38 +180,55 @@ fn may_hold_a_hint(text: &str) -> bool {
         return true;
     }
     let phrases = phrases();
-    // One pass over the bytes keeps each word's length and opening, which rule out most words; only a
+    // One pass over the bytes keeps each word's start, length and opening, which rule out most words; only a
     // possible one is uppercased into a small stack buffer and looked up.
     let bytes = text.as_bytes();
-    let mut buf = [0u8; 32];
-    let (mut start, mut len, mut opening) = (0, 0, [0u8; 2]);
-    for end in 0..=bytes.len() {
-        let class = bytes.get(end).map_or(WORD_END, |b| WORD_BYTES[usize::from(*b)]);
+    let possible_word = |start: usize, end: usize, len: usize, opening: usize| {
+        // A one-letter word's opening has "none" (36) for its second character.
+        let opening = if len == 1 { opening * 37 + 36 } else { opening };
+        if len >= 64 || phrases.opening_lengths[opening] & (1 << len) == 0 {
+            return false;
+        }
+        let mut buf = [0u8; 64];
+        let letters = bytes[start..end].iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
+        for (slot, b) in buf.iter_mut().zip(letters) {
+            *slot = b;
+        }
+        std::str::from_utf8(&buf[..len]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
+    };
+    // The opening is the index of the first character, then of the first two (see [`opening_index`]).
+    let (mut start, mut len, mut opening) = (0, 0, 0);
+    for (end, &b) in bytes.iter().enumerate() {
+        let class = WORD_BYTES[usize::from(b)];
         if class > APOSTROPHE {
             if len < 2 {
-                opening[len] = class;
+                opening = opening * 37 + INITIAL_INDEX[usize::from(class)];
             }
             len += 1;
-            continue;
-        }
-        if class == APOSTROPHE {
-            continue;
-        }
-        let possible = len <= buf.len()
-            && opening_index(&opening[..len.min(2)]).is_some_and(|i| phrases.opening_lengths[i] & (1 << len) != 0);
-        if possible {
-            let letters = bytes[start..end].iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
-            for (slot, b) in buf.iter_mut().zip(letters) {
-                *slot = b;
-            }
-            if std::str::from_utf8(&buf[..len]).is_ok_and(|w| phrases.by_first_word.contains_key(w)) {
+        } else if class == WORD_END {
+            if len > 0 && possible_word(start, end, len, opening) {
                 return true;
             }
+            (start, len, opening) = (end + 1, 0, 0);
         }
-        (start, len) = (end + 1, 0);
     }
-    false
+    len > 0 && possible_word(start, bytes.len(), len, opening)
 }
+
+/// [`initial_index`] of each uppercase letter and digit, for the probe's inner loop.
+const INITIAL_INDEX: [usize; 128] = {
+    let mut table = [0; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            byte @ b'A'..=b'Z' => (byte - b'A') as usize,
+            byte @ b'0'..=b'9' => 26 + (byte - b'0') as usize,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Byte offset in `segment` where the leftmost hint starts, and its kind. Phrase matching alone would strip
 /// real street and place names, so a match is dropped when (see `shared/data/address-hints/SOURCE.md`):
@@ -437,6 +454,31 @@ fn word_spans(s: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The probe only ever rules out text in which matching finds no hint.
+        #[test]
+        fn the_probe_never_hides_a_hint(
+            words in proptest::collection::vec(
+                "(near|NEAR|Near|n'ear|behind|call|bei|nachbar|the|school|12|a|'|,|-|\\.|  |main|st|[a-z0-9']{1,5})",
+                0..10,
+            )
+        ) {
+            let text = words.join(" ");
+            if !may_hold_a_hint(&text) {
+                proptest::prop_assert!(extract_probed(&text).1.is_empty(), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_probe_finds_hint_words_at_either_end() {
+        assert!(may_hold_a_hint("near the school"));
+        assert!(may_hold_a_hint("12 Main St near"));
+        assert!(may_hold_a_hint("12 Main St, NEAR"));
+        assert!(!may_hold_a_hint("12 Main St, Springfield"));
+        assert!(!may_hold_a_hint(""));
+    }
 
     /// `examples.txt` lists address lines with and without hints, each with its expected outcome.
     #[test]

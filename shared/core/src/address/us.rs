@@ -940,7 +940,8 @@ fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
     info.place_keys
         .iter()
         .filter_map(|key| {
-            let n = key.split(' ').count();
+            // Words are single-spaced in a key; counting the spaces is cheaper than splitting.
+            let n = key.bytes().filter(|&b| b == b' ').count() + 1;
             let tail = tokens.get(tokens.len().checked_sub(n)?..)?;
             (n <= max && tail.iter().zip(key.split(' ')).all(|(t, w)| canonical_word(t) == w)).then_some(n)
         })
