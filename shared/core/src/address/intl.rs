@@ -13,6 +13,9 @@ pub struct FreeText {
     pub locality: Option<String>,
     pub region: Option<String>,
     pub postcode: Option<String>,
+    /// Each line is its words as the US tokenizer cut them, joined by single spaces: splitting a line at its
+    /// spaces gives the words back without tokenizing it again.
+    pub lines_are_words: bool,
 }
 
 /// Whether `text` reads as a postcode: well formed on the first pass, or repairable (a lost leading zero,

@@ -179,47 +179,32 @@ const TOKEN_BYTES: [u8; 128] = {
 const SEPARATOR: u8 = 0;
 const DROPPED: u8 = 1;
 
-/// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, its first digit and
-/// any number sign noted on the way. The words are written as bytes and the buffer turned back into text once:
-/// pushing to a `Vec<u8>` is cheaper than pushing characters to a `String`.
+/// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, and looked at again
+/// only once it is whole. The words are written as bytes and the buffer turned back into text once: pushing
+/// to a `Vec<u8>` is cheaper than pushing characters to a `String`.
 fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
     let mut bytes = std::mem::take(buf).into_bytes();
     bytes.reserve(text.len());
     let mut start = bytes.len();
-    let (mut digit, mut hash) = (None, false);
     for &b in text {
         match TOKEN_BYTES[usize::from(b & 0x7F)] {
             SEPARATOR => {
-                end_word(&mut bytes, spans, first, start, digit, hash);
-                (start, digit, hash) = (bytes.len(), None, false);
+                end_word(&mut bytes, spans, first, start);
+                start = bytes.len();
             }
             DROPPED => {}
-            kept => {
-                if digit.is_none() && kept.is_ascii_digit() {
-                    digit = Some(bytes.len());
-                }
-                hash |= kept == b'#';
-                bytes.push(kept);
-            }
+            kept => bytes.push(kept),
         }
     }
     // The end of the text ends the last word.
-    end_word(&mut bytes, spans, first, start, digit, hash);
+    end_word(&mut bytes, spans, first, start);
     // Only ASCII was added to text that was valid: this cannot fail, and the lossy form would only ever copy.
     *buf = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
-/// Trims the word copied to `buf[start..]` and records its tokens; `digit` is the position of its first digit
-/// and `hash` whether it holds a number sign.
-fn end_word(
-    buf: &mut Vec<u8>,
-    spans: &mut Vec<(usize, usize)>,
-    first: usize,
-    start: usize,
-    digit: Option<usize>,
-    hash: bool,
-) {
+/// Trims the word copied to `buf[start..]` and records its tokens.
+fn end_word(buf: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, first: usize, start: usize) {
     let piece = &buf[start..];
     let trimmed = |b: &u8| *b == b'-' || *b == b':';
     let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
@@ -228,9 +213,11 @@ fn end_word(
     };
     let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
     let (from, to) = (start + lead, start + piece.len() - tail);
-    // "SUITE100", "APT4B": a designator glued to its number. Trimming takes no digit off, so the first digit is
-    // inside the trimmed word.
-    if let Some(split) = digit.map(|d| d - from).filter(|&i| i >= 2) {
+    let word = &buf[from..to];
+    // "SUITE100", "APT4B": a designator glued to its number, which only a word opening with a letter can be.
+    let digit = if word[0].is_ascii_alphabetic() { word.iter().position(u8::is_ascii_digit) } else { None };
+    let hash = word.contains(&b'#');
+    if let Some(split) = digit.filter(|&i| i >= 2) {
         let word = &buf[from..from + split];
         let designator = word.iter().all(u8::is_ascii_alphabetic)
             && std::str::from_utf8(word).is_ok_and(|w| unit_designator(w).is_some());
@@ -767,6 +754,7 @@ pub fn split_free_text(text: &str) -> FreeText {
         }
     }
     out.lines = merge_fragments(head);
+    out.lines_are_words = true;
     out
 }
 
@@ -884,7 +872,8 @@ fn merge_fragments(segments: Vec<Vec<&str>>) -> Vec<String> {
         };
         match lines.last_mut() {
             Some(previous) if fragment && starts_street(previous) => {
-                if segment.len() == 1 && directional(segment[0]).is_none() {
+                // A number sign typed already ("…ST #, 5") is not doubled.
+                if segment.len() == 1 && directional(segment[0]).is_none() && previous.last() != Some(&"#") {
                     previous.push("#");
                 }
                 previous.extend(segment);
@@ -1050,6 +1039,18 @@ mod tests {
             let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
             proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
         }
+
+        /// What `FreeText::lines_are_words` relies on: words are never empty and hold no space, so the split's
+        /// lines (words joined by spaces) break at their spaces into exactly their words.
+        #[test]
+        fn words_are_never_empty_and_hold_no_space(text in "(\\PC|APT|# |#4|4#B|, |\\. |\u{a0}){0,16}") {
+            for word in words(&text, tokenize) {
+                proptest::prop_assert!(!word.is_empty() && !word.contains(' '), "{:?} in {:?}", word, text);
+            }
+            for line in split_free_text(&text).lines {
+                proptest::prop_assert!(line.split(' ').all(|w| !w.is_empty()), "{:?}", line);
+            }
+        }
     }
 
     #[test]
@@ -1094,5 +1095,8 @@ mod tests {
         let parsed = split_free_text("123 main st, apt 4, springfield il 62701");
         assert_eq!(parsed.lines, vec!["123 MAIN ST APT 4"]);
         assert_eq!(parsed.locality.as_deref(), Some("SPRINGFIELD"));
+        // A unit number cut off by a comma joins the street with one number sign.
+        assert_eq!(split_free_text("123 main st, 4, springfield il 62701").lines, vec!["123 MAIN ST # 4"]);
+        assert_eq!(split_free_text("123 main st #, 4, springfield il 62701").lines, vec!["123 MAIN ST # 4"]);
     }
 }

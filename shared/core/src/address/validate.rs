@@ -147,6 +147,8 @@ struct Work<'a> {
     country: &'static CountryFormat,
     request: &'a AddressRequest,
     lines: Vec<String>,
+    /// The lines are the US free-text split's, unchanged since (see [`intl::FreeText::lines_are_words`]).
+    lines_are_words: bool,
     locality: Option<String>,
     region: Option<String>,
     postcode: Option<String>,
@@ -179,6 +181,7 @@ impl<'a> Work<'a> {
             country,
             request,
             lines,
+            lines_are_words: false,
             locality: first_of(&[request.locality.as_ref(), request.city.as_ref()]),
             region: first_of(&[
                 request.region.as_ref(),
@@ -250,6 +253,7 @@ impl<'a> Work<'a> {
             let (address, found) = hints::extract_owned(std::mem::take(line));
             if !found.is_empty() {
                 self.record_hints(line_field(i), found);
+                self.lines_are_words = false;
             }
             *line = address;
         }
@@ -278,6 +282,7 @@ impl<'a> Work<'a> {
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
         if self.lines.is_empty() {
             self.lines = parsed.lines;
+            self.lines_are_words = parsed.lines_are_words;
         }
         self.locality = self.locality.take().or(parsed.locality);
         self.region = self.region.take().or(parsed.region);
@@ -295,23 +300,26 @@ impl<'a> Work<'a> {
     /// abbreviated, unpunctuated.
     fn us_street_lines(&mut self) {
         let military = self.military_context();
-        // The words of every line in one buffer.
-        let mut buf = String::with_capacity(self.lines.iter().map(String::len).sum());
-        let mut spans = Vec::with_capacity(16);
-        let mut ends = Vec::with_capacity(self.lines.len());
-        for l in &self.lines {
-            us::tokenize(l, &mut buf, &mut spans);
-            ends.push(spans.len());
-        }
-        let mut start = 0;
         // The lines are rebuilt below.
         let lines = std::mem::take(&mut self.lines);
+        // The words of every line in one buffer, unless the free-text split cut them already.
+        let (mut buf, mut spans, mut ends) = (String::new(), Vec::new(), Vec::new());
+        if !std::mem::take(&mut self.lines_are_words) {
+            buf.reserve(lines.iter().map(String::len).sum());
+            for l in &lines {
+                us::tokenize(l, &mut buf, &mut spans);
+                ends.push(spans.len());
+            }
+        }
+        let mut start = 0;
         let mut parsed: Vec<(&str, Vec<&str>, us::StreetLine)> = Vec::with_capacity(lines.len());
-        for (l, end) in lines.iter().zip(ends) {
-            let tokens = us::words_of(&buf, &spans[start..end]);
+        for (i, l) in lines.iter().enumerate() {
+            let tokens = match ends.get(i) {
+                Some(&end) => us::words_of(&buf, &spans[std::mem::replace(&mut start, end)..end]),
+                None => l.split(' ').collect(),
+            };
             let line = us::parse_line(&tokens, military);
             parsed.push((l, tokens, line));
-            start = end;
         }
         let is_delivery = |(_, tokens, line): &(&str, Vec<&str>, us::StreetLine)| {
             line.parts.po_box.is_some()
