@@ -23,6 +23,18 @@ pub fn fold_cow(s: &str) -> Cow<'_, str> {
     if is_folded(s) { Cow::Borrowed(s) } else { Cow::Owned(fold(s)) }
 }
 
+/// Whether `fold(s)` is one of `words`. Most text is ruled out by its first letter or digit, which opens its
+/// fold, without folding it.
+pub fn folds_to_any(s: &str, words: &[&str]) -> bool {
+    match s.chars().find(|c| c.is_alphanumeric()) {
+        Some(c) if c.is_ascii() => {
+            let opening = c.to_ascii_uppercase() as u8;
+            words.iter().any(|w| w.as_bytes().first() == Some(&opening)) && words.contains(&fold_cow(s).as_ref())
+        }
+        _ => words.contains(&fold_cow(s).as_ref()),
+    }
+}
+
 /// Whether `fold(s) == s`: uppercase ASCII letters and digits in words separated by single spaces.
 pub fn is_folded(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -159,6 +171,12 @@ mod tests {
         #[test]
         fn folded_text_is_what_folding_leaves_unchanged(s in "[ A-Z0-9a.]{0,12}") {
             proptest::prop_assert_eq!(is_folded(&s), fold(&s) == s);
+        }
+
+        #[test]
+        fn folding_to_a_word_is_decided_as_folding_would(s in "[ a-zA-Z.'’é]{0,6}") {
+            let words = ["APO", "FPO", "DPO", "E"];
+            proptest::prop_assert_eq!(folds_to_any(&s, &words), words.contains(&fold(&s).as_str()));
         }
 
         #[test]

@@ -1040,12 +1040,12 @@ mod tests {
             proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
         }
 
-        /// What `FreeText::lines_are_words` relies on: words are never empty and hold no space, so the split's
-        /// lines (words joined by spaces) break at their spaces into exactly their words.
+        /// What `FreeText::lines_are_words` relies on: words are never empty and hold no whitespace, so the
+        /// split's lines (words joined by spaces) break at their spaces into exactly their words.
         #[test]
-        fn words_are_never_empty_and_hold_no_space(text in "(\\PC|APT|# |#4|4#B|, |\\. |\u{a0}){0,16}") {
+        fn words_are_never_empty_and_hold_no_whitespace(text in "(\\PC|APT|# |#4|4#B|, |\\. |\u{a0}|\u{b}){0,16}") {
             for word in words(&text, tokenize) {
-                proptest::prop_assert!(!word.is_empty() && !word.contains(' '), "{:?} in {:?}", word, text);
+                proptest::prop_assert!(!word.is_empty() && !word.contains(char::is_whitespace), "{:?} in {:?}", word, text);
             }
             for line in split_free_text(&text).lines {
                 proptest::prop_assert!(line.split(' ').all(|w| !w.is_empty()), "{:?}", line);

@@ -10,7 +10,7 @@ use super::refdata::{self, CountryFormat, folded_place_keys, place_keys, postcod
 use super::{format, index, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
 use crate::text::{
-    fold, fold_cow, fold_into, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces,
+    fold, fold_cow, fold_into, folds_to_any, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces,
 };
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
@@ -290,10 +290,8 @@ impl<'a> Work<'a> {
     }
 
     fn military_context(&self) -> bool {
-        let locality = self.locality.as_deref().map(fold_cow);
-        let region = self.region.as_deref().map(fold_cow);
-        matches!(locality.as_deref(), Some("APO" | "FPO" | "DPO"))
-            || matches!(region.as_deref(), Some("AA" | "AE" | "AP"))
+        self.locality.as_deref().is_some_and(is_military_city)
+            || self.region.as_deref().is_some_and(|r| folds_to_any(r, &MILITARY_STATES))
     }
 
     /// USPS Pub 28: one delivery line (street, PO box, rural route or military box) with its unit, uppercase,
@@ -316,7 +314,7 @@ impl<'a> Work<'a> {
         for (i, l) in lines.iter().enumerate() {
             let tokens = match ends.get(i) {
                 Some(&end) => us::words_of(&buf, &spans[std::mem::replace(&mut start, end)..end]),
-                None => l.split(' ').collect(),
+                None => l.split_ascii_whitespace().collect(),
             };
             let line = us::parse_line(&tokens, military);
             parsed.push((l, tokens, line));
@@ -617,8 +615,8 @@ impl<'a> Work<'a> {
     }
 
     fn check_military_region(&mut self, region: &refdata::Region) {
-        let military_region = matches!(region.key.as_str(), "AA" | "AE" | "AP");
-        let military_city = matches!(self.locality.as_deref().map(fold_cow).as_deref(), Some("APO" | "FPO" | "DPO"));
+        let military_region = MILITARY_STATES.contains(&region.key.as_str());
+        let military_city = self.locality.as_deref().is_some_and(is_military_city);
         if military_city && !military_region {
             self.issue(
                 IssueCode::MilitaryRegionMismatch,
@@ -678,7 +676,7 @@ impl<'a> Work<'a> {
     }
 
     fn check_locality(&mut self) {
-        let military = matches!(self.locality.as_deref().map(fold_cow).as_deref(), Some("APO" | "FPO" | "DPO"));
+        let military = self.locality.as_deref().is_some_and(is_military_city);
         let reference = if military { None } else { self.locality_reference() };
         let upper = self.uppercases_locality();
         let spelled = |place: &str| if upper { place.to_uppercase() } else { place.to_owned() };
@@ -940,6 +938,14 @@ struct LocalityReference {
     nearby: bool,
     /// The locality to fill in when none was given.
     infer: Option<Cow<'static, str>>,
+}
+
+/// The "states" of military post: Armed Forces Americas, Europe, Pacific.
+const MILITARY_STATES: [&str; 3] = ["AA", "AE", "AP"];
+
+/// APO, FPO or DPO: the "city" of military post.
+fn is_military_city(locality: &str) -> bool {
+    folds_to_any(locality, &["APO", "FPO", "DPO"])
 }
 
 /// "Muenchen" for "München": German umlauts written as two letters.
