@@ -183,12 +183,8 @@ fn may_hold_a_hint(text: &str) -> bool {
     // One pass over the bytes keeps each word's start, length and opening, which rule out most words; only a
     // possible one is uppercased into a small stack buffer and looked up.
     let bytes = text.as_bytes();
-    let possible_word = |start: usize, end: usize, len: usize, opening: usize| {
-        // A one-letter word's opening has "none" (36) for its second character.
-        let opening = if len == 1 { opening * 37 + 36 } else { opening };
-        if len >= 64 || phrases.opening_lengths[opening] & (1 << len) == 0 {
-            return false;
-        }
+    // Only for a word whose opening and length some first word has.
+    let is_first_word = |start: usize, end: usize, len: usize| {
         let mut buf = [0u8; 64];
         let letters = bytes[start..end].iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
         for (slot, b) in buf.iter_mut().zip(letters) {
@@ -206,13 +202,20 @@ fn may_hold_a_hint(text: &str) -> bool {
             }
             len += 1;
         } else if class == WORD_END {
-            if len > 0 && possible_word(start, end, len, opening) {
+            if len > 0 && may_open(phrases, len, opening) && is_first_word(start, end, len) {
                 return true;
             }
             (start, len, opening) = (end + 1, 0, 0);
         }
     }
-    len > 0 && possible_word(start, bytes.len(), len, opening)
+    len > 0 && may_open(phrases, len, opening) && is_first_word(start, bytes.len(), len)
+}
+
+/// Whether some first word has this length and opening (see [`opening_index`]; a one-letter word's opening is
+/// its first character's index, which stands for it and "none" (36) after it).
+fn may_open(phrases: &Phrases, len: usize, opening: usize) -> bool {
+    let opening = if len == 1 { opening * 37 + 36 } else { opening };
+    len < 64 && phrases.opening_lengths[opening] & (1 << len) != 0
 }
 
 /// [`initial_index`] of each uppercase letter and digit, for the probe's inner loop.
