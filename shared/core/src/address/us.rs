@@ -216,7 +216,8 @@ fn end_word(buf: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, first: usize, st
     let word = &buf[from..to];
     // "SUITE100", "APT4B": a designator glued to its number, which only a word opening with a letter can be.
     let digit = if word[0].is_ascii_alphabetic() { word.iter().position(u8::is_ascii_digit) } else { None };
-    let hash = word.contains(&b'#');
+    // A loop rather than `contains`, whose search is built for longer text than a word.
+    let hash = word.iter().any(|&b| b == b'#');
     if let Some(split) = digit.filter(|&i| i >= 2) {
         let word = &buf[from..from + split];
         let designator = word.iter().all(u8::is_ascii_alphabetic)
@@ -695,9 +696,14 @@ pub fn split_free_text(text: &str) -> FreeText {
     let mut buf = String::with_capacity(text.len());
     let mut spans = Vec::with_capacity(16);
     let mut ends = Vec::with_capacity(4);
-    for segment in text.split([',', '\n', ';']) {
-        tokenize(segment, &mut buf, &mut spans);
-        ends.push(spans.len());
+    // Cut at the separators' bytes rather than by characters: they are ASCII, so a cut never falls inside one.
+    let mut segment_start = 0;
+    for (at, b) in text.bytes().enumerate().chain([(text.len(), b',')]) {
+        if matches!(b, b',' | b'\n' | b';') {
+            tokenize(&text[segment_start..at], &mut buf, &mut spans);
+            ends.push(spans.len());
+            segment_start = at + 1;
+        }
     }
     let mut start = 0;
     let mut segments: Vec<Vec<&str>> = Vec::with_capacity(ends.len());
