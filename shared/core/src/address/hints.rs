@@ -175,7 +175,7 @@ const WORD_BYTES: [u8; 256] = {
 const WORD_END: u8 = 0;
 const APOSTROPHE: u8 = 1;
 
-fn may_hold_a_hint(text: &str) -> bool {
+pub(super) fn may_hold_a_hint(text: &str) -> bool {
     if !text.is_ascii() {
         return true;
     }

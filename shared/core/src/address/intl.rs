@@ -16,6 +16,9 @@ pub struct FreeText {
     /// Each line is its words as the US tokenizer cut them, joined by single spaces: splitting a line at its
     /// spaces gives the words back without tokenizing it again.
     pub lines_are_words: bool,
+    /// Every word of the lines and the locality is one of the text's own (see [`super::us::tokenize`]): a text
+    /// the hint probe ruled out leaves none that could start a hint.
+    pub words_as_typed: bool,
 }
 
 /// Whether `text` reads as a postcode: well formed on the first pass, or repairable (a lost leading zero,

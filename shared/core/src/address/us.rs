@@ -98,12 +98,16 @@ pub fn words_of<'a>(buf: &'a str, spans: &[(usize, usize)]) -> Vec<&'a str> {
     spans.iter().map(|&(start, end)| &buf[start..end]).collect()
 }
 
-/// [`tokens`] as byte ranges of `buf`, to which the cleaned words of `text` are appended.
-pub fn tokenize(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+/// [`tokens`] as byte ranges of `buf`, to which the cleaned words of `text` are appended. Returns whether the
+/// words may be other than the text's own runs of letters and digits (as the hint probe reads them): two joined
+/// across a dropped period or bracket (`P.O.`), or one cut where a unit designator meets its number (`APT4`).
+/// Text that is not ASCII counts as reshaped: the probe never rules it out anyway.
+pub fn tokenize(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) -> bool {
     if text.is_ascii() {
-        tokenize_ascii(text.as_bytes(), buf, spans);
+        tokenize_ascii(text.as_bytes(), buf, spans)
     } else {
         tokenize_chars(text, buf, spans);
+        true
     }
 }
 
@@ -182,34 +186,38 @@ const DROPPED: u8 = 1;
 /// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, and looked at again
 /// only once it is whole. The words are written as bytes and the buffer turned back into text once: pushing
 /// to a `Vec<u8>` is cheaper than pushing characters to a `String`.
-fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) -> bool {
     let first = spans.len();
+    let mut reshaped = false;
     let mut bytes = std::mem::take(buf).into_bytes();
     bytes.reserve(text.len());
     let mut start = bytes.len();
     for &b in text {
         match TOKEN_BYTES[usize::from(b & 0x7F)] {
             SEPARATOR => {
-                end_word(&mut bytes, spans, first, start);
+                reshaped |= end_word(&mut bytes, spans, first, start);
                 start = bytes.len();
             }
-            DROPPED => {}
+            // An apostrophe is inside a word for the probe too.
+            DROPPED => reshaped |= b != b'\'',
             kept => bytes.push(kept),
         }
     }
     // The end of the text ends the last word.
-    end_word(&mut bytes, spans, first, start);
+    reshaped |= end_word(&mut bytes, spans, first, start);
     // Only ASCII was added to text that was valid: this cannot fail, and the lossy form would only ever copy.
     *buf = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    reshaped
 }
 
-/// Trims the word copied to `buf[start..]` and records its tokens.
-fn end_word(buf: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, first: usize, start: usize) {
+/// Trims the word copied to `buf[start..]` and records its tokens; true when it cut a unit designator off
+/// its number.
+fn end_word(buf: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, first: usize, start: usize) -> bool {
     let piece = &buf[start..];
     let trimmed = |b: &u8| *b == b'-' || *b == b':';
     let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
         buf.truncate(start);
-        return;
+        return false;
     };
     let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
     let (from, to) = (start + lead, start + piece.len() - tail);
@@ -225,12 +233,12 @@ fn end_word(buf: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, first: usize, st
         if designator {
             spans.push((from, from + split));
             spans.push((from + split, to));
-            return;
+            return true;
         }
     }
     if !hash {
         spans.push((from, to));
-        return;
+        return false;
     }
     // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
     let mut part_start = from;
@@ -246,6 +254,8 @@ fn end_word(buf: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, first: usize, st
         }
         part_start = at + 1;
     }
+    // The number sign ends a word for the hint probe too.
+    false
 }
 
 fn is_number_like(token: &str) -> bool {
@@ -697,10 +707,10 @@ pub fn split_free_text(text: &str) -> FreeText {
     let mut spans = Vec::with_capacity(16);
     let mut ends = Vec::with_capacity(4);
     // Cut at the separators' bytes rather than by characters: they are ASCII, so a cut never falls inside one.
-    let mut segment_start = 0;
+    let (mut segment_start, mut reshaped) = (0, false);
     for (at, b) in text.bytes().enumerate().chain([(text.len(), b',')]) {
         if matches!(b, b',' | b'\n' | b';') {
-            tokenize(&text[segment_start..at], &mut buf, &mut spans);
+            reshaped |= tokenize(&text[segment_start..at], &mut buf, &mut spans);
             ends.push(spans.len());
             segment_start = at + 1;
         }
@@ -713,7 +723,7 @@ pub fn split_free_text(text: &str) -> FreeText {
         }
         start = end;
     }
-    let mut out = FreeText::default();
+    let mut out = FreeText { words_as_typed: !reshaped, ..FreeText::default() };
     take_zip(&mut segments, &mut out);
     take_state(&mut segments, &mut out);
     segments.retain(|s| !s.is_empty());
@@ -1036,13 +1046,17 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn the_ascii_tokenizer_agrees_with_the_general_one(text in "[ -~\t\n]{0,40}") {
-            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
+            let ascii = words(&text, |t, b, s| {
+                tokenize_ascii(t.as_bytes(), b, s);
+            });
             proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
         }
 
         #[test]
         fn the_ascii_tokenizer_agrees_on_punctuated_units(text in "(APT|STE|SUITE|#|-|:|[.#:a-z0-9-]{1,4}| |,){0,12}") {
-            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
+            let ascii = words(&text, |t, b, s| {
+                tokenize_ascii(t.as_bytes(), b, s);
+            });
             proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
         }
 
@@ -1050,7 +1064,10 @@ mod tests {
         /// split's lines (words joined by spaces) break at their spaces into exactly their words.
         #[test]
         fn words_are_never_empty_and_hold_no_whitespace(text in "(\\PC|APT|# |#4|4#B|, |\\. |\u{a0}|\u{b}){0,16}") {
-            for word in words(&text, tokenize) {
+            let all = |t: &str, b: &mut String, s: &mut Vec<(usize, usize)>| {
+                tokenize(t, b, s);
+            };
+            for word in words(&text, all) {
                 proptest::prop_assert!(!word.is_empty() && !word.contains(char::is_whitespace), "{:?} in {:?}", word, text);
             }
             for line in split_free_text(&text).lines {

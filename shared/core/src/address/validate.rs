@@ -149,6 +149,11 @@ struct Work<'a> {
     lines: Vec<String>,
     /// The lines are the US free-text split's, unchanged since (see [`intl::FreeText::lines_are_words`]).
     lines_are_words: bool,
+    /// The locality is the US free-text split's.
+    locality_from_text: bool,
+    /// The free text held no word that could start a hint, and the split's words are its own: its lines and
+    /// locality need no second look for hints.
+    text_words_hold_no_hint: bool,
     locality: Option<String>,
     region: Option<String>,
     postcode: Option<String>,
@@ -182,6 +187,8 @@ impl<'a> Work<'a> {
             request,
             lines,
             lines_are_words: false,
+            locality_from_text: false,
+            text_words_hold_no_hint: false,
             locality: first_of(&[request.locality.as_ref(), request.city.as_ref()]),
             region: first_of(&[
                 request.region.as_ref(),
@@ -247,6 +254,23 @@ impl<'a> Work<'a> {
 
     /// Moves delivery hints out of the street lines and the locality.
     fn take_hints(&mut self) {
+        // The split's words, which the free text's probe found no hint word among, hold none.
+        let no_hint = std::mem::take(&mut self.text_words_hold_no_hint);
+        if !(no_hint && self.lines_are_words) {
+            self.take_line_hints();
+        }
+        if let Some(locality) = self.locality.take() {
+            if no_hint && self.locality_from_text {
+                self.locality = Some(locality);
+                return;
+            }
+            let (address, found) = hints::extract_owned(locality);
+            self.record_hints(Cow::Borrowed("locality"), found);
+            self.locality = Some(address).filter(|a| !a.is_empty());
+        }
+    }
+
+    fn take_line_hints(&mut self) {
         // In place: each line replaced by what is left of it, the emptied ones dropped after.
         let mut lines = std::mem::take(&mut self.lines);
         for (i, line) in lines.iter_mut().enumerate() {
@@ -259,11 +283,6 @@ impl<'a> Work<'a> {
         }
         lines.retain(|line| !line.is_empty());
         self.lines = lines;
-        if let Some(locality) = self.locality.take() {
-            let (address, found) = hints::extract_owned(locality);
-            self.record_hints(Cow::Borrowed("locality"), found);
-            self.locality = Some(address).filter(|a| !a.is_empty());
-        }
     }
 
     /// Splits free text into the fields the structured input left empty.
@@ -276,14 +295,18 @@ impl<'a> Work<'a> {
         } else {
             text
         };
-        let (address, found) = hints::extract_cow(text);
+        let may_hold_a_hint = hints::may_hold_a_hint(text);
+        let (address, found) =
+            if may_hold_a_hint { hints::extract_cow(text) } else { (Cow::Borrowed(text), Vec::new()) };
         self.record_hints(Cow::Borrowed("text"), found);
         let parsed =
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
+        self.text_words_hold_no_hint = !may_hold_a_hint && parsed.words_as_typed;
         if self.lines.is_empty() {
             self.lines = parsed.lines;
             self.lines_are_words = parsed.lines_are_words;
         }
+        self.locality_from_text = self.locality.is_none() && parsed.locality.is_some();
         self.locality = self.locality.take().or(parsed.locality);
         self.region = self.region.take().or(parsed.region);
         self.postcode = self.postcode.take().or(parsed.postcode);
