@@ -111,57 +111,32 @@ pub fn tokenize(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) -
     }
 }
 
-/// [`tokenize`] for any text: accents removed by decomposition.
+/// [`tokenize`] for any text: accents removed by decomposition. Each cleaned word is read by [`end_word`], as
+/// the ASCII path's are.
 fn tokenize_chars(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
-    let trimmed = |c: char| c == '-' || c == ':';
+    let mut bytes = std::mem::take(buf).into_bytes();
+    let mut word = String::new();
     for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
-        if raw.is_empty() {
-            continue;
-        }
-        let start = buf.len();
+        word.clear();
         if raw.is_ascii() {
             let kept = raw.bytes().filter(|b| !matches!(b, b'.' | b'\'' | b'"' | b'(' | b')'));
-            buf.extend(kept.map(|b| char::from(b.to_ascii_uppercase())));
+            word.extend(kept.map(|b| char::from(b.to_ascii_uppercase())));
         } else {
             let dropped = |c: &char| matches!(c, '.' | '\'' | '’' | '"' | '(' | ')');
-            buf.extend(
+            word.extend(
                 raw.nfd()
                     .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
                     .filter(|c| !dropped(c))
                     .flat_map(char::to_uppercase),
             );
         }
-        let piece = &buf[start..];
-        let cleaned = piece.trim_matches(trimmed);
-        if cleaned.is_empty() {
-            buf.truncate(start);
-            continue;
-        }
-        let from = start + (piece.len() - piece.trim_start_matches(trimmed).len());
-        let to = from + cleaned.len();
-        // "SUITE100", "APT4B": a designator glued to its number.
-        if let Some(split) = cleaned.find(|c: char| c.is_ascii_digit()).filter(|&i| i >= 2) {
-            let word = &cleaned[..split];
-            if word.chars().all(|c| c.is_ascii_alphabetic()) && unit_designator(word).is_some() {
-                spans.push((from, from + split));
-                spans.push((from + split, to));
-                continue;
-            }
-        }
-        // "#4", "BOX#", "APT#4": the number sign is a token of its own.
-        let mut part_start = from;
-        for (i, part) in cleaned.split('#').enumerate() {
-            // "# #" says no more than "#".
-            if i > 0 && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != "#") {
-                spans.push((part_start - 1, part_start));
-            }
-            if !part.is_empty() {
-                spans.push((part_start, part_start + part.len()));
-            }
-            part_start += part.len() + 1;
-        }
+        let start = bytes.len();
+        bytes.extend_from_slice(word.as_bytes());
+        end_word(&mut bytes, spans, first, start);
     }
+    // Whole characters were added, and `end_word` cuts only at ASCII bytes: this cannot fail.
+    *buf = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// What each ASCII byte is to [`tokenize_ascii`]: a separator of words, a character dropped from them, or the
@@ -210,51 +185,51 @@ fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>
     reshaped
 }
 
-/// Trims the word copied to `buf[start..]` and records its tokens; true when it cut a unit designator off
-/// its number.
+/// Records the tokens of the word copied to `buf[start..]` after the tokens from `spans[first]` on: a number
+/// sign is a token of its own ("#4", "BOX#", "APT#4"), though "# #" says no more than "#", and each part
+/// around it is read by [`push_part`]. True when a unit designator was cut off its number.
 fn end_word(buf: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>, first: usize, start: usize) -> bool {
-    let piece = &buf[start..];
-    let trimmed = |b: &u8| *b == b'-' || *b == b':';
-    let Some(lead) = piece.iter().position(|b| !trimmed(b)) else {
+    let (end, recorded) = (buf.len(), spans.len());
+    let mut cut = false;
+    let mut part_start = start;
+    loop {
+        let hash = buf[part_start..end].iter().position(|&b| b == b'#').map(|i| part_start + i);
+        cut |= push_part(buf, spans, part_start, hash.unwrap_or(end));
+        let Some(at) = hash else { break };
+        if spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != b"#") {
+            spans.push((at, at + 1));
+        }
+        part_start = at + 1;
+    }
+    // A word of dashes alone leaves nothing to keep.
+    if spans.len() == recorded {
         buf.truncate(start);
-        return false;
-    };
+    }
+    cut
+}
+
+/// Records `buf[start..end]` trimmed of dashes and colons, if anything is left; "SUITE100", "APT4B": a unit
+/// designator glued to its number is cut from it (true when it was).
+fn push_part(buf: &[u8], spans: &mut Vec<(usize, usize)>, start: usize, end: usize) -> bool {
+    let piece = &buf[start..end];
+    let trimmed = |b: &u8| *b == b'-' || *b == b':';
+    let Some(lead) = piece.iter().position(|b| !trimmed(b)) else { return false };
     let tail = piece.iter().rev().position(|b| !trimmed(b)).unwrap_or(0);
-    let (from, to) = (start + lead, start + piece.len() - tail);
+    let (from, to) = (start + lead, end - tail);
     let word = &buf[from..to];
-    // "SUITE100", "APT4B": a designator glued to its number, which only a word opening with a letter can be.
+    // Only a word opening with a letter can be a designator with its number.
     let digit = if word[0].is_ascii_alphabetic() { word.iter().position(u8::is_ascii_digit) } else { None };
-    // A loop rather than `contains`, whose search is built for longer text than a word.
-    let hash = word.iter().any(|&b| b == b'#');
     if let Some(split) = digit.filter(|&i| i >= 2) {
-        let word = &buf[from..from + split];
-        let designator = word.iter().all(u8::is_ascii_alphabetic)
-            && std::str::from_utf8(word).is_ok_and(|w| unit_designator(w).is_some());
-        if designator {
+        let designator = &word[..split];
+        let is_designator = designator.iter().all(u8::is_ascii_alphabetic)
+            && std::str::from_utf8(designator).is_ok_and(|w| unit_designator(w).is_some());
+        if is_designator {
             spans.push((from, from + split));
             spans.push((from + split, to));
             return true;
         }
     }
-    if !hash {
-        spans.push((from, to));
-        return false;
-    }
-    // "#4", "BOX#", "APT#4": the number sign is a token of its own; "# #" says no more than "#".
-    let mut part_start = from;
-    for at in from..=to {
-        if at < to && buf[at] != b'#' {
-            continue;
-        }
-        if part_start > from && spans[first..].last().is_none_or(|&(s, e)| &buf[s..e] != b"#") {
-            spans.push((part_start - 1, part_start));
-        }
-        if at > part_start {
-            spans.push((part_start, at));
-        }
-        part_start = at + 1;
-    }
-    // The number sign ends a word for the hint probe too.
+    spans.push((from, to));
     false
 }
 
@@ -897,7 +872,14 @@ fn merge_fragments(segments: Vec<Vec<&str>>) -> Vec<String> {
             _ => lines.push(segment),
         }
     }
-    lines.into_iter().map(|l| l.join(" ")).collect()
+    // Joined segments can bring two number signs together: one says as much ("# #" tokenizes as "#").
+    lines
+        .into_iter()
+        .map(|mut l| {
+            l.dedup_by(|later, earlier| *later == "#" && *earlier == "#");
+            l.join(" ")
+        })
+        .collect()
 }
 
 /// City names compare with their common abbreviations spelled out (ST LOUIS = SAINT LOUIS, W PALM BEACH).
@@ -1060,10 +1042,12 @@ mod tests {
             proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
         }
 
-        /// What `FreeText::lines_are_words` relies on: words are never empty and hold no whitespace, so the
-        /// split's lines (words joined by spaces) break at their spaces into exactly their words.
+        /// What `FreeText::lines_are_words` relies on: words are never empty and hold no whitespace, and the
+        /// split's lines (words joined by spaces) tokenize into exactly their words.
         #[test]
-        fn words_are_never_empty_and_hold_no_whitespace(text in "(\\PC|APT|# |#4|4#B|, |\\. |\u{a0}|\u{b}){0,16}") {
+        fn free_text_lines_tokenize_into_their_words(
+            text in "(\\PC|APT|APT4#B|SUITE12|# |#4|4#B|, |\\. |\u{a0}|\u{b}|[a-z0-9#-]{1,4} ){0,16}"
+        ) {
             let all = |t: &str, b: &mut String, s: &mut Vec<(usize, usize)>| {
                 tokenize(t, b, s);
             };
@@ -1071,7 +1055,8 @@ mod tests {
                 proptest::prop_assert!(!word.is_empty() && !word.contains(char::is_whitespace), "{:?} in {:?}", word, text);
             }
             for line in split_free_text(&text).lines {
-                proptest::prop_assert!(line.split(' ').all(|w| !w.is_empty()), "{:?}", line);
+                let words: Vec<String> = line.split(' ').map(str::to_owned).collect();
+                proptest::prop_assert_eq!(tokens(&line), words, "{:?}", line);
             }
         }
     }
