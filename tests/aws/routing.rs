@@ -39,8 +39,9 @@ const SHOP: &str = "acme-demo.myshopify.com";
 /// Concurrent consumers, as Lambda scales out on a queue: they race for the same counters, and the routing
 /// transaction's conditions sort them out.
 const CONSUMERS: usize = 3;
-/// Short, so that poison reaches the dead-letter queue (after three receives) within seconds.
-const VISIBILITY: Duration = Duration::from_secs(5);
+/// Short, so that poison reaches the dead-letter queue (after three receives) within half a minute; long enough
+/// that a valid batch, slow on a loaded machine, is not received three times and dead-lettered with it.
+const VISIBILITY: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
