@@ -181,16 +181,39 @@ pub(super) fn may_hold_a_hint(text: &str) -> bool {
     }
     let phrases = phrases();
     // One pass over the bytes keeps each word's start, length and opening, which rule out most words; only a
-    // possible one is uppercased into a small stack buffer and looked up.
+    // possible one is uppercased into a small stack buffer and looked up. A first word whose phrases all have
+    // more words ("AL" of "al lado de", also a state) counts only if the next word is one of their second.
     let bytes = text.as_bytes();
-    // Only for a word whose opening and length some first word has.
-    let is_first_word = |start: usize, end: usize, len: usize| {
+    let mut pending: Option<&[WordPhrase]> = None;
+    let mut word_ends = |start: usize, end: usize, len: usize, opening: usize| {
         let mut buf = [0u8; 64];
-        let letters = bytes[start..end].iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
-        for (slot, b) in buf.iter_mut().zip(letters) {
-            *slot = b;
+        let mut spelled = None;
+        if let Some(phrases) = pending.take() {
+            spelled = spell(&bytes[start..end], len, &mut buf);
+            // Too long to spell: looked at closely instead.
+            let Some(word) = spelled else { return true };
+            if phrases.iter().any(|p| p.words[1] == word) {
+                return true;
+            }
         }
-        std::str::from_utf8(&buf[..len]).is_ok_and(|w| phrases.by_first_word.contains_key(w))
+        if !may_open(phrases, len, opening) {
+            return false;
+        }
+        let word = match spelled {
+            Some(word) => word,
+            None => match spell(&bytes[start..end], len, &mut buf) {
+                Some(word) => word,
+                None => return false,
+            },
+        };
+        match phrases.by_first_word.get(word) {
+            Some(list) if list.iter().any(|p| p.words.len() == 1) => true,
+            Some(list) => {
+                pending = Some(list);
+                false
+            }
+            None => false,
+        }
     };
     // The opening is the index of the first character, then of the first two (see [`opening_index`]).
     let (mut start, mut len, mut opening) = (0, 0, 0);
@@ -202,13 +225,28 @@ pub(super) fn may_hold_a_hint(text: &str) -> bool {
             }
             len += 1;
         } else if class == WORD_END {
-            if len > 0 && may_open(phrases, len, opening) && is_first_word(start, end, len) {
+            // Matching turns every separator into a comma ("road (east side)": "road, east side"): text that
+            // has others is always matched, so that it reads the same with a hint word in it or without.
+            if matches!(b, b';' | b'(' | b')' | b'\n') || len > 0 && word_ends(start, end, len, opening) {
                 return true;
             }
             (start, len, opening) = (end + 1, 0, 0);
         }
     }
-    len > 0 && may_open(phrases, len, opening) && is_first_word(start, bytes.len(), len)
+    len > 0 && word_ends(start, bytes.len(), len, opening)
+}
+
+/// The `len` letters and digits of an ASCII word, uppercased and without apostrophes, spelled into `buf`; none
+/// for a word too long for it.
+fn spell<'b>(word: &[u8], len: usize, buf: &'b mut [u8; 64]) -> Option<&'b str> {
+    if len > buf.len() {
+        return None;
+    }
+    let letters = word.iter().filter(|b| **b != b'\'').map(u8::to_ascii_uppercase);
+    for (slot, b) in buf.iter_mut().zip(letters) {
+        *slot = b;
+    }
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 /// Whether some first word has this length and opening (see [`opening_index`]; a one-letter word's opening is
@@ -463,7 +501,7 @@ mod tests {
         #[test]
         fn the_probe_never_hides_a_hint(
             words in proptest::collection::vec(
-                "(near|NEAR|Near|n'ear|behind|call|bei|nachbar|the|school|12|a|'|,|-|\\.|  |main|st|[a-z0-9']{1,5})",
+                "(near|NEAR|Near|n'ear|behind|call|bei|nachbar|the|school|al|lado|de|in|der|nahe|AL|12|a|'|,|-|\\.|  |main|st|[a-z0-9']{1,5})",
                 0..10,
             )
         ) {
@@ -481,6 +519,9 @@ mod tests {
         assert!(may_hold_a_hint("12 Main St, NEAR"));
         assert!(!may_hold_a_hint("12 Main St, Springfield"));
         assert!(!may_hold_a_hint(""));
+        // A first word of longer phrases only ("al lado de") counts when the next word may go on with one.
+        assert!(!may_hold_a_hint("12 Main St, Mobile AL 36602"));
+        assert!(may_hold_a_hint("12 Main St, al lado de la escuela"));
     }
 
     /// `examples.txt` lists address lines with and without hints, each with its expected outcome.
