@@ -154,8 +154,6 @@ pub fn extract_cow(line: &str) -> (Cow<'_, str>, Vec<Hint>) {
     (Cow::Owned(address), hints)
 }
 
-/// Whether any word of `text` could start a phrase: most address lines hold none, and this probe of each
-/// word's uppercase form is far cheaper than folding and matching.
 /// What each byte is to the probe: a word's letter or digit (as its uppercase), an apostrophe (inside a word,
 /// not counted), or the end of a word.
 const WORD_BYTES: [u8; 256] = {
@@ -175,6 +173,8 @@ const WORD_BYTES: [u8; 256] = {
 const WORD_END: u8 = 0;
 const APOSTROPHE: u8 = 1;
 
+/// Whether any word of `text` could start a phrase, so that matching must look: most address lines hold none,
+/// and this probe of each word's uppercase form is far cheaper than folding and matching.
 pub(super) fn may_hold_a_hint(text: &str) -> bool {
     if !text.is_ascii() {
         return true;
