@@ -26,13 +26,14 @@ pub fn fold_cow(s: &str) -> Cow<'_, str> {
 /// Whether `fold(s)` is one of `words`. Most text is ruled out by its first letter or digit, which opens its
 /// fold, without folding it.
 pub fn folds_to_any(s: &str, words: &[&str]) -> bool {
-    match s.chars().find(|c| c.is_alphanumeric()) {
+    let ruled_out = match s.chars().find(|c| c.is_alphanumeric()) {
         Some(c) if c.is_ascii() => {
             let opening = c.to_ascii_uppercase() as u8;
-            words.iter().any(|w| w.as_bytes().first() == Some(&opening)) && words.contains(&fold_cow(s).as_ref())
+            !words.iter().any(|w| w.as_bytes().first() == Some(&opening))
         }
-        _ => words.contains(&fold_cow(s).as_ref()),
-    }
+        _ => false,
+    };
+    !ruled_out && words.contains(&fold_cow(s).as_ref())
 }
 
 /// Whether `fold(s) == s`: uppercase ASCII letters and digits in words separated by single spaces.
@@ -49,6 +50,7 @@ pub fn is_folded(s: &str) -> bool {
     }
     after_word || bytes.is_empty()
 }
+
 fn fold_unicode(s: &str, out: &mut String) {
     let mut pending_space = false;
     for c in s.nfd() {

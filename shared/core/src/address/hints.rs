@@ -111,7 +111,7 @@ pub fn extract(line: &str) -> (String, Vec<Hint>) {
 }
 
 /// [`extract`] for a line the probe did not rule out.
-fn extract_probed(line: &str) -> (String, Vec<Hint>) {
+pub(super) fn extract_probed(line: &str) -> (String, Vec<Hint>) {
     // The segments left, joined by ", " as they are kept.
     let mut kept = String::with_capacity(line.len());
     let mut hints = Vec::new();
@@ -186,26 +186,19 @@ pub(super) fn may_hold_a_hint(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut pending: Option<&[WordPhrase]> = None;
     let mut word_ends = |start: usize, end: usize, len: usize, opening: usize| {
+        let continued = pending.take();
+        if continued.is_none() && !may_open(phrases, len, opening) {
+            return false;
+        }
         let mut buf = [0u8; 64];
-        let mut spelled = None;
-        if let Some(phrases) = pending.take() {
-            spelled = spell(&bytes[start..end], len, &mut buf);
-            // Too long to spell: looked at closely instead.
-            let Some(word) = spelled else { return true };
-            if phrases.iter().any(|p| p.words[1] == word) {
-                return true;
-            }
+        // Too long to spell, so no first word; if it might go on with a phrase, matching looks closely.
+        let Some(word) = spell(&bytes[start..end], len, &mut buf) else { return continued.is_some() };
+        if continued.is_some_and(|list| list.iter().any(|p| p.words[1] == word)) {
+            return true;
         }
         if !may_open(phrases, len, opening) {
             return false;
         }
-        let word = match spelled {
-            Some(word) => word,
-            None => match spell(&bytes[start..end], len, &mut buf) {
-                Some(word) => word,
-                None => return false,
-            },
-        };
         match phrases.by_first_word.get(word) {
             Some(list) if list.iter().any(|p| p.words.len() == 1) => true,
             Some(list) => {
@@ -221,7 +214,8 @@ pub(super) fn may_hold_a_hint(text: &str) -> bool {
         let class = WORD_BYTES[usize::from(b)];
         if class > APOSTROPHE {
             if len < 2 {
-                opening = opening * 37 + INITIAL_INDEX[usize::from(class)];
+                // Every class past the apostrophe is a capital or a digit, which has an index.
+                opening = opening * 37 + initial_index(class).unwrap_or(0);
             }
             len += 1;
         } else if class == WORD_END {
@@ -255,21 +249,6 @@ fn may_open(phrases: &Phrases, len: usize, opening: usize) -> bool {
     let opening = if len == 1 { opening * 37 + 36 } else { opening };
     len < 64 && phrases.opening_lengths[opening] & (1 << len) != 0
 }
-
-/// [`initial_index`] of each uppercase letter and digit, for the probe's inner loop.
-const INITIAL_INDEX: [usize; 128] = {
-    let mut table = [0; 128];
-    let mut b = 0;
-    while b < 128 {
-        table[b] = match b as u8 {
-            byte @ b'A'..=b'Z' => (byte - b'A') as usize,
-            byte @ b'0'..=b'9' => 26 + (byte - b'0') as usize,
-            _ => 0,
-        };
-        b += 1;
-    }
-    table
-};
 
 /// Byte offset in `segment` where the leftmost hint starts, and its kind. Phrase matching alone would strip
 /// real street and place names, so a match is dropped when (see `shared/data/address-hints/SOURCE.md`):

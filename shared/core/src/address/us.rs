@@ -863,8 +863,7 @@ fn merge_fragments(segments: Vec<Vec<&str>>) -> Vec<String> {
         };
         match lines.last_mut() {
             Some(previous) if fragment && starts_street(previous) => {
-                // A number sign typed already ("…ST #, 5") is not doubled.
-                if segment.len() == 1 && directional(segment[0]).is_none() && previous.last() != Some(&"#") {
+                if segment.len() == 1 && directional(segment[0]).is_none() {
                     previous.push("#");
                 }
                 previous.extend(segment);
@@ -872,7 +871,8 @@ fn merge_fragments(segments: Vec<Vec<&str>>) -> Vec<String> {
             _ => lines.push(segment),
         }
     }
-    // Joined segments can bring two number signs together: one says as much ("# #" tokenizes as "#").
+    // Joined segments can bring two number signs together ("…ST #, 5"): one says as much ("# #" tokenizes
+    // as "#").
     lines
         .into_iter()
         .map(|mut l| {
@@ -1019,7 +1019,7 @@ mod tests {
         parse(text, false)
     }
 
-    fn words(text: &str, tokenizer: fn(&str, &mut String, &mut Vec<(usize, usize)>)) -> Vec<String> {
+    fn words<R>(text: &str, tokenizer: fn(&str, &mut String, &mut Vec<(usize, usize)>) -> R) -> Vec<String> {
         let (mut buf, mut spans) = (String::new(), Vec::new());
         tokenizer(text, &mut buf, &mut spans);
         words_of(&buf, &spans).into_iter().map(str::to_owned).collect()
@@ -1028,17 +1028,13 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn the_ascii_tokenizer_agrees_with_the_general_one(text in "[ -~\t\n]{0,40}") {
-            let ascii = words(&text, |t, b, s| {
-                tokenize_ascii(t.as_bytes(), b, s);
-            });
+            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
             proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
         }
 
         #[test]
         fn the_ascii_tokenizer_agrees_on_punctuated_units(text in "(APT|STE|SUITE|#|-|:|[.#:a-z0-9-]{1,4}| |,){0,12}") {
-            let ascii = words(&text, |t, b, s| {
-                tokenize_ascii(t.as_bytes(), b, s);
-            });
+            let ascii = words(&text, |t, b, s| tokenize_ascii(t.as_bytes(), b, s));
             proptest::prop_assert_eq!(ascii, words(&text, tokenize_chars));
         }
 
@@ -1048,10 +1044,7 @@ mod tests {
         fn free_text_lines_tokenize_into_their_words(
             text in "(\\PC|APT|APT4#B|SUITE12|# |#4|4#B|, |\\. |\u{a0}|\u{b}|[a-z0-9#-]{1,4} ){0,16}"
         ) {
-            let all = |t: &str, b: &mut String, s: &mut Vec<(usize, usize)>| {
-                tokenize(t, b, s);
-            };
-            for word in words(&text, all) {
+            for word in words(&text, tokenize) {
                 proptest::prop_assert!(!word.is_empty() && !word.contains(char::is_whitespace), "{:?} in {:?}", word, text);
             }
             for line in split_free_text(&text).lines {

@@ -296,8 +296,12 @@ impl<'a> Work<'a> {
             text
         };
         let may_hold_a_hint = hints::may_hold_a_hint(text);
-        let (address, found) =
-            if may_hold_a_hint { hints::extract_cow(text) } else { (Cow::Borrowed(text), Vec::new()) };
+        let (address, found) = if may_hold_a_hint {
+            let (address, found) = hints::extract_probed(text);
+            (Cow::Owned(address), found)
+        } else {
+            (Cow::Borrowed(text), Vec::new())
+        };
         self.record_hints(Cow::Borrowed("text"), found);
         let parsed =
             if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
