@@ -132,12 +132,8 @@ async fn the_tenant_cli_manages_a_deployments_table() {
     let client = aws_sdk_dynamodb::Client::new(&sdk_config(&moto).await);
     DynamoTable::create_if_missing(&client, "lastmile-cli").await.unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let built = std::process::Command::new(&cargo)
-        .args(["build", "--quiet", "-p", "lastmile", "--features", "aws"])
-        .current_dir(&root)
-        .status()
-        .unwrap();
+    let built =
+        lastmile_tests::cargo().args(["build", "--quiet", "-p", "lastmile", "--features", "aws"]).status().unwrap();
     assert!(built.success());
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
     let folder = std::env::temp_dir().join(format!("lastmile-aws-cli-{}", std::process::id()));

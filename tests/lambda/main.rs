@@ -6,7 +6,7 @@
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
@@ -34,8 +34,7 @@ impl Drop for Watch {
 /// function; answers the guard and the port once it listens.
 fn watch(package: &str, env: &[(&str, String)]) -> (Watch, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(&cargo);
+    let mut command = lastmile_tests::cargo();
     command.args([
         "lambda",
         "watch",
@@ -54,7 +53,6 @@ fn watch(package: &str, env: &[(&str, String)]) -> (Watch, u16) {
     let watch = Watch(
         command
             .env("PATH", path_with_venv())
-            .current_dir(root())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -70,13 +68,11 @@ fn watch(package: &str, env: &[(&str, String)]) -> (Watch, u16) {
 
 /// `cargo lambda invoke` of `function` with the event in `event`; the function's answer.
 fn invoke(function: &str, port: u16, event: &Path) -> serde_json::Value {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(&cargo)
+    let output = lastmile_tests::cargo()
         .args(["lambda", "invoke", function, "-A", "127.0.0.1", "-P", &port.to_string(), "-o", "json"])
         .arg("--data-file")
         .arg(event)
         .env("PATH", path_with_venv())
-        .current_dir(root())
         .output()
         .expect("cargo lambda invoke runs");
     assert!(output.status.success(), "invoke failed: {}", String::from_utf8_lossy(&output.stderr));

@@ -12,6 +12,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
+/// A `cargo` command for a test to run, in the workspace root, without the variables that `cargo test` set for
+/// this test's own package. Build scripts such as ring's rerun when `CARGO_PKG_NAME` and its kin change, so an
+/// inherited set would rebuild them here, and the next outer `cargo` would rebuild them back.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let of_this_package = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            || matches!(&*name, "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR" | "CARGO_RUSTC_CURRENT_DIR");
+        if of_this_package {
+            command.env_remove(&*name);
+        }
+    }
+    command.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    command
+}
+
 /// The workspace's `lastmile` binary. `cargo test --workspace` builds it before any test runs; run alone, a
 /// missing binary is built here. (Building it here every time would resolve features for one package and
 /// rebuild dependencies that the workspace build has just compiled.)
@@ -21,8 +40,7 @@ pub fn lastmile_bin() -> PathBuf {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
         // Built every time (a no-op when it is current), so a test never runs a binary older than the source.
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo).args(["build", "--quiet", "-p", "lastmile"]).current_dir(&root).status();
+        let status = cargo().args(["build", "--quiet", "-p", "lastmile"]).status();
         assert!(status.is_ok_and(|s| s.success()), "cargo build -p lastmile failed");
         target.join("debug").join("lastmile")
     })
