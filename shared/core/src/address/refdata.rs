@@ -33,6 +33,57 @@ impl LazyRegex {
     }
 }
 
+/// A pattern matched at the start of a text only: a region's postcode prefixes (`6[0-2]`, `20[02-5]|569`).
+/// Most such patterns denote a few strings; those are matched as that set, a few byte comparisons, and the
+/// rest by their regular expression. One is asked of every address, and the set stays in cache where an
+/// automaton's search state does not.
+#[derive(Debug)]
+pub struct PrefixPattern {
+    pattern: String,
+    /// Built on first use, like [`LazyRegex`].
+    matcher: OnceLock<PrefixMatcher>,
+}
+
+#[derive(Debug)]
+enum PrefixMatcher {
+    /// The strings the pattern denotes, when they are finitely many.
+    Strings(Vec<Box<[u8]>>),
+    /// The pattern anchored at the start; `None` if it does not compile.
+    Regex(Option<Regex>),
+}
+
+impl PrefixPattern {
+    fn new(pattern: &str) -> Self {
+        Self { pattern: pattern.to_owned(), matcher: OnceLock::new() }
+    }
+
+    /// Whether `text` starts with a string of the pattern.
+    pub fn is_match(&self, text: &str) -> bool {
+        let matcher = self.matcher.get_or_init(|| match finite_language(&self.pattern) {
+            Some(strings) => PrefixMatcher::Strings(strings),
+            None => PrefixMatcher::Regex(Regex::new(&format!("^(?:{})", self.pattern)).ok()),
+        });
+        match matcher {
+            PrefixMatcher::Strings(strings) => strings.iter().any(|s| text.as_bytes().starts_with(s)),
+            PrefixMatcher::Regex(regex) => regex.as_ref().is_some_and(|re| re.is_match(text)),
+        }
+    }
+}
+
+/// Every string `pattern` matches, when they are few and the pattern asserts nothing about its surroundings
+/// (no `^`, `$` or word boundary): the literal extractor of the regex crate's own parser lists them, and says
+/// whether the list is exact.
+fn finite_language(pattern: &str) -> Option<Vec<Box<[u8]>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    if !hir.properties().look_set().is_empty() {
+        return None;
+    }
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = seq.literals()?;
+    literals.iter().all(|l| l.is_exact()).then(|| literals.iter().map(|l| l.as_bytes().into()).collect())
+}
+
 /// One country's postal format, from Google's libaddressinput metadata.
 #[derive(Debug)]
 pub struct CountryFormat {
@@ -62,7 +113,7 @@ pub struct Region {
     /// ISO 3166-2 suffix: `CA`, `13`.
     pub iso: Option<String>,
     /// Postcode prefixes of this region, anchored at the start.
-    pub postcode_prefix: Option<LazyRegex>,
+    pub postcode_prefix: Option<PrefixPattern>,
     /// Every folded spelling that names this region.
     pub spellings: Vec<String>,
 }
@@ -139,8 +190,7 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
             let name = non_empty(raw.sub_names.get(i));
             let latin_name = non_empty(raw.sub_lnames.get(i));
             let iso = non_empty(raw.sub_isoids.get(i));
-            let postcode_prefix =
-                raw.sub_zips.get(i).filter(|z| !z.is_empty()).map(|z| LazyRegex::new(format!("^(?:{z})")));
+            let postcode_prefix = raw.sub_zips.get(i).filter(|z| !z.is_empty()).map(|z| PrefixPattern::new(z));
             let mut spellings: Vec<String> = [Some(key.clone()), name.clone(), latin_name.clone(), iso.clone()]
                 .into_iter()
                 .flatten()
@@ -619,6 +669,39 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    /// A region's postcode prefixes answer as the anchored regular expression does, on short strings of
+    /// digits and letters, the country's examples and every postcode of its table.
+    #[test]
+    fn prefix_patterns_match_as_their_regular_expressions() {
+        let alphabet: Vec<char> = ('0'..='9').chain('A'..='Z').collect();
+        let mut short: Vec<String> = alphabet.iter().map(char::to_string).collect();
+        short.extend(alphabet.iter().flat_map(|a| alphabet.iter().map(move |b| format!("{a}{b}"))));
+        short.extend((0..1000).map(|n| format!("{n:03}")));
+        let (mut as_strings, mut failures) = (0, Vec::new());
+        for (code, country) in formats() {
+            let mut probes = short.clone();
+            probes.extend(country.postcode_examples.iter().map(|e| crate::address::postcode::compact(e)));
+            probes.extend(postcodes(code).into_iter().flat_map(|t| t.iter().map(|(c, _)| c.replace(' ', ""))));
+            for region in &country.regions {
+                let Some(prefix) = &region.postcode_prefix else { continue };
+                let regex = Regex::new(&format!("^(?:{})", prefix.pattern)).unwrap();
+                for probe in &probes {
+                    if prefix.is_match(probe) != regex.is_match(probe) {
+                        failures.push(format!("{code} {} '{}' on {probe}", region.key, prefix.pattern));
+                    }
+                }
+                as_strings += usize::from(matches!(prefix.matcher.get(), Some(PrefixMatcher::Strings(_))));
+            }
+        }
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+        let illinois = country("US").and_then(|us| us.region("IL")).and_then(|r| r.postcode_prefix.as_ref()).unwrap();
+        assert!(illinois.is_match("62701") && !illinois.is_match("63101"));
+        let Some(PrefixMatcher::Strings(strings)) = illinois.matcher.get() else { panic!("6[0-2] is three strings") };
+        assert_eq!(strings, &[b"60".as_slice().into(), b"61".as_slice().into(), b"62".as_slice().into()]);
+        // Most patterns are short alternations of digit ranges.
+        assert!(as_strings > 100, "only {as_strings} patterns matched as strings");
     }
 
     #[test]
