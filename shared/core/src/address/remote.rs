@@ -29,8 +29,20 @@ struct Entry {
 /// One country's rules, in file order.
 struct CountryRules {
     entries: Vec<Entry>,
+    /// Beside each entry, the range its matches' first three bytes lie in ([`lead`]): most rules are ruled
+    /// out by these bytes, read in place, rather than through their strings.
+    leads: Vec<([u8; 3], [u8; 3])>,
     /// First characters of compact postcodes that some rule may match: most postcodes match none.
     openings: [bool; 256],
+}
+
+/// The first three bytes of `text`, padded with `pad`.
+fn lead(text: &str, pad: u8) -> [u8; 3] {
+    let mut lead = [pad; 3];
+    for (to, from) in lead.iter_mut().zip(text.bytes()) {
+        *to = from;
+    }
+    lead
 }
 
 impl CountryRules {
@@ -44,7 +56,8 @@ impl CountryRules {
                 None => openings.fill(true),
             }
         }
-        CountryRules { entries, openings }
+        let leads = entries.iter().map(|entry| entry.rule.leads()).collect();
+        CountryRules { entries, leads, openings }
     }
 }
 
@@ -106,7 +119,12 @@ impl Lists {
         if !opening {
             return None;
         }
-        let entry = rules.entries.iter().find(|e| e.rule.matches(&postcode))?;
+        let key = lead(&postcode, 0);
+        let (entry, _) = rules
+            .entries
+            .iter()
+            .zip(&rules.leads)
+            .find(|(e, (low, high))| (low..=high).contains(&&key) && e.rule.matches(&postcode))?;
         let (name, source) = self.meta.get(&entry.list).cloned().unwrap_or_default();
         let name = if entry.label.is_empty() { name } else { format!("{name}: {}", entry.label) };
         Some(RemoteArea { list: entry.list.clone(), name, source })
@@ -131,6 +149,17 @@ impl Rule {
             Rule::Range(from, to) => Some((*from.as_bytes().first()?, *to.as_bytes().first()?)),
             Rule::Outward { area, .. } => area.as_bytes().first().map(|b| (*b, *b)),
         }
+    }
+
+    /// The lowest and highest [`lead`] of a postcode this rule matches: bytes past a prefix or a bound run
+    /// from 0 to 255.
+    fn leads(&self) -> ([u8; 3], [u8; 3]) {
+        let (low, high) = match self {
+            Rule::Prefix(prefix) => (prefix, prefix),
+            Rule::Range(from, to) => (from, to),
+            Rule::Outward { area, .. } => (area, area),
+        };
+        (lead(low, 0), lead(high, u8::MAX))
     }
 
     fn matches(&self, postcode: &str) -> bool {
@@ -207,6 +236,45 @@ mod tests {
         let found = Lists::from_csv(lists_csv, &with_berlin).lookup("DE", "10117").expect("the new row matches");
         assert_eq!(found.list, "de_islands");
         assert!(found.name.ends_with("Berlin-Mitte (test row)"), "{}", found.name);
+    }
+
+    /// Reading the leading bytes first never loses a match: every country's first matching rule is the one a
+    /// plain scan finds, for each postcode of its table and the postcodes at and around every rule's bounds.
+    #[test]
+    fn leading_bytes_rule_out_only_rules_that_do_not_match() {
+        let (lists, mut checked) = (lists(), 0);
+        for (country, rules) in &lists.entries {
+            let mut probes: Vec<String> = crate::address::refdata::postcodes(country)
+                .into_iter()
+                .flat_map(|table| table.iter().map(|(code, _)| compact(code)))
+                .collect();
+            for entry in &rules.entries {
+                let bounds = match &entry.rule {
+                    Rule::Prefix(p) => vec![p.clone()],
+                    Rule::Range(from, to) => vec![from.clone(), to.clone()],
+                    Rule::Outward { area, from, to } => [from, to]
+                        .into_iter()
+                        .map(|d| format!("{area}{}", d.map_or(String::new(), |d| d.to_string())))
+                        .collect(),
+                };
+                for bound in bounds {
+                    for tail in ["", "0", "9", "00", "99", "A", "1AA", "9ZZ"] {
+                        probes.push(format!("{bound}{tail}"));
+                    }
+                    probes.extend((1..bound.len()).map(|n| bound[..n].to_owned()));
+                }
+            }
+            for probe in &probes {
+                let scanned = rules.entries.iter().find(|e| e.rule.matches(probe)).map(|e| (&e.list, &e.label));
+                let found = lists.lookup(country, probe);
+                assert_eq!(found.is_some(), scanned.is_some(), "{country} {probe}");
+                if let (Some(found), Some((list, _))) = (found, scanned) {
+                    assert_eq!(&found.list, list, "{country} {probe}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} postcodes matched a rule");
     }
 
     #[test]
