@@ -158,6 +158,24 @@ const TOKEN_BYTES: [u8; 128] = {
 const SEPARATOR: u8 = 0;
 const DROPPED: u8 = 1;
 
+/// What a kept byte tells [`tokenize_ascii`] about its word: a number sign, dash or colon, which
+/// [`end_word`] cuts or trims at, or a digit, which can end a unit designator glued to its number.
+const WORD_MARKS: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'#' | b'-' | b':' => CUT_OR_TRIM,
+            b'0'..=b'9' => DIGIT,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+const CUT_OR_TRIM: u8 = 1;
+const DIGIT: u8 = 2;
+
 /// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, and looked at again
 /// only once it is whole. The words are written as bytes and the buffer turned back into text once: pushing
 /// to a `Vec<u8>` is cheaper than pushing characters to a `String`.
@@ -166,20 +184,35 @@ fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>
     let mut reshaped = false;
     let mut bytes = std::mem::take(buf).into_bytes();
     bytes.reserve(text.len());
-    let mut start = bytes.len();
+    let (mut start, mut marks) = (bytes.len(), 0);
+    // Most words are recorded as they are: only one with a mark, or a letter then a digit, is read again.
+    let mut end = |bytes: &mut Vec<u8>, start: usize, marks: u8| {
+        if bytes.len() == start {
+            return false;
+        }
+        let plain = marks & CUT_OR_TRIM == 0 && (marks & DIGIT == 0 || !bytes[start].is_ascii_alphabetic());
+        if plain {
+            spans.push((start, bytes.len()));
+            return false;
+        }
+        end_word(bytes, spans, first, start)
+    };
     for &b in text {
         match TOKEN_BYTES[usize::from(b & 0x7F)] {
             SEPARATOR => {
-                reshaped |= end_word(&mut bytes, spans, first, start);
-                start = bytes.len();
+                reshaped |= end(&mut bytes, start, marks);
+                (start, marks) = (bytes.len(), 0);
             }
             // An apostrophe is inside a word for the probe too.
             DROPPED => reshaped |= b != b'\'',
-            kept => bytes.push(kept),
+            kept => {
+                bytes.push(kept);
+                marks |= WORD_MARKS[usize::from(kept & 0x7F)];
+            }
         }
     }
     // The end of the text ends the last word.
-    reshaped |= end_word(&mut bytes, spans, first, start);
+    reshaped |= end(&mut bytes, start, marks);
     // Only ASCII was added to text that was valid: this cannot fail, and the lossy form would only ever copy.
     *buf = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     reshaped
