@@ -47,16 +47,14 @@ fn lead(text: &str, pad: u8) -> [u8; 3] {
 
 impl CountryRules {
     fn new(entries: Vec<Entry>) -> Self {
+        let leads: Vec<([u8; 3], [u8; 3])> = entries.iter().map(|entry| entry.rule.leads()).collect();
         let mut openings = [false; 256];
-        for entry in &entries {
-            match entry.rule.opening() {
-                Some((from, to)) if from <= to => openings[usize::from(from)..=usize::from(to)].fill(true),
-                // A range that ends before it starts matches nothing.
-                Some(_) => {}
-                None => openings.fill(true),
+        // A range that ends before it starts matches nothing, and opens nothing.
+        for (low, high) in &leads {
+            if low[0] <= high[0] {
+                openings[usize::from(low[0])..=usize::from(high[0])].fill(true);
             }
         }
-        let leads = entries.iter().map(|entry| entry.rule.leads()).collect();
         CountryRules { entries, leads, openings }
     }
 }
@@ -142,15 +140,6 @@ fn lists() -> &'static Lists {
 }
 
 impl Rule {
-    /// The range of first characters a compact postcode needs to match; `None` when any may.
-    fn opening(&self) -> Option<(u8, u8)> {
-        match self {
-            Rule::Prefix(prefix) => prefix.as_bytes().first().map(|b| (*b, *b)),
-            Rule::Range(from, to) => Some((*from.as_bytes().first()?, *to.as_bytes().first()?)),
-            Rule::Outward { area, .. } => area.as_bytes().first().map(|b| (*b, *b)),
-        }
-    }
-
     /// The lowest and highest [`lead`] of a postcode this rule matches: bytes past a prefix or a bound run
     /// from 0 to 255.
     fn leads(&self) -> ([u8; 3], [u8; 3]) {
@@ -163,18 +152,11 @@ impl Rule {
     }
 
     fn matches(&self, postcode: &str) -> bool {
+        // `lookup` has ruled most rules out by their leads before it asks.
         match self {
-            // The first characters rule most prefixes and ranges out before a whole comparison.
-            Rule::Prefix(prefix) => {
-                prefix.as_bytes().first().is_none_or(|b| postcode.as_bytes().first() == Some(b))
-                    && postcode.starts_with(prefix.as_str())
-            }
+            Rule::Prefix(prefix) => postcode.starts_with(prefix.as_str()),
             Rule::Range(from, to) => {
-                postcode.len() == from.len()
-                    && from.as_bytes().first() <= postcode.as_bytes().first()
-                    && postcode.as_bytes().first() <= to.as_bytes().first()
-                    && from.as_str() <= postcode
-                    && postcode <= to.as_str()
+                postcode.len() == from.len() && from.as_str() <= postcode && postcode <= to.as_str()
             }
             Rule::Outward { area, from, to } => {
                 // The outward code is everything but the three-character inward code.
