@@ -1,4 +1,4 @@
-//! A `lastmile dev` process on an ephemeral loopback port with its own data directory, killed on drop.
+//! A `lastmile dev` process on an ephemeral loopback port with its own data directory, stopped on drop.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -78,10 +78,26 @@ impl DevProcess {
 
 impl Drop for DevProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
         if let Some(dir) = &self.data_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// Asks the server to stop as Ctrl-C would, so that it ends its jobs and exits normally (the training run of a
+/// profile-guided build needs the counts it writes at exit), and kills it if it has not stopped within 10 s.
+fn stop(child: &mut Child) {
+    #[cfg(unix)]
+    if rustix::process::kill_process(rustix::process::Pid::from_child(child), rustix::process::Signal::TERM).is_ok() {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
