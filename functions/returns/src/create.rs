@@ -158,7 +158,17 @@ pub async fn create(
         if let Some(existing) = returns::get(&table, &rma).await.map_err(store)? {
             return same_order(existing.value, request).map(|r| (StatusCode::OK, r));
         }
-        let (record, counter, personal_item) = prepare(returns, &table, &rma, request).await?;
+        let (record, counter, personal_item) = match prepare(returns, &table, &rma, request).await {
+            Ok(prepared) => prepared,
+            // The refusal may stem from the counter that a concurrent request with this very key raised after the
+            // read above: the record is written in the same transaction, so its return is the answer then.
+            Err(refusal) => {
+                return match returns::get(&table, &rma).await.map_err(store)? {
+                    Some(existing) => same_order(existing.value, request).map(|r| (StatusCode::OK, r)),
+                    None => Err(refusal),
+                };
+            }
+        };
         let writes = vec![
             repo::put(&record, Condition::NotExists).map_err(store)?,
             repo::put(&counter.0, counter.1).map_err(store)?,
