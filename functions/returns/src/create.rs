@@ -155,19 +155,14 @@ pub async fn create(
     let rma = rma_number(tenant, client_key);
     let table = TenantTable::new(&*returns.tracking.table, tenant);
     for _ in 0..ATTEMPTS {
-        if let Some(existing) = returns::get(&table, &rma).await.map_err(store)? {
-            return same_order(existing.value, request).map(|r| (StatusCode::OK, r));
+        if let Some(answer) = created_before(&table, &rma, request).await? {
+            return Ok(answer);
         }
         let (record, counter, personal_item) = match prepare(returns, &table, &rma, request).await {
             Ok(prepared) => prepared,
             // The refusal may stem from the counter that a concurrent request with this very key raised after the
             // read above: the record is written in the same transaction, so its return is the answer then.
-            Err(refusal) => {
-                return match returns::get(&table, &rma).await.map_err(store)? {
-                    Some(existing) => same_order(existing.value, request).map(|r| (StatusCode::OK, r)),
-                    None => Err(refusal),
-                };
-            }
+            Err(refusal) => return created_before(&table, &rma, request).await?.ok_or(refusal),
         };
         let writes = vec![
             repo::put(&record, Condition::NotExists).map_err(store)?,
@@ -182,6 +177,18 @@ pub async fn create(
         }
     }
     Err(ApiError::new(409, "conflict", "the order's returns kept changing; retry").into())
+}
+
+/// The return this key created already (200), if any.
+async fn created_before(
+    table: &TenantTable<'_>,
+    rma: &str,
+    request: &ReturnRequest,
+) -> Result<Option<(StatusCode, ReturnRecord)>, Failure> {
+    match returns::get(table, rma).await.map_err(store)? {
+        Some(existing) => same_order(existing.value, request).map(|r| Some((StatusCode::OK, r))),
+        None => Ok(None),
+    }
 }
 
 fn same_order(existing: ReturnRecord, request: &ReturnRequest) -> Result<ReturnRecord, Failure> {
