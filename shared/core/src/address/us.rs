@@ -806,21 +806,26 @@ fn take_zip(segments: &mut [Vec<&str>], out: &mut FreeText) {
 fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let mut flat: Vec<(usize, usize)> = Vec::with_capacity(segments.iter().map(Vec::len).sum());
     flat.extend(segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))));
-    // The candidate names are spelled into one buffer rather than joined anew for each length.
-    let mut key = String::with_capacity(64);
+    // Names of several words are spelled into one buffer rather than joined anew for each length.
+    let mut key = String::new();
     // Names of several words are only tried when the last word ends one.
     let last_word = flat.last().map(|&(s, i)| segments[s][i]);
     let longest = if last_word.is_some_and(ends_a_state_name_of_words) { 4 } else { 1 };
     for n in (1..=longest.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
-        key.clear();
-        for (k, &(s, i)) in run.iter().enumerate() {
-            if k > 0 {
-                key.push(' ');
+        let name = if let [(s, i)] = run {
+            segments[*s][*i]
+        } else {
+            key.clear();
+            for (k, &(s, i)) in run.iter().enumerate() {
+                if k > 0 {
+                    key.push(' ');
+                }
+                key.push_str(segments[s][i]);
             }
-            key.push_str(segments[s][i]);
-        }
-        let Some(code) = usps().states.get(key.as_str()) else { continue };
+            key.as_str()
+        };
+        let Some(code) = usps().states.get(name) else { continue };
         let (ls, li) = run[0];
         let only_word = (n == 1).then(|| segments[ls][li]);
         let (ps, pi) = flat[flat.len() - n - 1];
