@@ -16,14 +16,17 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use async_trait::async_trait;
 use common::{
-    FedexLabels, RETURN_NUMBER, api, call, call_raw, delivered_order, one_pair, return_scans, routed_order, setup,
+    FedexLabels, RETURN_NUMBER, api, api_of, call, call_raw, delivered_order, one_pair, return_scans, routed_order,
+    setup,
 };
 use jiff::SignedDuration;
 use lastmile_core::returns::policy::{BUILTIN, Policy};
 use lastmile_fn_returns::Returns;
+use lastmile_fn_tracking::Tracking;
 use lastmile_platform::ports::blob::sha256_hex;
-use lastmile_platform::ports::table::TenantTable;
+use lastmile_platform::ports::table::{Condition, Item, Key, Page, Query, StoreError, TableStore, TenantTable, Write};
 use lastmile_platform::repo::{personal, returns};
 use serde_json::json;
 
@@ -98,6 +101,92 @@ async fn a_return_is_created_once_per_client_key() {
     delivered_order(&s, "1002").await;
     let (status, reused) = call(&app, "POST", "/v1/returns", Some(one_pair("1002", "key-1")), &[]).await;
     assert_eq!((status, reused["error"]["code"].as_str()), (409, Some("client_key_reused")));
+}
+
+/// A store that holds the first read of one key until the test lets it go, so that two requests interleave
+/// there every time rather than when the scheduler happens to.
+struct HeldRead {
+    inner: Arc<dyn TableStore>,
+    key: Key,
+    /// Told when the read arrives; the read goes on when the other end is told.
+    hold: std::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>)>>,
+}
+
+#[async_trait]
+impl TableStore for HeldRead {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let hold = if *key == self.key { self.hold.lock().unwrap().take() } else { None };
+        if let Some((arrived, release)) = hold {
+            arrived.send(()).unwrap();
+            release.await.unwrap();
+        }
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<u64, StoreError> {
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.inner.transact(writes).await
+    }
+    async fn scan_prefix(&self, pk_prefix: &str, after: Option<&Key>, limit: usize) -> Result<Page, StoreError> {
+        self.inner.scan_prefix(pk_prefix, after, limit).await
+    }
+}
+
+/// Request A finds no return under its key, then reads the order's returned quantities only after request B,
+/// with the same key, has taken back both pairs: A's own key made that return, so A answers it (200) rather than
+/// refusing the pairs as returned already (422).
+#[tokio::test]
+async fn a_request_overtaken_by_its_own_key_answers_the_return_that_key_made() {
+    let s = setup("overtaken", None).await;
+    delivered_order(&s, "1001").await;
+    let (arrived, arrival) = tokio::sync::oneshot::channel();
+    let (release, released) = tokio::sync::oneshot::channel();
+    let returned = returns::returned_key("1001");
+    let table = Arc::new(HeldRead {
+        inner: s.tracking.table.clone(),
+        key: Key::new(format!("acme#{}", returned.pk), returned.sk),
+        hold: std::sync::Mutex::new(Some((arrived, released))),
+    });
+    let tracking = Arc::new(Tracking {
+        registry: s.tracking.registry.clone(),
+        table,
+        blobs: s.tracking.blobs.clone(),
+        fulfillments: s.tracking.fulfillments.clone(),
+        clock: s.tracking.clock.clone(),
+    });
+    let returns = Returns {
+        tracking,
+        carriers: s.returns.carriers.clone(),
+        policy: s.returns.policy.clone(),
+        destinations: s.returns.destinations.clone(),
+    };
+    let app = api_of(&s, Arc::new(returns));
+    let both_pairs = json!({"order_id": "1001", "client_key": "key-both", "items": [
+        {"sku": "SHOE-42", "quantity": 2, "reason": "wrong_size", "photos": ["blobs/acme/photo-1.jpg"]}
+    ]});
+
+    let first = tokio::spawn({
+        let (app, body) = (app.clone(), both_pairs.clone());
+        async move { call(&app, "POST", "/v1/returns", Some(body), &[]).await }
+    });
+    arrival.await.unwrap();
+    let (status, made) = call(&app, "POST", "/v1/returns", Some(both_pairs), &[]).await;
+    assert_eq!(status, 201, "{made}");
+    release.send(()).unwrap();
+    let (status, answered) = first.await.unwrap();
+    assert_eq!((status, &answered), (200, &made));
+
+    let table = TenantTable::new(&*s.tracking.table, "acme");
+    assert_eq!(returns::of_order(&table, "1001", 10).await.unwrap().len(), 1);
+    let counted = returns::returned(&table, "1001").await.unwrap().unwrap().value;
+    assert_eq!(counted.returned.get("SHOE-42"), Some(&2));
 }
 
 async fn futures_join_all<F: std::future::Future<Output = (u16, serde_json::Value)> + Send + 'static>(

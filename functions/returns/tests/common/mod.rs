@@ -200,8 +200,13 @@ pub fn batch(carrier: &str, number: &str, events: Vec<TrackingEvent>) -> String 
 
 /// The returns API as `acme` calls it.
 pub fn api(s: &Setup) -> Router {
+    api_of(s, s.returns.clone())
+}
+
+/// The returns routes of tenant `acme` over `returns`.
+pub fn api_of(s: &Setup, returns: Arc<Returns>) -> Router {
     let context = TenantContext { tenant: s.registry.tenant("acme").unwrap(), key_id: "test".into() };
-    lastmile_fn_returns::api::router(s.returns.clone()).layer(axum::Extension(context))
+    lastmile_fn_returns::api::router(returns).layer(axum::Extension(context))
 }
 
 pub async fn call(
