@@ -75,7 +75,7 @@ fn resolve_country(request: &AddressRequest) -> Result<&'static CountryFormat, A
             .with_field("country"));
         }
     };
-    refdata::country_code(typed).and_then(refdata::country).ok_or_else(|| {
+    refdata::country_of(typed).ok_or_else(|| {
         ApiError::new(
             422,
             "unknown_country",
