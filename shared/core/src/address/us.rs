@@ -813,21 +813,21 @@ fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
     let longest = if last_word.is_some_and(ends_a_state_name_of_words) { 4 } else { 1 };
     for n in (1..=longest.min(flat.len().saturating_sub(1))).rev() {
         let run = &flat[flat.len() - n..];
-        let name = if let [(s, i)] = run {
-            segments[*s][*i]
-        } else {
-            key.clear();
-            for (k, &(s, i)) in run.iter().enumerate() {
-                if k > 0 {
-                    key.push(' ');
+        let only_word = if let [(s, i)] = run { Some(segments[*s][*i]) } else { None };
+        let name = match only_word {
+            Some(word) => word,
+            None => {
+                key.clear();
+                for (k, &(s, i)) in run.iter().enumerate() {
+                    if k > 0 {
+                        key.push(' ');
+                    }
+                    key.push_str(segments[s][i]);
                 }
-                key.push_str(segments[s][i]);
+                key.as_str()
             }
-            key.as_str()
         };
         let Some(code) = usps().states.get(name) else { continue };
-        let (ls, li) = run[0];
-        let only_word = (n == 1).then(|| segments[ls][li]);
         let (ps, pi) = flat[flat.len() - n - 1];
         let previous = &segments[ps][pi];
         let same_segment = ps == run[0].0;
