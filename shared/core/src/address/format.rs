@@ -3,62 +3,128 @@
 
 use super::model::Standardized;
 
-pub fn render(fmt: &str, address: &Standardized) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = Some(fmt);
-    while let Some(remaining) = rest {
-        let (template_line, next) = match find_pair(remaining, b"%n") {
-            Some(at) => (&remaining[..at], Some(&remaining[at + 2..])),
-            None => (remaining, None),
-        };
-        rest = next;
-        if let Some(at) = find_pair(template_line, b"%A") {
-            let (before, after) = (fill(&template_line[..at], address), fill(&template_line[at + 2..], address));
-            let count = address.lines.len();
-            for (i, line) in address.lines.iter().enumerate() {
-                let mut text = line.clone();
-                if i == 0 && !before.is_empty() {
-                    text = format!("{before} {text}");
-                }
-                if i + 1 == count && !after.is_empty() {
-                    text = format!("{text} {after}");
-                }
-                out.push(text);
-            }
-            continue;
-        }
-        let filled = fill(template_line, address);
-        if !filled.is_empty() {
-            out.push(filled);
-        }
-    }
-    out
+/// A format string cut once into lines of literal text and fields, so that laying out an address reads no
+/// format syntax: each country's is parsed with its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    lines: Vec<TemplateLine>,
 }
 
-/// Replaces the placeholders of one template line and tidies the separators that empty fields leave behind.
-fn fill(template: &str, address: &Standardized) -> String {
-    let value = |field: Option<char>| match field {
-        Some('O') => address.organization.as_deref(),
-        Some('C') => address.locality.as_deref(),
-        Some('S') => address.region.as_deref(),
-        Some('Z') => address.postcode.as_deref(),
-        Some('D') => address.dependent_locality.as_deref(),
-        _ => None,
-    };
-    // Sized before it is filled: the line is built without growing.
-    let mut len = 0;
-    let mut chars = template.chars();
-    while let Some(c) = chars.next() {
-        len += if c == '%' { value(chars.next()).map_or(0, str::len) } else { c.len_utf8() };
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TemplateLine {
+    /// A line with `%A`: the street lines, the text before it going in front of the first, the text after it
+    /// behind the last.
+    Street {
+        before: Vec<Piece>,
+        after: Vec<Piece>,
+    },
+    Fields(Vec<Piece>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    /// `%O`, `%C`, `%S`, `%Z` or `%D`; the others (`%N`, `%X`, a second `%A`) print nothing.
+    Field(char),
+}
+
+impl Template {
+    pub fn parse(fmt: &str) -> Self {
+        let mut lines = Vec::new();
+        let mut rest = Some(fmt);
+        while let Some(remaining) = rest {
+            let (template_line, next) = match find_pair(remaining, b"%n") {
+                Some(at) => (&remaining[..at], Some(&remaining[at + 2..])),
+                None => (remaining, None),
+            };
+            rest = next;
+            lines.push(match find_pair(template_line, b"%A") {
+                Some(at) => TemplateLine::Street {
+                    before: pieces(&template_line[..at]),
+                    after: pieces(&template_line[at + 2..]),
+                },
+                None => TemplateLine::Fields(pieces(template_line)),
+            });
+        }
+        Template { lines }
     }
-    let mut text = String::with_capacity(len);
+
+    pub fn render(&self, address: &Standardized) -> Vec<String> {
+        let mut out = Vec::new();
+        for line in &self.lines {
+            match line {
+                TemplateLine::Street { before, after } => {
+                    let (before, after) = (fill(before, address), fill(after, address));
+                    let count = address.lines.len();
+                    for (i, line) in address.lines.iter().enumerate() {
+                        let mut text = line.clone();
+                        if i == 0 && !before.is_empty() {
+                            text = format!("{before} {text}");
+                        }
+                        if i + 1 == count && !after.is_empty() {
+                            text = format!("{text} {after}");
+                        }
+                        out.push(text);
+                    }
+                }
+                TemplateLine::Fields(pieces) => {
+                    let filled = fill(pieces, address);
+                    if !filled.is_empty() {
+                        out.push(filled);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The literal runs and placeholders of one template line.
+fn pieces(template: &str) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
     let mut chars = template.chars();
     while let Some(c) = chars.next() {
         if c != '%' {
             text.push(c);
             continue;
         }
-        text.push_str(value(chars.next()).unwrap_or(""));
+        if let Some(field) = chars.next().filter(|f| matches!(f, 'O' | 'C' | 'S' | 'Z' | 'D')) {
+            if !text.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(&mut text)));
+            }
+            pieces.push(Piece::Field(field));
+        }
+    }
+    if !text.is_empty() {
+        pieces.push(Piece::Text(text));
+    }
+    pieces
+}
+
+/// What a piece prints for `address`.
+fn piece_value<'a>(piece: &'a Piece, address: &'a Standardized) -> Option<&'a str> {
+    match piece {
+        Piece::Text(text) => Some(text),
+        Piece::Field('O') => address.organization.as_deref(),
+        Piece::Field('C') => address.locality.as_deref(),
+        Piece::Field('S') => address.region.as_deref(),
+        Piece::Field('Z') => address.postcode.as_deref(),
+        Piece::Field('D') => address.dependent_locality.as_deref(),
+        Piece::Field(_) => None,
+    }
+}
+
+/// Fills one template line and tidies the separators that empty fields leave behind.
+fn fill(pieces: &[Piece], address: &Standardized) -> String {
+    if pieces.is_empty() {
+        return String::new();
+    }
+    let value = |piece| piece_value(piece, address);
+    // Sized before it is filled: the line is built without growing.
+    let mut text = String::with_capacity(pieces.iter().map(|p| value(p).map_or(0, str::len)).sum());
+    for piece in pieces {
+        text.push_str(value(piece).unwrap_or(""));
     }
     let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '〒');
     let has_content = trimmed.chars().any(char::is_alphanumeric);
@@ -87,6 +153,10 @@ fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    fn render(fmt: &str, address: &Standardized) -> Vec<String> {
+        Template::parse(fmt).render(address)
+    }
+
     #[test]
     fn us_layout_puts_city_state_zip_on_one_line() {
         let address = Standardized {
@@ -104,5 +174,45 @@ mod tests {
         let address =
             Standardized { lines: vec!["1 MAIN ST".into()], postcode: Some("12345".into()), ..Standardized::default() };
         assert_eq!(render("%A%n%C, %S %Z", &address), vec!["1 MAIN ST", "12345"]);
+    }
+
+    #[test]
+    fn a_template_is_cut_into_lines_of_text_and_fields() {
+        let text = |s: &str| Piece::Text(s.to_owned());
+        assert_eq!(
+            Template::parse("%N%n%O%n%A%n%C, %S %Z").lines,
+            vec![
+                TemplateLine::Fields(vec![]),
+                TemplateLine::Fields(vec![Piece::Field('O')]),
+                TemplateLine::Street { before: vec![], after: vec![] },
+                TemplateLine::Fields(vec![
+                    Piece::Field('C'),
+                    text(", "),
+                    Piece::Field('S'),
+                    text(" "),
+                    Piece::Field('Z')
+                ]),
+            ]
+        );
+        // Text and a field around the street; the sorting code and a stray `%` print nothing.
+        assert_eq!(
+            Template::parse("〒%Z %A, %C%X%").lines,
+            vec![TemplateLine::Street {
+                before: vec![text("〒"), Piece::Field('Z'), text(" ")],
+                after: vec![text(", "), Piece::Field('C')],
+            }]
+        );
+    }
+
+    #[test]
+    fn text_around_the_street_goes_before_the_first_line_and_after_the_last() {
+        let address = Standardized {
+            lines: vec!["1-1 MARUNOUCHI".into(), "BLDG 2".into()],
+            locality: Some("CHIYODA-KU".into()),
+            postcode: Some("100-0005".into()),
+            ..Standardized::default()
+        };
+        // Each side is tidied as a line of its own: the comma that opens ", %C" goes, a space joins it.
+        assert_eq!(render("%Z %A, %C", &address), vec!["100-0005 1-1 MARUNOUCHI", "BLDG 2 CHIYODA-KU"]);
     }
 }

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::Deserialize;
 
+use super::format::Template;
 use crate::text::{fold, fold_cow};
 
 /// A pattern compiled on first use. There are thousands of region postcode patterns and a request touches
@@ -94,6 +95,9 @@ pub struct CountryFormat {
     pub fmt: String,
     /// Latin-script format where the local one uses another script (JP, CN, KR …).
     pub lfmt: Option<String>,
+    /// `fmt` and `lfmt` parsed.
+    pub template: Template,
+    pub latin_template: Option<Template>,
     pub require: String,
     pub upper: String,
     /// Anchored postcode pattern.
@@ -209,11 +213,14 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
         .enumerate()
         .flat_map(|(i, r): (usize, &Region)| r.spellings.iter().map(move |s| (s.clone(), i)))
         .collect();
+    let fmt = raw.fmt.unwrap_or_else(|| "%N%n%O%n%A%n%C".to_owned());
     CountryFormat {
         region_index,
         code: code.to_owned(),
         name: raw.name.unwrap_or_else(|| code.to_owned()),
-        fmt: raw.fmt.unwrap_or_else(|| "%N%n%O%n%A%n%C".to_owned()),
+        template: Template::parse(&fmt),
+        latin_template: raw.lfmt.as_deref().map(Template::parse),
+        fmt,
         lfmt: raw.lfmt,
         require: raw.require.unwrap_or_else(|| "AC".to_owned()),
         // libaddressinput's ZZ default uppercases the locality; national practice in DE, AT, NL … writes it as

@@ -7,7 +7,7 @@ use super::hints::{self, HintKind};
 use super::model::*;
 use super::postcode::{self, Normalized};
 use super::refdata::{self, CountryFormat, folded_place_keys, place_keys, postcodes};
-use super::{format, index, intl, remote, residential, us};
+use super::{index, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
 use crate::text::{
     fold, fold_cow, fold_into, folds_to_any, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces,
@@ -902,11 +902,11 @@ impl<'a> Work<'a> {
             formatted: Vec::new(),
         };
         let latin = !standardized.lines.iter().chain(standardized.locality.iter()).any(|l| has_non_latin_letters(l));
-        let template = match &self.country.lfmt {
-            Some(lfmt) if latin => lfmt,
-            _ => &self.country.fmt,
+        let template = match &self.country.latin_template {
+            Some(latin_template) if latin => latin_template,
+            _ => &self.country.template,
         };
-        standardized.formatted = format::render(template, &standardized);
+        standardized.formatted = template.render(&standardized);
         if self.country.code == "US" {
             // Pub 28: no punctuation on the last line.
             for line in standardized.formatted.iter_mut().filter(|l| l.contains(',')) {
