@@ -623,6 +623,8 @@ pub struct Usps {
     pub units: HashMap<String, (String, bool)>,
     /// Highway pre-types that are not Pub 28 suffixes (COUNTY ROAD → COUNTY RD).
     pub highway_pretypes: Vec<(Vec<String>, String)>,
+    /// The words the pre-types start with (COUNTY, STATE, US): a street starting with none has none of them.
+    pub highway_pretype_openings: Vec<String>,
     /// State and territory names and variants → USPS code.
     pub states: HashMap<String, String>,
 }
@@ -661,6 +663,10 @@ pub fn usps() -> &'static Usps {
         }
         // Longest variants first so COUNTY HIGHWAY wins over a shorter prefix.
         usps.highway_pretypes.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
+        usps.highway_pretype_openings =
+            usps.highway_pretypes.iter().filter_map(|(words, _)| words.first().cloned()).collect();
+        usps.highway_pretype_openings.sort();
+        usps.highway_pretype_openings.dedup();
         for row in csv_rows(include_str!("../../../data/usps-pub28/states.csv")) {
             usps.states.insert(fold(&row[0]), row[1].clone());
             usps.states.insert(row[1].clone(), row[1].clone());

@@ -661,7 +661,13 @@ fn highway_name(body: &[&str]) -> Option<(String, Option<String>)> {
         [rest @ .., last] if rest.len() >= 2 && directional(last).is_some() => (rest, directional(last).cloned()),
         all => (all, None),
     };
-    for (words, abbreviation) in &usps().highway_pretypes {
+    let usps = usps();
+    // Only a body that opens with the first word of some pre-type can start with one.
+    let candidates = match body.first() {
+        Some(first) if usps.highway_pretype_openings.iter().any(|o| o == first) => usps.highway_pretypes.as_slice(),
+        _ => &[],
+    };
+    for (words, abbreviation) in candidates {
         if body.len() > words.len() && body.iter().zip(words).all(|(b, w)| b == w) {
             return Some((format!("{abbreviation} {}", body[words.len()..].join(" ")), post));
         }
