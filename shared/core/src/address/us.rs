@@ -722,12 +722,10 @@ pub fn split_free_text(text: &str) -> FreeText {
     let mut ends = Vec::with_capacity(4);
     // Cut at the separators' bytes rather than by characters: they are ASCII, so a cut never falls inside one.
     let (mut segment_start, mut reshaped) = (0, false);
-    for (at, b) in text.bytes().enumerate().chain([(text.len(), b',')]) {
-        if matches!(b, b',' | b'\n' | b';') {
-            reshaped |= tokenize(&text[segment_start..at], &mut buf, &mut spans);
-            ends.push(spans.len());
-            segment_start = at + 1;
-        }
+    for at in memchr::memchr3_iter(b',', b'\n', b';', text.as_bytes()).chain([text.len()]) {
+        reshaped |= tokenize(&text[segment_start..at], &mut buf, &mut spans);
+        ends.push(spans.len());
+        segment_start = at + 1;
     }
     let mut start = 0;
     let mut segments: Vec<Vec<&str>> = Vec::with_capacity(ends.len());
