@@ -93,10 +93,9 @@ pub struct CountryFormat {
     /// Format string: `%N` name, `%O` organisation, `%A` street, `%C` locality, `%S` region, `%Z` postcode,
     /// `%D` dependent locality, `%X` sorting code, `%n` new line.
     pub fmt: String,
-    /// Latin-script format where the local one uses another script (JP, CN, KR …).
-    pub lfmt: Option<String>,
-    /// `fmt` and `lfmt` parsed.
+    /// `fmt` parsed.
     pub template: Template,
+    /// The Latin-script format (`lfmt`) where the local one uses another script (JP, CN, KR …), parsed.
     pub latin_template: Option<Template>,
     pub require: String,
     pub upper: String,
@@ -221,7 +220,6 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
         template: Template::parse(&fmt),
         latin_template: raw.lfmt.as_deref().map(Template::parse),
         fmt,
-        lfmt: raw.lfmt,
         require: raw.require.unwrap_or_else(|| "AC".to_owned()),
         // libaddressinput's ZZ default uppercases the locality; national practice in DE, AT, NL … writes it as
         // the place is spelt, so only countries that state `upper` get uppercase fields.
