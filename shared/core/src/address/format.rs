@@ -24,8 +24,30 @@ enum TemplateLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Text(String),
-    /// `%O`, `%C`, `%S`, `%Z` or `%D`; the others (`%N`, `%X`, a second `%A`) print nothing.
-    Field(char),
+    Field(Field),
+}
+
+/// The placeholders that print a field; the others (`%N`, `%X`, a second `%A`) print nothing and are dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Organization,
+    Locality,
+    Region,
+    Postcode,
+    DependentLocality,
+}
+
+impl Field {
+    fn of(placeholder: char) -> Option<Self> {
+        Some(match placeholder {
+            'O' => Field::Organization,
+            'C' => Field::Locality,
+            'S' => Field::Region,
+            'Z' => Field::Postcode,
+            'D' => Field::DependentLocality,
+            _ => return None,
+        })
+    }
 }
 
 impl Template {
@@ -89,7 +111,7 @@ fn pieces(template: &str) -> Vec<Piece> {
             text.push(c);
             continue;
         }
-        if let Some(field) = chars.next().filter(|f| matches!(f, 'O' | 'C' | 'S' | 'Z' | 'D')) {
+        if let Some(field) = chars.next().and_then(Field::of) {
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
@@ -106,12 +128,11 @@ fn pieces(template: &str) -> Vec<Piece> {
 fn piece_value<'a>(piece: &'a Piece, address: &'a Standardized) -> Option<&'a str> {
     match piece {
         Piece::Text(text) => Some(text),
-        Piece::Field('O') => address.organization.as_deref(),
-        Piece::Field('C') => address.locality.as_deref(),
-        Piece::Field('S') => address.region.as_deref(),
-        Piece::Field('Z') => address.postcode.as_deref(),
-        Piece::Field('D') => address.dependent_locality.as_deref(),
-        Piece::Field(_) => None,
+        Piece::Field(Field::Organization) => address.organization.as_deref(),
+        Piece::Field(Field::Locality) => address.locality.as_deref(),
+        Piece::Field(Field::Region) => address.region.as_deref(),
+        Piece::Field(Field::Postcode) => address.postcode.as_deref(),
+        Piece::Field(Field::DependentLocality) => address.dependent_locality.as_deref(),
     }
 }
 
@@ -183,14 +204,14 @@ mod tests {
             Template::parse("%N%n%O%n%A%n%C, %S %Z").lines,
             vec![
                 TemplateLine::Fields(vec![]),
-                TemplateLine::Fields(vec![Piece::Field('O')]),
+                TemplateLine::Fields(vec![Piece::Field(Field::Organization)]),
                 TemplateLine::Street { before: vec![], after: vec![] },
                 TemplateLine::Fields(vec![
-                    Piece::Field('C'),
+                    Piece::Field(Field::Locality),
                     text(", "),
-                    Piece::Field('S'),
+                    Piece::Field(Field::Region),
                     text(" "),
-                    Piece::Field('Z')
+                    Piece::Field(Field::Postcode)
                 ]),
             ]
         );
@@ -198,8 +219,8 @@ mod tests {
         assert_eq!(
             Template::parse("〒%Z %A, %C%X%").lines,
             vec![TemplateLine::Street {
-                before: vec![text("〒"), Piece::Field('Z'), text(" ")],
-                after: vec![text(", "), Piece::Field('C')],
+                before: vec![text("〒"), Piece::Field(Field::Postcode), text(" ")],
+                after: vec![text(", "), Piece::Field(Field::Locality)],
             }]
         );
     }
