@@ -130,9 +130,9 @@ impl CountryFormat {
         self.upper.contains(field)
     }
 
+    /// Whether the format string places `field` (its `%X` placeholder).
     pub fn uses(&self, field: char) -> bool {
-        let placeholder = format!("%{field}");
-        self.fmt.contains(&placeholder)
+        self.fmt.split('%').skip(1).any(|placeholder| placeholder.starts_with(field))
     }
 
     /// The region named by `text` (code, name, Latin name, ISO code or known variant), if any.
