@@ -8,9 +8,11 @@ ADDRESSES.txt holds one address per line (UTF-8; blank lines are skipped). After
 short untimed warm-up, each peer runs over the whole file on one thread:
   usaddress  usaddress.tag(addr)               (RepeatedLabelError counts as an error)
   scourgify  normalize_address_record(addr)    (any exception counts as an error)
-With MAX_SECONDS_PER_PEER a peer stops once that much time has passed and reports
-the number of addresses it actually processed. Prints one JSON line:
-  {"usaddress": {"n", "seconds", "per_sec", "errors"}, "scourgify": {...},
+With MAX_SECONDS_PER_PEER a peer makes whole passes until that much time has passed and
+reports its fastest pass, as `lastmile bench address` reports its own: the figure least
+disturbed by other work on the machine. A first pass that alone overruns the budget stops
+there and reports the addresses it processed. Without it, one pass. Prints one JSON line:
+  {"usaddress": {"n", "seconds", "per_sec", "errors", "passes"}, "scourgify": {...},
    "python": "3.11.x", "usaddress_version": "...", "scourgify_version": "..."}
 """
 
@@ -42,21 +44,33 @@ def run_scourgify(addr):
         return False
 
 
-def bench(fn, lines, max_seconds):
-    for addr in lines[:WARMUP]:
-        fn(addr)
+def one_pass(fn, lines, deadline):
     n = errors = 0
     start = time.perf_counter()
-    deadline = start + max_seconds if max_seconds else float("inf")
     for addr in lines:
         if not fn(addr):
             errors += 1
         n += 1
         if time.perf_counter() >= deadline:
             break
-    seconds = time.perf_counter() - start
+    return n, time.perf_counter() - start, errors
+
+
+def bench(fn, lines, max_seconds):
+    for addr in lines[:WARMUP]:
+        fn(addr)
+    started = time.perf_counter()
+    deadline = started + max_seconds if max_seconds else float("inf")
+    n, seconds, errors = one_pass(fn, lines, deadline)
+    passes = 1
+    # Later passes run whole; the budget is checked between them.
+    while max_seconds and n == len(lines) and time.perf_counter() < deadline:
+        _, again, _ = one_pass(fn, lines, float("inf"))
+        seconds = min(seconds, again)
+        passes += 1
     return {"n": n, "seconds": round(seconds, 4),
-            "per_sec": round(n / seconds, 1) if seconds > 0 else None, "errors": errors}
+            "per_sec": round(n / seconds, 1) if seconds > 0 else None, "errors": errors,
+            "passes": passes}
 
 
 def main(argv):

@@ -32,7 +32,7 @@ pub struct BenchArgs {
     /// The peer benchmark script.
     #[arg(long, default_value = "scripts/bench/peer_bench.py")]
     pub peer_script: PathBuf,
-    /// Time budget per Python peer, in seconds.
+    /// Time budget per Python peer, in seconds: whole passes until it is spent, the fastest one kept.
     #[arg(long, default_value_t = 60.0)]
     pub peer_seconds: f64,
     /// Skip the peak-RSS measurement of `lastmile dev`.
@@ -83,7 +83,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         Err(e) => println!("peers not measured: {e}"),
     }
-    println!("(peers: one timed pass after a warm-up; target lastmile/usaddress >= 50x)");
+    println!("(peers: fastest whole pass within --peer-seconds after a warm-up; target lastmile/usaddress >= 50x)");
     if !args.no_rss {
         match rss::peak_rss_of_dev() {
             Ok(kib) => println!(
