@@ -92,62 +92,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use lastmile_core::returns::disposition::Disposition;
-    use lastmile_core::returns::eligibility::ReasonCode;
-    use lastmile_core::returns::policy::Condition;
-    use lastmile_platform::repo::returns::{DispositionRecord, Eligibility, ReturnItem, ReturnRoute};
 
     use super::*;
 
     fn a_return(rma: &str, status: ReturnStatus, disposition: Disposition) -> ReturnRecord {
-        let at = "2026-12-04T15:00:00Z".parse().unwrap();
-        ReturnRecord {
-            rma: rma.into(),
-            order_id: "<1001>".into(),
-            created_at: at,
-            updated_at: at,
-            status,
-            history: Vec::new(),
-            items: vec![ReturnItem {
-                sku: "SHOE-42".into(),
-                quantity: 1,
-                reason: ReasonCode::WrongSize,
-                unit_price: 8900,
-                photos: 0,
-            }],
-            currency: "USD".into(),
-            eligibility: Eligibility {
-                delivered_on: jiff::civil::date(2026, 11, 20),
-                window_days: 30,
-                open_until: jiff::civil::date(2026, 12, 20),
-            },
-            route: ReturnRoute {
-                destination: "us-east-returns".into(),
-                kind: "return_hub".into(),
-                name: "East Returns Hub".into(),
-                address: Vec::new(),
-                country: "US".into(),
-                postcode: "07102".into(),
-                line: "us-postal-ground".into(),
-                carrier: "Example Post".into(),
-                transit_days: Some(3),
-                quote: serde_json::Value::Null,
-                cost_minor: 700,
-                currency: "USD".into(),
-                explanation: String::new(),
-            },
-            disposition: DispositionRecord {
-                disposition,
-                condition: Condition::New,
-                value_minor: 8900,
-                recoverable_minor: 8900,
-                cost_minor: 1000,
-                currency: "USD".into(),
-                explanation: "restock".into(),
-            },
-            label: None,
-            inspection: None,
-            final_disposition: None,
-        }
+        let mut record = ReturnRecord::sample(rma, "<1001>", status, "2026-12-04T15:00:00Z".parse().unwrap());
+        record.disposition.disposition = disposition;
+        record
     }
 
     #[test]

@@ -191,6 +191,59 @@ impl ReturnRecord {
         }
         out
     }
+
+    /// A complete record, for examples and tests: one pair of shoes (89.00 USD) sent back in the wrong size, 30
+    /// days after delivery on 2026-11-20, to a US returns hub for 7.00 USD, to be restocked.
+    pub fn sample(rma: &str, order_id: &str, status: ReturnStatus, at: Timestamp) -> Self {
+        ReturnRecord {
+            rma: rma.into(),
+            order_id: order_id.into(),
+            created_at: at,
+            updated_at: at,
+            status,
+            history: Vec::new(),
+            items: vec![ReturnItem {
+                sku: "SHOE-42".into(),
+                quantity: 1,
+                reason: ReasonCode::WrongSize,
+                unit_price: 8900,
+                photos: 0,
+            }],
+            currency: "USD".into(),
+            eligibility: Eligibility {
+                delivered_on: jiff::civil::date(2026, 11, 20),
+                window_days: 30,
+                open_until: jiff::civil::date(2026, 12, 20),
+            },
+            route: ReturnRoute {
+                destination: "us-east-returns".into(),
+                kind: "return_hub".into(),
+                name: "East Returns Hub".into(),
+                address: Vec::new(),
+                country: "US".into(),
+                postcode: "07102".into(),
+                line: "us-postal-ground".into(),
+                carrier: "Example Post".into(),
+                transit_days: Some(3),
+                quote: Value::Null,
+                cost_minor: 700,
+                currency: "USD".into(),
+                explanation: String::new(),
+            },
+            disposition: DispositionRecord {
+                disposition: Disposition::Restock,
+                condition: Condition::New,
+                value_minor: 8900,
+                recoverable_minor: 8900,
+                cost_minor: 1000,
+                currency: "USD".into(),
+                explanation: "restock".into(),
+            },
+            label: None,
+            inspection: None,
+            final_disposition: None,
+        }
+    }
 }
 
 const PARCEL_PREFIX: &str = "return-";
@@ -285,54 +338,7 @@ mod tests {
     #[test]
     fn a_return_is_indexed_by_its_order_and_its_status() {
         let at: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
-        let record = ReturnRecord {
-            rma: "RMA-0A1B2C3D4E".into(),
-            order_id: "1001".into(),
-            created_at: at,
-            updated_at: at,
-            status: ReturnStatus::Approved,
-            history: Vec::new(),
-            items: vec![ReturnItem {
-                sku: "SHOE-42".into(),
-                quantity: 1,
-                reason: ReasonCode::WrongSize,
-                unit_price: 8900,
-                photos: 0,
-            }],
-            currency: "USD".into(),
-            eligibility: Eligibility {
-                delivered_on: jiff::civil::date(2026, 11, 20),
-                window_days: 30,
-                open_until: jiff::civil::date(2026, 12, 20),
-            },
-            route: ReturnRoute {
-                destination: "us-east-returns".into(),
-                kind: "return_hub".into(),
-                name: "East Returns Hub".into(),
-                address: Vec::new(),
-                country: "US".into(),
-                postcode: "07102".into(),
-                line: "us-national-ground".into(),
-                carrier: "fedex".into(),
-                transit_days: Some(2),
-                quote: Value::Null,
-                cost_minor: 895,
-                currency: "USD".into(),
-                explanation: String::new(),
-            },
-            disposition: DispositionRecord {
-                disposition: Disposition::Restock,
-                condition: Condition::New,
-                value_minor: 8900,
-                recoverable_minor: 8900,
-                cost_minor: 1195,
-                currency: "USD".into(),
-                explanation: String::new(),
-            },
-            label: None,
-            inspection: None,
-            final_disposition: None,
-        };
+        let record = ReturnRecord::sample("RMA-0A1B2C3D4E", "1001", ReturnStatus::Approved, at);
         let stored = item(&record).unwrap();
         assert_eq!(stored.key, key("RMA-0A1B2C3D4E"));
         let indexes: Vec<(&str, String)> = stored.indexes.iter().map(|(i, k)| (i.as_str(), k.pk.clone())).collect();
