@@ -33,7 +33,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "scripts/bench/peer_bench.py")]
     pub peer_script: PathBuf,
     /// Time budget per Python peer, in seconds: whole passes until it is spent, the fastest one kept.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 10.0)]
     pub peer_seconds: f64,
     /// Skip the peak-RSS measurement of `lastmile dev`.
     #[arg(long)]
