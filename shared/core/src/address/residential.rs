@@ -42,6 +42,38 @@ fn is_home_unit(word: &str) -> bool {
     )
 }
 
+/// The words of an ASCII line as [`fold`](crate::text::fold) gives them (runs of letters and digits,
+/// apostrophes dropped, uppercased), byte by byte and without folding the line: a word already in that form
+/// (every word of a US line) is borrowed from the line, another spelled into a buffer.
+fn ascii_folded_words(line: &str, mut visit: impl FnMut(&str)) {
+    let bytes = line.as_bytes();
+    let mut spelled = String::new();
+    let (mut start, mut plain) = (0, true);
+    // The end of the line ends the last word.
+    for end in 0..=bytes.len() {
+        let b = bytes.get(end).copied().unwrap_or(b' ');
+        if b.is_ascii_alphanumeric() {
+            plain &= !b.is_ascii_lowercase();
+            continue;
+        }
+        if b == b'\'' {
+            plain = false;
+            continue;
+        }
+        if plain && end > start {
+            visit(&line[start..end]);
+        } else if !plain {
+            spelled.clear();
+            let letters = bytes[start..end].iter().filter(|b| **b != b'\'');
+            spelled.extend(letters.map(|b| char::from(b.to_ascii_uppercase())));
+            if !spelled.is_empty() {
+                visit(&spelled);
+            }
+        }
+        (start, plain) = (end + 1, true);
+    }
+}
+
 pub fn classify(
     organization: Option<&str>,
     lines: &[String],
@@ -54,19 +86,23 @@ pub fn classify(
     }
     // One pass over the words for the first unit word and the first business word.
     let (mut unit_word, mut business_word) = (None, None);
-    for line in lines {
-        let folded = fold_cow(line);
-        // Folded text is words between single spaces.
-        for word in folded.split_ascii_whitespace() {
-            if unit_word.is_none() && (is_business_unit(word) || is_home_unit(word)) {
-                unit_word = Some(word.to_owned());
-            }
-            if business_word.is_none() && is_business_word(word) {
-                business_word = Some(word.to_owned());
-            }
+    let mut visit = |word: &str| {
+        if unit_word.is_none() && (is_business_unit(word) || is_home_unit(word)) {
+            unit_word = Some(word.to_owned());
         }
+        if business_word.is_none() && is_business_word(word) {
+            business_word = Some(word.to_owned());
+        }
+    };
+    for line in lines {
+        if line.is_ascii() {
+            ascii_folded_words(line, &mut visit);
+            continue;
+        }
+        // Folded text is words between single spaces.
+        fold_cow(line).split_ascii_whitespace().for_each(&mut visit);
     }
-    let unit = unit_type.map(|t| fold_cow(t).into_owned()).or(unit_word);
+    let unit = unit_type.map(fold_cow).or(unit_word.map(std::borrow::Cow::Owned));
     if let Some(unit) = unit {
         if is_business_unit(&unit) {
             return Residential {
@@ -92,4 +128,20 @@ pub fn classify(
         "nothing in the address tells a home from a business"
     };
     Residential { value: Tristate::Unknown, reason: why.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_words_are_the_folded_words(line in "[ a-dA-D0-9'#,.-]{0,24}|[a-z ]{10,40}") {
+            let mut words = Vec::new();
+            ascii_folded_words(&line, |w| words.push(w.to_owned()));
+            let folded = crate::text::fold(&line);
+            let expected: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+            proptest::prop_assert_eq!(words, expected);
+        }
+    }
 }
