@@ -71,6 +71,21 @@ impl Template {
         Template { lines }
     }
 
+    /// The template without the commas of its literal text: USPS Publication 28 puts no punctuation on the
+    /// last line (`WASHINGTON DC 20500`).
+    pub fn without_commas(mut self) -> Self {
+        let pieces = self.lines.iter_mut().flat_map(|line| match line {
+            TemplateLine::Street { before, after } => [before.as_mut_slice(), after.as_mut_slice()],
+            TemplateLine::Fields(pieces) => [pieces.as_mut_slice(), &mut []],
+        });
+        for piece in pieces.flatten() {
+            if let Piece::Text(text) = piece {
+                text.retain(|c| c != ',');
+            }
+        }
+        self
+    }
+
     pub fn render(&self, address: &Standardized) -> Vec<String> {
         let mut out = Vec::new();
         for line in &self.lines {
@@ -147,20 +162,61 @@ fn fill(pieces: &[Piece], address: &Standardized) -> String {
     for piece in pieces {
         text.push_str(value(piece).unwrap_or(""));
     }
+    if text.is_ascii() { tidy_ascii(text) } else { tidy(text, address.postcode.is_some()) }
+}
+
+/// Tidies a filled line: trims it, drops it when it holds no letter or digit, and removes stray separators.
+fn tidy(text: String, has_postcode: bool) -> String {
     let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '〒');
     let has_content = trimmed.chars().any(char::is_alphanumeric);
     if !has_content {
         return String::new();
     }
     // "〒" only belongs in front of a postcode.
-    let start =
-        if text.trim_start().starts_with('〒') && address.postcode.is_some() { text.trim_start() } else { trimmed };
+    let start = if text.trim_start().starts_with('〒') && has_postcode { text.trim_start() } else { trimmed };
     // Most lines need no tidying: no stray separators, single spaces.
     if find_pair(start, b" ,").is_none() && find_pair(start, b",,").is_none() && crate::text::is_squashed(start) {
-        let tidy = start.trim_end_matches([',', ' ']);
+        let kept = start.trim_end_matches([',', ' ']);
         // The filled text itself when nothing was trimmed off.
-        return if tidy.len() == text.len() { text } else { tidy.to_owned() };
+        return if kept.len() == text.len() { text } else { kept.to_owned() };
     }
+    tidy_separators(start)
+}
+
+/// [`tidy`] for an ASCII line (every line of most countries), byte by byte and in one pass over the
+/// line for the common one that needs none.
+fn tidy_ascii(text: String) -> String {
+    // `char::is_whitespace` on ASCII: `u8::is_ascii_whitespace` leaves out the vertical tab.
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let edge = |b: &u8| space(*b) || matches!(b, b',' | b'-');
+    let bytes = text.as_bytes();
+    let Some(first) = bytes.iter().position(|b| !edge(b)) else { return String::new() };
+    let last = bytes.iter().rposition(|b| !edge(b)).unwrap_or(first);
+    let trimmed = &bytes[first..=last];
+    if !trimmed.iter().any(u8::is_ascii_alphanumeric) {
+        return String::new();
+    }
+    // No space before a comma, no two commas, and single spaces: the line needs no tidying.
+    let mut previous = 0u8;
+    let clean = trimmed.iter().all(|&b| {
+        let fine = match b {
+            b' ' => previous != b' ',
+            b',' => !matches!(previous, b' ' | b','),
+            _ => !space(b),
+        };
+        previous = b;
+        fine
+    });
+    match (clean, trimmed.len() == bytes.len()) {
+        (true, true) => text,
+        // Only ASCII bytes were cut off: the rest is text.
+        (true, false) => text[first..=last].to_owned(),
+        (false, _) => tidy_separators(&text[first..=last]),
+    }
+}
+
+/// A line with stray separators or spaces, tidied.
+fn tidy_separators(start: &str) -> String {
     crate::text::squash_spaces(&start.replace(" ,", ",").replace(",,", ",")).trim_end_matches([',', ' ']).to_owned()
 }
 
@@ -178,6 +234,13 @@ mod tests {
         Template::parse(fmt).render(address)
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_tidying_agrees_with_the_general_one(text in "[ ,a-c1\t\x0b-]{0,16}") {
+            proptest::prop_assert_eq!(tidy_ascii(text.clone()), tidy(text, false));
+        }
+    }
+
     #[test]
     fn us_layout_puts_city_state_zip_on_one_line() {
         let address = Standardized {
@@ -188,6 +251,23 @@ mod tests {
             ..Standardized::default()
         };
         assert_eq!(render("%N%n%O%n%A%n%C, %S %Z", &address), vec!["1600 PENNSYLVANIA AVE NW", "WASHINGTON, DC 20500"]);
+    }
+
+    #[test]
+    fn a_template_without_commas_lays_out_the_same_fields() {
+        let full = Standardized {
+            lines: vec!["1600 PENNSYLVANIA AVE NW".into()],
+            locality: Some("WASHINGTON".into()),
+            region: Some("DC".into()),
+            postcode: Some("20500".into()),
+            ..Standardized::default()
+        };
+        let us = Template::parse("%N%n%O%n%A%n%C, %S %Z").without_commas();
+        assert_eq!(us.render(&full), vec!["1600 PENNSYLVANIA AVE NW", "WASHINGTON DC 20500"]);
+        let no_region = Standardized { region: None, ..full.clone() };
+        assert_eq!(us.render(&no_region), vec!["1600 PENNSYLVANIA AVE NW", "WASHINGTON 20500"]);
+        let no_locality = Standardized { locality: None, ..full };
+        assert_eq!(us.render(&no_locality), vec!["1600 PENNSYLVANIA AVE NW", "DC 20500"]);
     }
 
     #[test]

@@ -217,7 +217,10 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
         region_index,
         code: code.to_owned(),
         name: raw.name.unwrap_or_else(|| code.to_owned()),
-        template: Template::parse(&fmt),
+        template: match code {
+            "US" => Template::parse(&fmt).without_commas(),
+            _ => Template::parse(&fmt),
+        },
         latin_template: raw.lfmt.as_deref().map(Template::parse),
         fmt,
         require: raw.require.unwrap_or_else(|| "AC".to_owned()),

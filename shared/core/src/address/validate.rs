@@ -165,9 +165,9 @@ struct Work<'a> {
     changes: Vec<Change>,
     instructions: Vec<String>,
     vague: bool,
-    /// A postcode that passed the format check, in canonical form.
-    valid_postcode: Option<String>,
-    /// The reference row of `valid_postcode`.
+    /// `postcode` passed the format check and is in canonical form.
+    postcode_is_valid: bool,
+    /// The reference row of the valid postcode.
     info: Option<&'static refdata::PostcodeInfo>,
 }
 
@@ -205,7 +205,7 @@ impl<'a> Work<'a> {
             changes: Vec::new(),
             instructions: Vec::new(),
             vague: false,
-            valid_postcode: None,
+            postcode_is_valid: false,
             info: None,
         }
     }
@@ -492,21 +492,18 @@ impl<'a> Work<'a> {
             // Inferred before the region and locality checks, which both lean on the postcode.
             if let Some(inferred) = self.infer_postcode() {
                 self.change(ChangeKind::Infer, "postcode", None, Some(&inferred));
-                self.set_valid_postcode(inferred.clone());
-                self.postcode = Some(inferred);
+                self.set_valid_postcode(inferred);
             }
             return;
         };
         match postcode::normalize(self.country, &typed) {
             Normalized::Standard(canonical) => {
                 self.change(ChangeKind::Standardize, "postcode", Some(&typed), Some(&canonical));
-                self.set_valid_postcode(canonical.clone());
-                self.postcode = Some(canonical);
+                self.set_valid_postcode(canonical);
             }
             Normalized::Corrected(corrected) => {
                 self.change(ChangeKind::Correct, "postcode", Some(&typed), Some(&corrected));
-                self.set_valid_postcode(corrected.clone());
-                self.postcode = Some(corrected);
+                self.set_valid_postcode(corrected);
             }
             Normalized::Invalid => {
                 let example = self.country.postcode_examples.first().cloned().unwrap_or_default();
@@ -519,7 +516,7 @@ impl<'a> Work<'a> {
                 self.postcode = Some(typed.to_uppercase());
             }
         }
-        if let Some(valid) = self.valid_postcode.as_deref() {
+        if let Some(valid) = self.postcode.as_deref().filter(|_| self.postcode_is_valid) {
             if self.country.code == "US" {
                 if let Some((_, plus4)) = valid.split_once('-') {
                     self.components.zip4 = Some(plus4.to_owned());
@@ -539,7 +536,13 @@ impl<'a> Work<'a> {
     /// Records a postcode that passed the format check and looks up its reference row once.
     fn set_valid_postcode(&mut self, postcode: String) {
         self.info = index::postcode_info(&self.country.code, &lookup_key(&self.country.code, &postcode));
-        self.valid_postcode = Some(postcode);
+        self.postcode = Some(postcode);
+        self.postcode_is_valid = true;
+    }
+
+    /// The postcode, if it passed the format check.
+    fn valid_postcode(&self) -> Option<&str> {
+        self.postcode.as_deref().filter(|_| self.postcode_is_valid)
     }
 
     fn postcode_info(&self) -> Option<&'static refdata::PostcodeInfo> {
@@ -548,7 +551,7 @@ impl<'a> Work<'a> {
 
     /// The region the postcode belongs to, by the metadata's postcode prefixes or the postcode data.
     fn region_of_postcode(&self) -> Option<&'static refdata::Region> {
-        let valid = self.valid_postcode.as_deref()?;
+        let valid = self.valid_postcode()?;
         let compact = postcode::compact_cow(valid);
         let by_prefix: Vec<&refdata::Region> = self.country.regions_for_postcode(&compact);
         if let [only] = by_prefix.as_slice() {
@@ -581,11 +584,11 @@ impl<'a> Work<'a> {
                 if self.is_us() {
                     self.check_military_region(region);
                 }
-                let mismatch = self.valid_postcode.as_deref().is_some_and(|valid| {
+                let mismatch = self.valid_postcode().is_some_and(|valid| {
                     region.postcode_prefix.as_ref().is_some_and(|p| !p.is_match(&postcode::compact_cow(valid)))
                 });
                 if mismatch {
-                    let valid = self.valid_postcode.clone().unwrap_or_default();
+                    let valid = self.valid_postcode().unwrap_or_default().to_owned();
                     let owner =
                         self.region_of_postcode().map(|r| r.key.clone()).unwrap_or_else(|| "another region".into());
                     let code = if self.is_us() && self.military_context() {
@@ -678,7 +681,7 @@ impl<'a> Work<'a> {
             }),
             // GB rows are per outward code and name districts; the post town is the area's most frequent place.
             "GB" => {
-                let valid = self.valid_postcode.as_deref()?;
+                let valid = self.valid_postcode()?;
                 let area: String = valid.chars().take_while(char::is_ascii_alphabetic).collect();
                 let area_places = table.area_places(&area);
                 let post_town = refdata::gb_post_town(&area).or_else(|| area_places.first().copied());
@@ -748,7 +751,7 @@ impl<'a> Work<'a> {
                         };
                     } else if reference.warn && !cedex && !(reference.nearby && self.is_nearby_place(&folded)) {
                         let places = reference.known.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-                        let pc = self.valid_postcode.clone().unwrap_or_default();
+                        let pc = self.valid_postcode().unwrap_or_default().to_owned();
                         self.issue(
                             IssueCode::PostcodeLocalityMismatch,
                             "locality",
@@ -880,7 +883,7 @@ impl<'a> Work<'a> {
             );
         }
         let geocode = self.geocode();
-        let remote_area = self.valid_postcode.as_deref().and_then(|p| remote::lookup(&self.country.code, p));
+        let remote_area = self.valid_postcode().and_then(|p| remote::lookup(&self.country.code, p));
         let military = self.components.military.is_some()
             || self.military_context() && self.components.po_box.is_none() && !self.lines.is_empty();
         let po_box = self.components.po_box.is_some();
@@ -908,7 +911,7 @@ impl<'a> Work<'a> {
         };
         standardized.formatted = template.render(&standardized);
         if self.country.code == "US" {
-            // Pub 28: no punctuation on the last line.
+            // Pub 28: no punctuation on a label. The country's template has none left; an organization may.
             for line in standardized.formatted.iter_mut().filter(|l| l.contains(',')) {
                 line.retain(|c| c != ',');
             }
