@@ -582,19 +582,22 @@ pub fn place_keys(place: &str) -> Vec<String> {
 }
 
 /// [`place_keys`] of a place folded already, borrowing all but a canonical spelling: the place itself first.
+/// The other keys are worked out only when asked for: a search that the place itself answers needs none.
 pub fn folded_place_keys(folded: &str) -> impl Iterator<Item = Cow<'_, str>> {
-    let canonical = match super::us::canonical_place_cow(folded) {
+    let canonical = std::iter::once_with(move || match super::us::canonical_place_cow(folded) {
         Cow::Owned(canonical) => Some(Cow::Owned(canonical)),
         Cow::Borrowed(_) => None,
-    };
+    });
     // A search for the space first: far cheaper than a substring search for a word most names lack.
-    let base = folded
-        .match_indices(' ')
-        .map(|(i, _)| i)
-        .find(|&i| folded[i..].starts_with(" ARRONDISSEMENT"))
-        .and_then(|i| folded[..i].rsplit_once(' '))
-        .map(|(base, _)| Cow::Borrowed(base));
-    std::iter::once(Cow::Borrowed(folded)).chain(canonical).chain(base)
+    let base = std::iter::once_with(move || {
+        folded
+            .match_indices(' ')
+            .map(|(i, _)| i)
+            .find(|&i| folded[i..].starts_with(" ARRONDISSEMENT"))
+            .and_then(|i| folded[..i].rsplit_once(' '))
+            .map(|(base, _)| Cow::Borrowed(base))
+    });
+    std::iter::once(Cow::Borrowed(folded)).chain(canonical.flatten()).chain(base.flatten())
 }
 
 /// The principal post town of a GB postcode area (`OX` → OXFORD, `NW` → LONDON):

@@ -727,6 +727,12 @@ impl<'a> Work<'a> {
                     // Each place folded into one buffer, its keys borrowed from it: no allocation per place.
                     let mut folded_place = String::with_capacity(64);
                     let known = reference.known.iter().find(|place| {
+                        // Spelt as typed but for case, the commonest match: the place folds to the typed fold.
+                        if place.eq_ignore_ascii_case(&folded) {
+                            folded_place.clear();
+                            folded_place.push_str(&folded);
+                            return true;
+                        }
                         fold_into(place, &mut folded_place);
                         folded_place_keys(&folded_place).any(|k| *k == *folded || *k == canonical || short_form(&k))
                     });
