@@ -103,19 +103,32 @@ pub fn words_of<'a>(buf: &'a str, spans: &[(usize, usize)]) -> Vec<&'a str> {
 /// across a dropped period or bracket (`P.O.`), or one cut where a unit designator meets its number (`APT4`).
 /// Text that is not ASCII counts as reshaped: the probe never rules it out anyway.
 pub fn tokenize(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) -> bool {
+    let mut bytes = std::mem::take(buf).into_bytes();
+    let reshaped = tokenize_bytes(text, &mut bytes, spans);
+    *buf = into_text(bytes);
+    reshaped
+}
+
+/// [`tokenize`] into bytes: a caller that tokenizes several texts into one buffer turns it into text once.
+fn tokenize_bytes(text: &str, bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>) -> bool {
     if text.is_ascii() {
-        tokenize_ascii(text.as_bytes(), buf, spans)
+        tokenize_ascii(text.as_bytes(), bytes, spans)
     } else {
-        tokenize_chars(text, buf, spans);
+        tokenize_chars(text, bytes, spans);
         true
     }
 }
 
+/// The tokenizer's bytes as text. Only whole characters are written and words are cut only at ASCII bytes: this
+/// cannot fail, and the lossy form would only ever copy.
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// [`tokenize`] for any text: accents removed by decomposition. Each cleaned word is read by [`end_word`], as
 /// the ASCII path's are.
-fn tokenize_chars(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>) {
+fn tokenize_chars(text: &str, bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
-    let mut bytes = std::mem::take(buf).into_bytes();
     let mut word = String::new();
     for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
         word.clear();
@@ -133,10 +146,8 @@ fn tokenize_chars(text: &str, buf: &mut String, spans: &mut Vec<(usize, usize)>)
         }
         let start = bytes.len();
         bytes.extend_from_slice(word.as_bytes());
-        end_word(&mut bytes, spans, first, start);
+        end_word(bytes, spans, first, start);
     }
-    // Whole characters were added, and `end_word` cuts only at ASCII bytes: this cannot fail.
-    *buf = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// What each ASCII byte is to [`tokenize_ascii`]: a separator of words, a character dropped from them, or the
@@ -177,12 +188,11 @@ const CUT_OR_TRIM: u8 = 1;
 const DIGIT: u8 = 2;
 
 /// [`tokenize`] for ASCII text, the common case, byte by byte: each word is copied once, and looked at again
-/// only once it is whole. The words are written as bytes and the buffer turned back into text once: pushing
-/// to a `Vec<u8>` is cheaper than pushing characters to a `String`.
-fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>) -> bool {
+/// only once it is whole. The words are written as bytes, which the caller turns into text once: pushing to a
+/// `Vec<u8>` is cheaper than pushing characters to a `String`.
+fn tokenize_ascii(text: &[u8], bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>) -> bool {
     let first = spans.len();
     let mut reshaped = false;
-    let mut bytes = std::mem::take(buf).into_bytes();
     bytes.reserve(text.len());
     let (mut start, mut marks) = (bytes.len(), 0);
     // Most words are recorded as they are: only one with a mark, or a letter then a digit, is read again.
@@ -200,7 +210,7 @@ fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>
     for &b in text {
         match TOKEN_BYTES[usize::from(b & 0x7F)] {
             SEPARATOR => {
-                reshaped |= end(&mut bytes, start, marks);
+                reshaped |= end(bytes, start, marks);
                 (start, marks) = (bytes.len(), 0);
             }
             // An apostrophe is inside a word for the probe too.
@@ -212,9 +222,7 @@ fn tokenize_ascii(text: &[u8], buf: &mut String, spans: &mut Vec<(usize, usize)>
         }
     }
     // The end of the text ends the last word.
-    reshaped |= end(&mut bytes, start, marks);
-    // Only ASCII was added to text that was valid: this cannot fail, and the lossy form would only ever copy.
-    *buf = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    reshaped |= end(bytes, start, marks);
     reshaped
 }
 
@@ -717,16 +725,17 @@ fn is_damaged_zip(token: &str) -> bool {
 /// Splits US free text: ZIP and state from the end, the city before them (by comma, by a known place name of
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
-    let mut buf = String::with_capacity(text.len());
+    let mut bytes = Vec::with_capacity(text.len());
     let mut spans = Vec::with_capacity(16);
     let mut ends = Vec::with_capacity(4);
     // Cut at the separators' bytes rather than by characters: they are ASCII, so a cut never falls inside one.
     let (mut segment_start, mut reshaped) = (0, false);
     for at in memchr::memchr3_iter(b',', b'\n', b';', text.as_bytes()).chain([text.len()]) {
-        reshaped |= tokenize(&text[segment_start..at], &mut buf, &mut spans);
+        reshaped |= tokenize_bytes(&text[segment_start..at], &mut bytes, &mut spans);
         ends.push(spans.len());
         segment_start = at + 1;
     }
+    let buf = into_text(bytes);
     let mut start = 0;
     let mut segments: Vec<Vec<&str>> = Vec::with_capacity(ends.len());
     for end in ends {
@@ -1061,9 +1070,10 @@ mod tests {
         parse(text, false)
     }
 
-    fn words<R>(text: &str, tokenizer: fn(&str, &mut String, &mut Vec<(usize, usize)>) -> R) -> Vec<String> {
-        let (mut buf, mut spans) = (String::new(), Vec::new());
-        tokenizer(text, &mut buf, &mut spans);
+    fn words<R>(text: &str, tokenizer: fn(&str, &mut Vec<u8>, &mut Vec<(usize, usize)>) -> R) -> Vec<String> {
+        let (mut bytes, mut spans) = (Vec::new(), Vec::new());
+        tokenizer(text, &mut bytes, &mut spans);
+        let buf = into_text(bytes);
         words_of(&buf, &spans).into_iter().map(str::to_owned).collect()
     }
 
@@ -1086,7 +1096,7 @@ mod tests {
         fn free_text_lines_tokenize_into_their_words(
             text in "(\\PC|APT|APT4#B|SUITE12|# |#4|4#B|, |\\. |\u{a0}|\u{b}|[a-z0-9#-]{1,4} ){0,16}"
         ) {
-            for word in words(&text, tokenize) {
+            for word in words(&text, tokenize_bytes) {
                 proptest::prop_assert!(!word.is_empty() && !word.contains(char::is_whitespace), "{:?} in {:?}", word, text);
             }
             for line in split_free_text(&text).lines {
