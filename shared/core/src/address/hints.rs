@@ -184,7 +184,7 @@ pub(super) fn may_hold_a_hint(text: &str) -> bool {
     // possible one is uppercased into a small stack buffer and looked up. A first word whose phrases all have
     // more words ("AL" of "al lado de", also a state) counts only if the next word is one of their second.
     let bytes = text.as_bytes();
-    let mut pending: Option<&[WordPhrase]> = None;
+    let mut pending: Option<&'static [WordPhrase]> = None;
     let mut word_ends = |start: usize, end: usize, len: usize, opening: usize| {
         let continued = pending.take();
         if continued.is_none() && !may_open(phrases, len, opening) {
@@ -193,20 +193,7 @@ pub(super) fn may_hold_a_hint(text: &str) -> bool {
         let mut buf = [0u8; 64];
         // Too long to spell, so no first word; if it might go on with a phrase, matching looks closely.
         let Some(word) = spell(&bytes[start..end], len, &mut buf) else { return continued.is_some() };
-        if continued.is_some_and(|list| list.iter().any(|p| p.words[1] == word)) {
-            return true;
-        }
-        if !may_open(phrases, len, opening) {
-            return false;
-        }
-        match phrases.by_first_word.get(word) {
-            Some(list) if list.iter().any(|p| p.words.len() == 1) => true,
-            Some(list) => {
-                pending = Some(list);
-                false
-            }
-            None => false,
-        }
+        spelled_word_ends(phrases, &mut pending, continued, word, opening)
     };
     // The opening is the index of the first character, then of the first two (see [`opening_index`]).
     let (mut start, mut len, mut opening) = (0, 0, 0);
@@ -228,6 +215,83 @@ pub(super) fn may_hold_a_hint(text: &str) -> bool {
         }
     }
     len > 0 && word_ends(start, bytes.len(), len, opening)
+}
+
+/// The probe's look at a word that might open a phrase or go on with one, spelled: whether it goes on with the
+/// phrases the word before opened (`continued`) or opens a one-word phrase. One that opens only longer phrases
+/// leaves them `pending` for the next word.
+fn spelled_word_ends(
+    phrases: &'static Phrases,
+    pending: &mut Option<&'static [WordPhrase]>,
+    continued: Option<&[WordPhrase]>,
+    word: &str,
+    opening: usize,
+) -> bool {
+    if continued.is_some_and(|list| list.iter().any(|p| p.words[1] == word)) {
+        return true;
+    }
+    if !may_open(phrases, word.len(), opening) {
+        return false;
+    }
+    match phrases.by_first_word.get(word) {
+        Some(list) if list.iter().any(|p| p.words.len() == 1) => true,
+        Some(list) => {
+            *pending = Some(list);
+            false
+        }
+        None => false,
+    }
+}
+
+/// A word's opening as [`may_hold_a_hint`] counts it: its first character's index, then of its first two.
+fn opening_of(word: &[u8]) -> usize {
+    let index = |b: u8| initial_index(b).unwrap_or(0);
+    match word {
+        [only] => index(*only),
+        [first, second, ..] => index(*first) * 37 + index(*second),
+        [] => 0,
+    }
+}
+
+/// [`may_hold_a_hint`] read off the words the US tokenizer cut (`buf[start..end]` for each span), for text whose
+/// words are its own runs of letters and digits, uppercased: the same answer without a second pass over the
+/// text. The letters and digits between a word's other characters (`4B-2`) are the probe's words, as in the
+/// text. Text with `;`, `(`, `)` or a line break, which the probe always lets through, is not asked about here.
+pub(super) fn words_may_hold_a_hint(buf: &str, spans: &[(usize, usize)]) -> bool {
+    let phrases = phrases();
+    let mut pending: Option<&'static [WordPhrase]> = None;
+    for &(start, end) in spans {
+        let token = &buf[start..end];
+        let word_ends = |word: &str, pending: &mut Option<&'static [WordPhrase]>| {
+            let opening = opening_of(word.as_bytes());
+            // Most words are ruled out here, as in the probe of the text.
+            if pending.is_none() && !may_open(phrases, word.len(), opening) {
+                return false;
+            }
+            let continued = pending.take();
+            // Too long to spell, as the probe of the text has it.
+            if word.len() > 64 {
+                return continued.is_some();
+            }
+            spelled_word_ends(phrases, pending, continued, word, opening)
+        };
+        if token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            // The common case, a word with no phrase pending that opens none, passed over without a call.
+            if pending.is_none() && !may_open(phrases, token.len(), opening_of(token.as_bytes())) {
+                continue;
+            }
+            if word_ends(token, &mut pending) {
+                return true;
+            }
+            continue;
+        }
+        for word in token.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+            if word_ends(word, &mut pending) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The `len` letters and digits of an ASCII word, uppercased and without apostrophes, spelled into `buf`; none

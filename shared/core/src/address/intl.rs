@@ -19,6 +19,9 @@ pub struct FreeText {
     /// Every word of the lines and the locality is one of the text's own (see [`super::us::tokenize`]): a text
     /// the hint probe ruled out leaves none that could start a hint.
     pub words_as_typed: bool,
+    /// What the hint probe says of the text, read off the split's words where it could tell from them (see
+    /// [`super::hints::words_may_hold_a_hint`]).
+    pub may_hold_a_hint: Option<bool>,
 }
 
 /// Whether `text` reads as a postcode: well formed on the first pass, or repairable (a lost leading zero,

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::hints::words_may_hold_a_hint;
 use super::index::{is_us_place_of_state, us_postcode};
 use super::intl::FreeText;
 use super::model::{BoxUnit, Components};
@@ -729,13 +730,15 @@ pub fn split_free_text(text: &str) -> FreeText {
     let mut spans = Vec::with_capacity(16);
     let mut ends = Vec::with_capacity(4);
     // Cut at the separators' bytes rather than by characters: they are ASCII, so a cut never falls inside one.
-    let (mut segment_start, mut reshaped) = (0, false);
+    let (mut segment_start, mut reshaped, mut always_probed) = (0, false, false);
     for at in memchr::memchr3_iter(b',', b'\n', b';', text.as_bytes()).chain([text.len()]) {
         reshaped |= tokenize_bytes(&text[segment_start..at], &mut bytes, &mut spans);
         ends.push(spans.len());
+        always_probed |= text.as_bytes().get(at).is_some_and(|b| *b != b',');
         segment_start = at + 1;
     }
     let buf = into_text(bytes);
+    let may_hold_a_hint = (!reshaped && !always_probed).then(|| words_may_hold_a_hint(&buf, &spans));
     let mut start = 0;
     let mut segments: Vec<Vec<&str>> = Vec::with_capacity(ends.len());
     for end in ends {
@@ -744,7 +747,7 @@ pub fn split_free_text(text: &str) -> FreeText {
         }
         start = end;
     }
-    let mut out = FreeText { words_as_typed: !reshaped, ..FreeText::default() };
+    let mut out = FreeText { words_as_typed: !reshaped, may_hold_a_hint, ..FreeText::default() };
     take_zip(&mut segments, &mut out);
     take_state(&mut segments, &mut out);
     segments.retain(|s| !s.is_empty());
@@ -1070,7 +1073,10 @@ mod tests {
         parse(text, false)
     }
 
-    fn words<R>(text: &str, tokenizer: fn(&str, &mut Vec<u8>, &mut Vec<(usize, usize)>) -> R) -> Vec<String> {
+    /// A tokenizer into a byte buffer and word spans.
+    type Tokenizer<R> = fn(&str, &mut Vec<u8>, &mut Vec<(usize, usize)>) -> R;
+
+    fn words<R>(text: &str, tokenizer: Tokenizer<R>) -> Vec<String> {
         let (mut bytes, mut spans) = (Vec::new(), Vec::new());
         tokenizer(text, &mut bytes, &mut spans);
         let buf = into_text(bytes);
@@ -1104,6 +1110,27 @@ mod tests {
                 proptest::prop_assert_eq!(tokens(&line), words, "{:?}", line);
             }
         }
+    }
+
+    proptest::proptest! {
+        /// The probe's answer read off the split's words is the probe's answer on the text.
+        #[test]
+        fn the_words_tell_what_the_probe_tells(
+            text in "(near|NEAR|the|school|in|front|of|al|lado|de|call|on|arrival|bei|[a-z0-9]{1,4}|[.,#'-]| |;|\\(|\n|APT|p\\.o\\.|st\\.){0,14}"
+        ) {
+            if let Some(answer) = split_free_text(&text).may_hold_a_hint {
+                proptest::prop_assert_eq!(answer, super::super::hints::may_hold_a_hint(&text), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_split_answers_for_the_hint_probe_when_its_words_are_the_texts() {
+        assert_eq!(split_free_text("123 main st near the school, springfield il 62701").may_hold_a_hint, Some(true));
+        assert_eq!(split_free_text("123 main st, springfield il 62701").may_hold_a_hint, Some(false));
+        // "P.O." is one word to the tokenizer and two to the probe; a semicolon always lets the probe through.
+        assert_eq!(split_free_text("p.o. box 12, springfield il 62701").may_hold_a_hint, None);
+        assert_eq!(split_free_text("123 main st; springfield il 62701").may_hold_a_hint, None);
     }
 
     #[test]

@@ -295,7 +295,13 @@ impl<'a> Work<'a> {
         } else {
             text
         };
-        let may_hold_a_hint = hints::may_hold_a_hint(text);
+        // The US split reads the hint probe's answer off its words, which saves the probe's pass over the text;
+        // text with a hint is split again once the hint is out.
+        let us_split = self.is_us().then(|| us::split_free_text(text));
+        let may_hold_a_hint = match us_split.as_ref().and_then(|split| split.may_hold_a_hint) {
+            Some(answer) => answer,
+            None => hints::may_hold_a_hint(text),
+        };
         let (address, found) = if may_hold_a_hint {
             let (address, found) = hints::extract_probed(text);
             (Cow::Owned(address), found)
@@ -303,8 +309,11 @@ impl<'a> Work<'a> {
             (Cow::Borrowed(text), Vec::new())
         };
         self.record_hints(Cow::Borrowed("text"), found);
-        let parsed =
-            if self.is_us() { us::split_free_text(&address) } else { intl::split_free_text(self.country, &address) };
+        let parsed = match us_split {
+            Some(split) if !may_hold_a_hint => split,
+            _ if self.is_us() => us::split_free_text(&address),
+            _ => intl::split_free_text(self.country, &address),
+        };
         self.text_words_hold_no_hint = !may_hold_a_hint && parsed.words_as_typed;
         if self.lines.is_empty() {
             self.lines = parsed.lines;
