@@ -241,27 +241,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn us_layout_puts_city_state_zip_on_one_line() {
-        let address = Standardized {
+    fn white_house() -> Standardized {
+        Standardized {
             lines: vec!["1600 PENNSYLVANIA AVE NW".into()],
             locality: Some("WASHINGTON".into()),
             region: Some("DC".into()),
             postcode: Some("20500".into()),
             ..Standardized::default()
-        };
+        }
+    }
+
+    #[test]
+    fn us_layout_puts_city_state_zip_on_one_line() {
+        let address = white_house();
         assert_eq!(render("%N%n%O%n%A%n%C, %S %Z", &address), vec!["1600 PENNSYLVANIA AVE NW", "WASHINGTON, DC 20500"]);
     }
 
     #[test]
     fn a_template_without_commas_lays_out_the_same_fields() {
-        let full = Standardized {
-            lines: vec!["1600 PENNSYLVANIA AVE NW".into()],
-            locality: Some("WASHINGTON".into()),
-            region: Some("DC".into()),
-            postcode: Some("20500".into()),
-            ..Standardized::default()
-        };
+        let full = white_house();
         let us = Template::parse("%N%n%O%n%A%n%C, %S %Z").without_commas();
         assert_eq!(us.render(&full), vec!["1600 PENNSYLVANIA AVE NW", "WASHINGTON DC 20500"]);
         let no_region = Standardized { region: None, ..full.clone() };
