@@ -356,6 +356,17 @@ const RURAL_PREFIXES: &[(&[&str], &str)] = &[
     (&["HC"], "HC"),
 ];
 
+/// The first words of [`PO_BOX_PREFIXES`], as literal patterns: the compiler compares a word with them inline,
+/// where a search of the table calls `memcmp` for every word of the same length.
+fn opens_po_box(word: &str) -> bool {
+    matches!(word, "POST" | "P" | "PO" | "POBOX" | "POB" | "BOX" | "BX" | "DRAWER")
+}
+
+/// The first words of [`RURAL_PREFIXES`], as [`opens_po_box`] has those of the PO box prefixes.
+fn opens_rural_route(word: &str) -> bool {
+    matches!(word, "RURAL" | "R" | "RR" | "RFD" | "HIGHWAY" | "STAR" | "HC")
+}
+
 fn strip_prefix<'a, 't>(tokens: &'a [&'t str], prefix: &[&str]) -> Option<&'a [&'t str]> {
     (tokens.len() >= prefix.len() && tokens.iter().zip(prefix).all(|(t, p)| t == p)).then(|| &tokens[prefix.len()..])
 }
@@ -423,6 +434,10 @@ fn military_unit<'a, 't>(tokens: &'a [&'t str], military_context: bool) -> Optio
 
 /// `RR 2 …`, `HC 68 …` in any of their spellings: the Pub 28 kind, the route number and the words after.
 fn rural_route<'a, 't>(tokens: &'a [&'t str]) -> Option<(&'static str, &'t str, &'a [&'t str])> {
+    // Most lines open with a house number: ruled out before any prefix is tried.
+    if !tokens.first().is_some_and(|first| opens_rural_route(first)) {
+        return None;
+    }
     RURAL_PREFIXES.iter().find_map(|(prefix, kind)| match strip_prefix(tokens, prefix) {
         Some([number, rest @ ..]) if is_number_like(number) => Some((*kind, *number, rest)),
         _ => None,
@@ -454,7 +469,7 @@ fn box_unit(words: &[&str]) -> Option<(String, String)> {
 /// `PO n` only count at the start or at the very end of a line, where they cannot be a street's name.
 fn find_po_box<'t>(tokens: &[&'t str]) -> Option<(usize, &'t str, usize)> {
     // Most lines have no box word at all: one cheap pass before trying every spelling at every position.
-    if !tokens.iter().any(|t| PO_BOX_PREFIXES.iter().any(|prefix| prefix[0] == *t)) {
+    if !tokens.iter().any(|t| opens_po_box(t)) {
         return None;
     }
     // Strong spellings anywhere first: in "BOX # 2806 PO BOX 8500" the PO box is 8500.
@@ -1131,6 +1146,17 @@ mod tests {
         // "P.O." is one word to the tokenizer and two to the probe; a semicolon always lets the probe through.
         assert_eq!(split_free_text("p.o. box 12, springfield il 62701").may_hold_a_hint, None);
         assert_eq!(split_free_text("123 main st; springfield il 62701").may_hold_a_hint, None);
+    }
+
+    #[test]
+    fn the_quick_openings_cover_every_prefix() {
+        for prefix in PO_BOX_PREFIXES {
+            assert!(opens_po_box(prefix[0]), "{prefix:?}");
+        }
+        for (prefix, _) in RURAL_PREFIXES {
+            assert!(opens_rural_route(prefix[0]), "{prefix:?}");
+        }
+        assert!(!opens_po_box("POBOXES") && !opens_rural_route("1600"));
     }
 
     #[test]

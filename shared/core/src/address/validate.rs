@@ -654,7 +654,7 @@ impl<'a> Work<'a> {
     }
 
     fn check_military_region(&mut self, region: &refdata::Region) {
-        let military_region = MILITARY_STATES.contains(&region.key.as_str());
+        let military_region = is_military_state(&region.key);
         let military_city = self.locality.as_deref().is_some_and(is_military_city);
         if military_city && !military_region {
             self.issue(
@@ -988,6 +988,11 @@ struct LocalityReference {
 /// The "states" of military post: Armed Forces Americas, Europe, Pacific.
 const MILITARY_STATES: [&str; 3] = ["AA", "AE", "AP"];
 
+/// Whether a region code is one of [`MILITARY_STATES`], compared inline as literal patterns.
+fn is_military_state(code: &str) -> bool {
+    matches!(code, "AA" | "AE" | "AP")
+}
+
 /// APO, FPO or DPO: the "city" of military post.
 fn is_military_city(locality: &str) -> bool {
     folds_to_any(locality, &["APO", "FPO", "DPO"])
@@ -1027,4 +1032,15 @@ fn upper_locality(shown: &str, us: bool) -> String {
 
 fn strip_us_punctuation(s: &str, us: bool) -> String {
     if us { s.replace(['.', ','], " ") } else { s.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn military_states_are_matched_inline_as_listed() {
+        assert!(MILITARY_STATES.iter().all(|state| is_military_state(state)));
+        assert!(!is_military_state("AL") && !is_military_state("ae"));
+    }
 }
