@@ -108,16 +108,20 @@ pub fn squash_spaces(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `char::is_whitespace` for an ASCII byte: `u8::is_ascii_whitespace` leaves out the vertical tab.
+pub fn is_ascii_space(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == b'\x0B'
+}
+
 /// Whether [`squash_spaces`] would leave `text` as it is.
 pub fn is_squashed(text: &str) -> bool {
-    // ASCII byte by byte; `char::is_whitespace` on ASCII is `u8::is_ascii_whitespace` and the vertical tab.
-    let ascii_space = |b: u8| b.is_ascii_whitespace() || b == b'\x0B';
+    // ASCII byte by byte, until a character that is not.
     let mut previous_space = true;
     for (i, &b) in text.as_bytes().iter().enumerate() {
         if !b.is_ascii() {
             return is_squashed_chars(&text[i..], previous_space);
         }
-        if ascii_space(b) {
+        if is_ascii_space(b) {
             if b != b' ' || previous_space {
                 return false;
             }

@@ -186,8 +186,7 @@ fn tidy(text: String, has_postcode: bool) -> String {
 /// [`tidy`] for an ASCII line (every line of most countries), byte by byte and in one pass over the
 /// line for the common one that needs none.
 fn tidy_ascii(text: String) -> String {
-    // `char::is_whitespace` on ASCII: `u8::is_ascii_whitespace` leaves out the vertical tab.
-    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r');
+    let space = crate::text::is_ascii_space;
     let edge = |b: &u8| space(*b) || matches!(b, b',' | b'-');
     let bytes = text.as_bytes();
     let Some(first) = bytes.iter().position(|b| !edge(b)) else { return String::new() };

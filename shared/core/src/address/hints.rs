@@ -260,33 +260,29 @@ fn opening_of(word: &[u8]) -> usize {
 pub(super) fn words_may_hold_a_hint(buf: &str, spans: &[(usize, usize)]) -> bool {
     let phrases = phrases();
     let mut pending: Option<&'static [WordPhrase]> = None;
+    let mut word_ends = |word: &str| {
+        let opening = opening_of(word.as_bytes());
+        let continued = pending.take();
+        // Most words are ruled out here, as in the probe of the text.
+        if continued.is_none() && !may_open(phrases, word.len(), opening) {
+            return false;
+        }
+        // Too long to spell, as the probe of the text has it.
+        if word.len() > 64 {
+            return continued.is_some();
+        }
+        spelled_word_ends(phrases, &mut pending, continued, word, opening)
+    };
     for &(start, end) in spans {
         let token = &buf[start..end];
-        let word_ends = |word: &str, pending: &mut Option<&'static [WordPhrase]>| {
-            let opening = opening_of(word.as_bytes());
-            // Most words are ruled out here, as in the probe of the text.
-            if pending.is_none() && !may_open(phrases, word.len(), opening) {
-                return false;
-            }
-            let continued = pending.take();
-            // Too long to spell, as the probe of the text has it.
-            if word.len() > 64 {
-                return continued.is_some();
-            }
-            spelled_word_ends(phrases, pending, continued, word, opening)
-        };
         if token.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            // The common case, a word with no phrase pending that opens none, passed over without a call.
-            if pending.is_none() && !may_open(phrases, token.len(), opening_of(token.as_bytes())) {
-                continue;
-            }
-            if word_ends(token, &mut pending) {
+            if word_ends(token) {
                 return true;
             }
             continue;
         }
         for word in token.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
-            if word_ends(word, &mut pending) {
+            if word_ends(word) {
                 return true;
             }
         }

@@ -525,6 +525,7 @@ impl<'a> Work<'a> {
                 self.postcode = Some(typed.to_uppercase());
             }
         }
+        // `valid_postcode()` by its fields: the components are written while the postcode is borrowed.
         if let Some(valid) = self.postcode.as_deref().filter(|_| self.postcode_is_valid) {
             if self.country.code == "US" {
                 if let Some((_, plus4)) = valid.split_once('-') {
