@@ -383,18 +383,24 @@ fn box_number(rest: &[&str]) -> Option<String> {
 /// AA/AE/AP, which makes `UNIT 2050 BOX 4190` a military unit rather than an apartment.
 pub fn parse_line(tokens: &[&str], military_context: bool) -> StreetLine {
     let mut line = StreetLine::default();
+    parse_line_into(tokens, military_context, &mut line);
+    line
+}
+
+/// [`parse_line`] into a line the caller holds (a default one): a street line is a large value to move.
+pub fn parse_line_into(tokens: &[&str], military_context: bool, line: &mut StreetLine) {
     if tokens.is_empty() {
-        return line;
+        return;
     }
     if let Some((kind, number, rest)) = military_unit(tokens, military_context) {
         line.parts.military =
             Some(BoxUnit { kind: kind.to_owned(), number: number.to_owned(), box_number: box_number(rest) });
-        return line;
+        return;
     }
     if let Some((kind, number, rest)) = rural_route(tokens) {
         line.parts.rural_route =
             Some(BoxUnit { kind: kind.to_owned(), number: number.to_owned(), box_number: box_number(rest) });
-        return line;
+        return;
     }
     if let Some((at, number, after)) = find_po_box(tokens) {
         line.parts.po_box = Some(number.to_owned());
@@ -405,7 +411,7 @@ pub fn parse_line(tokens: &[&str], military_context: bool) -> StreetLine {
         if at > 0 {
             let before = &tokens[..at];
             if is_house_number(before[0]) && before.len() > 1 {
-                parse_street(before, &mut line);
+                parse_street(before, line);
             } else {
                 leading = before;
                 line.leading = owned(before);
@@ -419,10 +425,9 @@ pub fn parse_line(tokens: &[&str], military_context: bool) -> StreetLine {
                 line.parts.unit_number = Some(unit_number);
             }
         }
-        return line;
+        return;
     }
-    parse_street(tokens, &mut line);
-    line
+    parse_street(tokens, line);
 }
 
 /// `PSC 1234 …`, `CMR 450 …` (and `UNIT 2050 …` in a military context): the kind, the number and the words after.

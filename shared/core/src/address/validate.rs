@@ -352,8 +352,10 @@ impl<'a> Work<'a> {
                 Some(&end) => us::words_of(&buf, &spans[std::mem::replace(&mut start, end)..end]),
                 None => l.split_ascii_whitespace().collect(),
             };
-            let line = us::parse_line(&tokens, military);
-            parsed.push((l, tokens, line));
+            parsed.push((l, tokens, us::StreetLine::default()));
+            if let Some((_, tokens, line)) = parsed.last_mut() {
+                us::parse_line_into(tokens, military, line);
+            }
         }
         let is_delivery = |(_, tokens, line): &(&str, Vec<&str>, us::StreetLine)| {
             line.parts.po_box.is_some()
@@ -368,14 +370,17 @@ impl<'a> Work<'a> {
                 .position(|(_, tokens, line)| line.parts.street_name.is_some() && us::unit_only(tokens).is_none())
         });
         let mut out_lines = Vec::new();
-        let mut main = primary.map(|i| std::mem::take(&mut parsed[i].2));
-        for (i, (original, tokens, _)) in parsed.iter().enumerate() {
+        // The delivery line is worked on where it lies in `parsed`: a street line is a large value to move.
+        for i in 0..parsed.len() {
+            let (original, tokens, _) = &parsed[i];
             if Some(i) == primary {
                 // The delivery line keeps its place; filled in below once units from other lines joined it.
                 out_lines.push((i, *original, String::new()));
                 continue;
             }
-            if let (Some(main), Some((unit_type, unit_number))) = (main.as_mut(), us::unit_only(tokens)) {
+            if let (Some(p), Some((unit_type, unit_number))) = (primary, us::unit_only(tokens)) {
+                let original = *original;
+                let main = &mut parsed[p].2;
                 if main.parts.unit_type.is_none() && main.parts.street_name.is_some() {
                     main.unit_missing_number = unit_number.is_none()
                         && unit_type != "#"
@@ -386,44 +391,50 @@ impl<'a> Work<'a> {
                     continue;
                 }
             }
+            let (original, tokens, _) = &parsed[i];
             out_lines.push((i, *original, tokens.join(" ")));
         }
-        if let (Some(i), Some(main)) = (primary, main.as_ref()) {
-            if let Some(at) = out_lines.iter().position(|(index, _, _)| *index == i) {
-                let original = out_lines.remove(at).1;
-                for (k, rendered) in main.render_lines().into_iter().enumerate() {
-                    let from = if k == 0 { original } else { "" };
-                    out_lines.insert(at + k, (i, from, rendered));
-                }
-            }
-        }
-        if let Some(main) = main {
-            if main.unit_missing_number {
-                let unit = main.parts.unit_type.clone().unwrap_or_default();
-                self.issue(
-                    IssueCode::MissingUnitNumber,
-                    "lines[0]",
-                    Severity::Warning,
-                    format!("unit designator {unit} has no number: add the apartment or suite number"),
-                );
-            }
-            if main.parts.street_name.is_some() && main.parts.house_number.is_none() {
+        let Some(p) = primary else {
+            if !parsed.is_empty() {
                 self.issue(
                     IssueCode::MissingHouseNumber,
                     "lines[0]",
                     Severity::Error,
-                    "the street line has no house number",
+                    "no line has a house number, PO box, rural route or military box",
                 );
             }
-            self.components = main.parts;
-        } else if !parsed.is_empty() {
+            return self.set_us_lines(out_lines);
+        };
+        let main = &mut parsed[p].2;
+        if let Some(at) = out_lines.iter().position(|(index, _, _)| *index == p) {
+            let original = out_lines.remove(at).1;
+            for (k, rendered) in main.render_lines().into_iter().enumerate() {
+                let from = if k == 0 { original } else { "" };
+                out_lines.insert(at + k, (p, from, rendered));
+            }
+        }
+        if main.unit_missing_number {
+            let message = format!(
+                "unit designator {} has no number: add the apartment or suite number",
+                main.parts.unit_type.as_deref().unwrap_or_default()
+            );
+            self.issue(IssueCode::MissingUnitNumber, "lines[0]", Severity::Warning, message);
+        }
+        if main.parts.street_name.is_some() && main.parts.house_number.is_none() {
             self.issue(
                 IssueCode::MissingHouseNumber,
                 "lines[0]",
                 Severity::Error,
-                "no line has a house number, PO box, rural route or military box",
+                "the street line has no house number",
             );
         }
+        self.components = std::mem::take(&mut main.parts);
+        self.set_us_lines(out_lines);
+    }
+
+    /// The standardized US lines, each with the line it came from (empty when it is new), and the changes
+    /// between them; the organization uppercased as Pub 28 writes it.
+    fn set_us_lines(&mut self, out_lines: Vec<(usize, &str, String)>) {
         self.lines = Vec::with_capacity(out_lines.len());
         for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
             let from = (!original.is_empty()).then_some(original);
