@@ -3,6 +3,7 @@
 
 use rustc_hash::FxHashSet as HashSet;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
@@ -124,6 +125,12 @@ fn tokenize_bytes(text: &str, bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize
 /// cannot fail, and the lossy form would only ever copy.
 fn into_text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`into_text`] for a buffer that stays its owner's.
+fn as_text(bytes: &[u8]) -> Cow<'_, str> {
+    // Not `from_utf8_lossy` alone: its check is slower than this one, which cannot fail.
+    std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed)
 }
 
 /// [`tokenize`] for any text: accents removed by decomposition. Each cleaned word is read by [`end_word`], as
@@ -746,22 +753,47 @@ fn is_damaged_zip(token: &str) -> bool {
 /// Splits US free text: ZIP and state from the end, the city before them (by comma, by a known place name of
 /// that ZIP or state, or after the street), and the street lines first.
 pub fn split_free_text(text: &str) -> FreeText {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut spans = Vec::with_capacity(16);
-    let mut ends = Vec::with_capacity(4);
+    thread_local! {
+        /// The split's word buffers, kept from one call to the next: cleared, never freed, so that a split
+        /// allocates little more than what it returns.
+        static BUFFERS: RefCell<WordBuffers> =
+            const { RefCell::new(WordBuffers { bytes: Vec::new(), spans: Vec::new(), ends: Vec::new(), places: Vec::new() }) };
+    }
+    BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
+        Ok(mut buffers) => split_free_text_into(text, &mut buffers),
+        // Only a split inside a split would find them taken; it gets buffers of its own.
+        Err(_) => split_free_text_into(text, &mut WordBuffers::default()),
+    })
+}
+
+/// The words of a text: their bytes in one buffer, the span of each, and where each comma segment ends; and
+/// the (segment, word) places that the state is looked for in.
+#[derive(Default)]
+struct WordBuffers {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+    ends: Vec<usize>,
+    places: Vec<(usize, usize)>,
+}
+
+fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
+    let WordBuffers { bytes, spans, ends, places } = buffers;
+    bytes.clear();
+    spans.clear();
+    ends.clear();
     // Cut at the separators' bytes rather than by characters: they are ASCII, so a cut never falls inside one.
     let (mut segment_start, mut reshaped, mut always_probed) = (0, false, false);
     for at in memchr::memchr3_iter(b',', b'\n', b';', text.as_bytes()).chain([text.len()]) {
-        reshaped |= tokenize_bytes(&text[segment_start..at], &mut bytes, &mut spans);
+        reshaped |= tokenize_bytes(&text[segment_start..at], bytes, spans);
         ends.push(spans.len());
         always_probed |= text.as_bytes().get(at).is_some_and(|b| *b != b',');
         segment_start = at + 1;
     }
-    let buf = into_text(bytes);
-    let may_hold_a_hint = (!reshaped && !always_probed).then(|| words_may_hold_a_hint(&buf, &spans));
+    let buf = as_text(bytes);
+    let may_hold_a_hint = (!reshaped && !always_probed).then(|| words_may_hold_a_hint(&buf, spans));
     let mut start = 0;
     let mut segments: Vec<Vec<&str>> = Vec::with_capacity(ends.len());
-    for end in ends {
+    for &end in ends.iter() {
         if end > start {
             segments.push(words_of(&buf, &spans[start..end]));
         }
@@ -769,7 +801,7 @@ pub fn split_free_text(text: &str) -> FreeText {
     }
     let mut out = FreeText { words_as_typed: !reshaped, may_hold_a_hint, ..FreeText::default() };
     take_zip(&mut segments, &mut out);
-    take_state(&mut segments, &mut out);
+    take_state(&mut segments, places, &mut out);
     segments.retain(|s| !s.is_empty());
     let Some(mut tail) = segments.pop() else { return out };
     let mut head = segments;
@@ -839,8 +871,8 @@ fn take_zip(segments: &mut [Vec<&str>], out: &mut FreeText) {
 
 /// The state: the longest run of up to four trailing words that names one ("NEW YORK", "DC"). Without a ZIP,
 /// a code right after a street type, an ordinal or a unit word is that word's ("CEDAR CREST CT", "20TH FL").
-fn take_state(segments: &mut [Vec<&str>], out: &mut FreeText) {
-    let mut flat: Vec<(usize, usize)> = Vec::with_capacity(segments.iter().map(Vec::len).sum());
+fn take_state(segments: &mut [Vec<&str>], flat: &mut Vec<(usize, usize)>, out: &mut FreeText) {
+    flat.clear();
     flat.extend(segments.iter().enumerate().flat_map(|(s, seg)| (0..seg.len()).map(move |i| (s, i))));
     // Names of several words are spelled into one buffer rather than joined anew for each length.
     let mut key = String::new();
