@@ -746,12 +746,13 @@ impl<'a> Work<'a> {
                         folded.len() >= 4 && key.starts_with(&*folded) && key[folded.len()..].starts_with(' ')
                     };
                     // Each place folded into one buffer, its keys borrowed from it: no allocation per place.
-                    let mut folded_place = String::with_capacity(64);
+                    let mut folded_place = String::new();
+                    let mut folds_as_typed = false;
                     let known = reference.known.iter().find(|place| {
-                        // Spelt as typed but for case, the commonest match: the place folds to the typed fold.
+                        // Spelt as typed but for case, the commonest match: the place folds to the typed fold,
+                        // and the buffer is not needed.
                         if place.eq_ignore_ascii_case(&folded) {
-                            folded_place.clear();
-                            folded_place.push_str(&folded);
+                            folds_as_typed = true;
                             return true;
                         }
                         fold_into(place, &mut folded_place);
@@ -761,9 +762,9 @@ impl<'a> Work<'a> {
                     if let Some(place) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
                         // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The buffer
-                        // holds the place folded.
+                        // holds the place folded, unless it matched as typed.
                         let accents = |s: &str| s.chars().filter(|c| !c.is_ascii() && c.is_alphabetic()).count();
-                        if *folded_place == *folded && accents(place) >= accents(&typed) {
+                        if (folds_as_typed || *folded_place == *folded) && accents(place) >= accents(&typed) {
                             shown = place;
                         }
                     } else if let Some(place) = reference.known.iter().find(|p| {
@@ -1036,9 +1037,10 @@ fn upper_locality(shown: &str, us: bool) -> String {
     if !shown.is_ascii() {
         return squash_spaces(&strip_us_punctuation(shown, us).to_uppercase());
     }
-    // One pass for ASCII names, and no squashing when the spaces are single already.
-    let mut upper = String::with_capacity(shown.len());
-    upper.extend(shown.chars().map(|c| if us && matches!(c, '.' | ',') { ' ' } else { c.to_ascii_uppercase() }));
+    // One pass over the bytes of ASCII names, and no squashing when the spaces are single already.
+    let bytes = shown.bytes().map(|b| if us && matches!(b, b'.' | b',') { b' ' } else { b.to_ascii_uppercase() });
+    // ASCII in, ASCII out: the check cannot fail.
+    let upper = String::from_utf8(bytes.collect()).unwrap_or_default();
     if is_squashed(&upper) { upper } else { squash_spaces(&upper) }
 }
 
