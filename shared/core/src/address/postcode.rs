@@ -45,7 +45,7 @@ pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     } else {
         Cow::Owned(typed.nfkc().collect::<String>().trim().trim_start_matches('〒').to_uppercase())
     };
-    let Some(pattern) = country.postcode.as_ref().and_then(|p| p.get()) else {
+    let Some(pattern) = country.postcode.as_ref().filter(|p| p.compiles()) else {
         return Normalized::Standard(crate::text::squash_spaces(&upper));
     };
     let compact = compact_cow(&upper);
@@ -76,7 +76,7 @@ pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
 /// The compact postcode laid out like the country's examples (separator at the same distance from the end),
 /// if that layout or the compact form matches the pattern.
 fn canonical_form(country: &CountryFormat, compact: &str) -> Option<String> {
-    let pattern = country.postcode.as_ref()?.get()?;
+    let pattern = country.postcode.as_ref().filter(|p| p.compiles())?;
     for example in &country.postcode_examples {
         if let Some((sep_pos, sep)) = example.char_indices().find(|(_, c)| !c.is_ascii_alphanumeric()) {
             let from_end = example.len() - sep_pos - sep.len_utf8();

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
+use regex_automata::dfa::{Automaton, StartKind, dense};
+use regex_automata::{Anchored, Input};
 use serde::Deserialize;
 
 use super::format::Template;
@@ -16,21 +18,55 @@ use crate::text::{fold, fold_cow};
 #[derive(Debug)]
 pub struct LazyRegex {
     pattern: String,
-    compiled: OnceLock<Option<Regex>>,
+    compiled: OnceLock<Option<Matcher>>,
 }
+
+/// A compiled pattern: a DFA built ahead of the search where it is small (postcode patterns are), which
+/// answers in a few instructions a byte, and the regex engine for the rest.
+#[derive(Debug)]
+enum Matcher {
+    Dfa(dense::DFA<Vec<u32>>),
+    Regex(Regex),
+}
+
+/// The largest DFA a pattern is built into, in bytes; past it the pattern is searched by the regex engine.
+const DFA_SIZE_LIMIT: usize = 256 * 1024;
 
 impl LazyRegex {
     fn new(pattern: String) -> Self {
         Self { pattern, compiled: OnceLock::new() }
     }
 
-    /// The compiled pattern; `None` if the metadata's pattern does not compile.
-    pub fn get(&self) -> Option<&Regex> {
-        self.compiled.get_or_init(|| Regex::new(&self.pattern).ok()).as_ref()
+    fn matcher(&self) -> Option<&Matcher> {
+        self.compiled
+            .get_or_init(|| {
+                let config = dense::Config::new()
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+                    .determinize_size_limit(Some(DFA_SIZE_LIMIT));
+                match dense::Builder::new().configure(config).build(&self.pattern) {
+                    Ok(dfa) => Some(Matcher::Dfa(dfa)),
+                    Err(_) => Regex::new(&self.pattern).ok().map(Matcher::Regex),
+                }
+            })
+            .as_ref()
+    }
+
+    /// Whether the metadata's pattern compiles (a pattern that does not matches nothing).
+    pub fn compiles(&self) -> bool {
+        self.matcher().is_some()
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        self.get().is_some_and(|re| re.is_match(text))
+        match self.matcher() {
+            Some(Matcher::Dfa(dfa)) => {
+                let input = Input::new(text).anchored(Anchored::Yes).earliest(true);
+                // A search only fails on bytes the DFA was built to give up on; these DFAs have none.
+                dfa.try_search_fwd(&input).is_ok_and(|found| found.is_some())
+            }
+            Some(Matcher::Regex(regex)) => regex.is_match(text),
+            None => false,
+        }
     }
 }
 
@@ -740,6 +776,45 @@ mod tests {
         assert_eq!(strings, &[b"60".as_slice().into(), b"61".as_slice().into(), b"62".as_slice().into()]);
         // Most patterns are short alternations of digit ranges.
         assert!(as_strings > 100, "only {as_strings} patterns matched as strings");
+    }
+
+    /// A country's postcode pattern answers as its regular expression does: on its examples, every postcode
+    /// of its table, and each of those damaged (a character dropped, one added, lowercase, Arabic-Indic
+    /// digits). Most patterns are built into DFAs; those with a word boundary are left to the regex engine.
+    #[test]
+    fn postcode_patterns_match_as_their_regular_expressions() {
+        let (mut checked, mut failures, mut searched_by_regex) = (0, Vec::new(), Vec::new());
+        for (code, country) in formats() {
+            let Some(pattern) = &country.postcode else { continue };
+            let regex = Regex::new(&pattern.pattern).unwrap();
+            let mut probes: Vec<String> = country.postcode_examples.clone();
+            probes.extend(postcodes(code).into_iter().flat_map(|t| t.iter().map(|(c, _)| c.to_owned())));
+            let damaged = |p: &String| {
+                let digits = p.chars().map(|c| c.to_digit(10).and_then(|d| char::from_u32(0x660 + d)).unwrap_or(c));
+                [p[1..].to_owned(), format!("{p}0"), format!("0{p}"), p.to_lowercase(), digits.collect(), String::new()]
+            };
+            let damaged: Vec<String> =
+                probes.iter().filter(|p| p.is_ascii() && !p.is_empty()).flat_map(damaged).collect();
+            probes.extend(damaged);
+            for probe in &probes {
+                checked += 1;
+                if pattern.is_match(probe) != regex.is_match(probe) {
+                    failures.push(format!("{code} '{}' on '{probe}'", pattern.pattern));
+                }
+            }
+            if !matches!(pattern.matcher(), Some(Matcher::Dfa(_))) {
+                assert!(pattern.pattern.contains(r"\b"), "{code}: '{}' is not a DFA", pattern.pattern);
+                searched_by_regex.push(code.as_str());
+            }
+        }
+        for code in ["US", "GB", "CA", "DE", "FR", "AU", "JP", "AT", "NL"] {
+            assert!(!searched_by_regex.contains(&code), "{code}'s postcode pattern is not a DFA");
+        }
+        assert!(searched_by_regex.len() < 10, "not DFAs: {searched_by_regex:?}");
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+        assert!(checked > 100_000, "only {checked} postcodes checked");
+        let us = country("US").and_then(|us| us.postcode.as_ref()).unwrap();
+        assert!(us.is_match("62701") && us.is_match("62701-1234") && !us.is_match("6270") && !us.is_match("62701 "));
     }
 
     #[test]
