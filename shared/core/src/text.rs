@@ -113,6 +113,15 @@ pub fn is_ascii_space(b: u8) -> bool {
     b.is_ascii_whitespace() || b == b'\x0B'
 }
 
+/// `str::trim`, answered at once for text that starts and ends with a visible ASCII character, as typed
+/// fields mostly do.
+pub fn trim(text: &str) -> &str {
+    match text.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// Whether [`squash_spaces`] would leave `text` as it is.
 pub fn is_squashed(text: &str) -> bool {
     // ASCII byte by byte, until a character that is not.
@@ -187,6 +196,11 @@ mod tests {
             fold_ascii(&s, &mut ascii);
             fold_unicode(&s, &mut unicode);
             proptest::prop_assert_eq!(ascii, unicode);
+        }
+
+        #[test]
+        fn trim_answers_as_str_trim(s in "[ a#.\t\u{b}\u{a0}\u{3000}é]{0,8}|\\PC{0,8}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
         }
 
         #[test]

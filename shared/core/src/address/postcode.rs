@@ -35,7 +35,7 @@ pub fn compact_cow(postcode: &str) -> Cow<'_, str> {
 pub fn normalize(country: &CountryFormat, typed: &str) -> Normalized {
     // NFKC turns full-width digits and dashes (１００－０００５) into ASCII.
     let upper: Cow<str> = if typed.is_ascii() {
-        let trimmed = typed.trim();
+        let trimmed = crate::text::trim(typed);
         // Borrowed when it is uppercase already, as most postcodes are typed.
         if trimmed.bytes().any(|b| b.is_ascii_lowercase()) {
             Cow::Owned(trimmed.to_ascii_uppercase())

@@ -10,7 +10,8 @@ use super::refdata::{self, CountryFormat, folded_place_keys, place_keys, postcod
 use super::{index, intl, remote, residential, us};
 use crate::contract::{ApiError, MAX_ADDRESS_LINES, MAX_FIELD_CHARS};
 use crate::text::{
-    fold, fold_cow, fold_into, folds_to_any, has_non_latin_letters, is_folded, is_near_miss, is_squashed, squash_spaces,
+    fold, fold_cow, fold_into, folds_to_any, has_non_latin_letters, is_folded, is_near_miss, is_squashed,
+    squash_spaces, trim,
 };
 
 /// Validates and standardizes one address. Errors are only for requests that cannot be read (no or unknown
@@ -50,12 +51,12 @@ pub fn validate(request: &AddressRequest) -> Result<AddressResult, ApiError> {
 }
 
 fn non_empty(value: Option<&String>) -> Option<String> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
+    value.map(|v| trim(v)).filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
 /// [`non_empty`] without the copy.
 fn trimmed(value: Option<&String>) -> Option<&str> {
-    value.map(|v| v.trim()).filter(|v| !v.is_empty())
+    value.map(|v| trim(v)).filter(|v| !v.is_empty())
 }
 
 fn first_of(values: &[Option<&String>]) -> Option<String> {
@@ -178,7 +179,7 @@ impl<'a> Work<'a> {
             .iter()
             .chain(request.address1.iter())
             .chain(request.address2.iter())
-            .map(|l| l.trim())
+            .map(|l| trim(l))
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect();
@@ -287,7 +288,7 @@ impl<'a> Work<'a> {
 
     /// Splits free text into the fields the structured input left empty.
     fn split_text(&mut self, text: Option<&str>) {
-        let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return };
+        let Some(text) = text.map(trim).filter(|t| !t.is_empty()) else { return };
         let joined;
         let text = if text.contains('\n') {
             joined = text.replace('\n', ", ");
@@ -945,7 +946,7 @@ impl<'a> Work<'a> {
             }
         }
         // Free text as typed next to the whole standardized address, so a reader sees the change at a glance.
-        if let Some(text) = self.request.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(text) = self.request.text.as_deref().map(trim).filter(|t| !t.is_empty()) {
             let whole = standardized.formatted.join(", ");
             if text != whole {
                 self.changes.push(Change {
