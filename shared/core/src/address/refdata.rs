@@ -25,7 +25,8 @@ pub struct LazyRegex {
 /// answers in a few instructions a byte, and the regex engine for the rest.
 #[derive(Debug)]
 enum Matcher {
-    Dfa(dense::DFA<Vec<u32>>),
+    /// Boxed: a DFA's header alone is larger than a regex.
+    Dfa(Box<dense::DFA<Vec<u32>>>),
     Regex(Regex),
 }
 
@@ -45,7 +46,7 @@ impl LazyRegex {
                     .dfa_size_limit(Some(DFA_SIZE_LIMIT))
                     .determinize_size_limit(Some(DFA_SIZE_LIMIT));
                 match dense::Builder::new().configure(config).build(&self.pattern) {
-                    Ok(dfa) => Some(Matcher::Dfa(dfa)),
+                    Ok(dfa) => Some(Matcher::Dfa(Box::new(dfa))),
                     Err(_) => Regex::new(&self.pattern).ok().map(Matcher::Regex),
                 }
             })
