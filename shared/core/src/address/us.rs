@@ -756,24 +756,28 @@ pub fn split_free_text(text: &str) -> FreeText {
     thread_local! {
         /// The split's word buffers, kept from one call to the next: cleared, never freed, so that a split
         /// allocates little more than what it returns.
-        static BUFFERS: RefCell<WordBuffers> =
-            const { RefCell::new(WordBuffers { bytes: Vec::new(), spans: Vec::new(), ends: Vec::new(), places: Vec::new() }) };
+        static BUFFERS: RefCell<WordBuffers> = const { RefCell::new(WordBuffers::new()) };
     }
     BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
         Ok(mut buffers) => split_free_text_into(text, &mut buffers),
         // Only a split inside a split would find them taken; it gets buffers of its own.
-        Err(_) => split_free_text_into(text, &mut WordBuffers::default()),
+        Err(_) => split_free_text_into(text, &mut WordBuffers::new()),
     })
 }
 
 /// The words of a text: their bytes in one buffer, the span of each, and where each comma segment ends; and
 /// the (segment, word) places that the state is looked for in.
-#[derive(Default)]
 struct WordBuffers {
     bytes: Vec<u8>,
     spans: Vec<(usize, usize)>,
     ends: Vec<usize>,
     places: Vec<(usize, usize)>,
+}
+
+impl WordBuffers {
+    const fn new() -> Self {
+        WordBuffers { bytes: Vec::new(), spans: Vec::new(), ends: Vec::new(), places: Vec::new() }
+    }
 }
 
 fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {

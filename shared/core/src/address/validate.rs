@@ -373,14 +373,13 @@ impl<'a> Work<'a> {
         let mut out_lines = Vec::new();
         // The delivery line is worked on where it lies in `parsed`: a street line is a large value to move.
         for i in 0..parsed.len() {
-            let (original, tokens, _) = &parsed[i];
+            let original = parsed[i].0;
             if Some(i) == primary {
                 // The delivery line keeps its place; filled in below once units from other lines joined it.
-                out_lines.push((i, *original, String::new()));
+                out_lines.push((i, original, String::new()));
                 continue;
             }
-            if let (Some(p), Some((unit_type, unit_number))) = (primary, us::unit_only(tokens)) {
-                let original = *original;
+            if let (Some(p), Some((unit_type, unit_number))) = (primary, us::unit_only(&parsed[i].1)) {
                 let main = &mut parsed[p].2;
                 if main.parts.unit_type.is_none() && main.parts.street_name.is_some() {
                     main.unit_missing_number = unit_number.is_none()
@@ -392,8 +391,7 @@ impl<'a> Work<'a> {
                     continue;
                 }
             }
-            let (original, tokens, _) = &parsed[i];
-            out_lines.push((i, *original, tokens.join(" ")));
+            out_lines.push((i, original, parsed[i].1.join(" ")));
         }
         let Some(p) = primary else {
             if !parsed.is_empty() {
