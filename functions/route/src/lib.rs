@@ -286,7 +286,7 @@ impl Router {
                         carrier: rate.quote.carrier.clone(),
                         cost_minor,
                         transit_days,
-                        country: checked.country.clone(),
+                        country: checked.country.to_string(),
                         region: region.clone(),
                     });
                 }

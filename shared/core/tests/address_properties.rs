@@ -38,7 +38,7 @@ fn restandardize(country: &str, first: &AddressResult) -> AddressRequest {
         country: Some(country.to_owned()),
         lines: s.lines.clone(),
         locality: s.locality.clone(),
-        region: s.region.clone(),
+        region: s.region.as_deref().map(str::to_owned),
         postcode: s.postcode.clone(),
         organization: s.organization.clone(),
         ..AddressRequest::default()

@@ -194,7 +194,7 @@ pub fn add_landed_costs(
     ship_at: Timestamp,
     incoterm: duty::Incoterm,
 ) -> Result<(), ApiError> {
-    let to = answer.destination.country.clone();
+    let to = answer.destination.country.to_string();
     let crosses_border = match (rules.territory(&warehouse.country), rules.territory(&to)) {
         (Some(from), Some(into)) => from.id != into.id,
         (_, None) => false,

@@ -124,8 +124,8 @@ impl Fields {
         self.0[c.index()].as_deref()
     }
 
-    fn set(&mut self, c: Component, value: Option<String>) {
-        self.0[c.index()] = value.filter(|v| !v.trim().is_empty());
+    fn set(&mut self, c: Component, value: Option<impl Into<String>>) {
+        self.0[c.index()] = value.map(Into::into).filter(|v| !v.trim().is_empty());
     }
 
     /// Both sides through [`standardize`], component by component.
@@ -323,27 +323,27 @@ pub fn gold(labels: &[(String, String)]) -> Fields {
 
 /// What the engine read from the text, unstandardized: the components of the result, with inferred
 /// locality/region/postcode left out and corrected ones taken as typed (see the module documentation).
-pub fn ours(result: &AddressResult) -> Fields {
+pub fn ours<'a>(result: &'a AddressResult) -> Fields {
     let c = &result.components;
     let mut fields = Fields::default();
-    fields.set(Component::HouseNumber, c.house_number.clone());
-    fields.set(Component::PreDirectional, c.pre_directional.clone());
-    fields.set(Component::StreetName, c.street_name.clone());
-    fields.set(Component::StreetSuffix, c.street_suffix.clone());
-    fields.set(Component::PostDirectional, c.post_directional.clone());
-    fields.set(Component::UnitType, c.unit_type.clone());
-    fields.set(Component::UnitNumber, c.unit_number.clone());
-    fields.set(Component::PoBox, c.po_box.clone());
-    let as_read = |field: &str, value: &Option<String>| -> Option<String> {
+    fields.set(Component::HouseNumber, c.house_number.as_deref());
+    fields.set(Component::PreDirectional, c.pre_directional.as_deref());
+    fields.set(Component::StreetName, c.street_name.as_deref());
+    fields.set(Component::StreetSuffix, c.street_suffix.as_deref());
+    fields.set(Component::PostDirectional, c.post_directional.as_deref());
+    fields.set(Component::UnitType, c.unit_type.as_deref());
+    fields.set(Component::UnitNumber, c.unit_number.as_deref());
+    fields.set(Component::PoBox, c.po_box.as_deref());
+    let as_read = |field: &str, value: Option<&'a str>| -> Option<&'a str> {
         match result.changes.iter().find(|ch| ch.field == field && ch.kind != ChangeKind::Standardize) {
             Some(ch) if ch.kind == ChangeKind::Infer => None,
-            Some(ch) if ch.kind == ChangeKind::Correct => ch.from.clone(),
-            _ => value.clone(),
+            Some(ch) if ch.kind == ChangeKind::Correct => ch.from.as_deref(),
+            _ => value,
         }
     };
-    fields.set(Component::Locality, as_read("locality", &c.locality));
-    fields.set(Component::Region, as_read("region", &c.region));
-    fields.set(Component::Postcode, as_read("postcode", &c.postcode));
+    fields.set(Component::Locality, as_read("locality", c.locality.as_deref()));
+    fields.set(Component::Region, as_read("region", c.region.as_deref()));
+    fields.set(Component::Postcode, as_read("postcode", c.postcode.as_deref()));
     fields
 }
 

@@ -1,6 +1,8 @@
 //! Countries other than the US: free-text splitting by the country's postcode pattern and region names, and
 //! street-line components (house number first or last, PO boxes, units).
 
+use std::borrow::Cow;
+
 use super::model::Components;
 use super::postcode::{Normalized, normalize};
 use super::refdata::{CountryFormat, postcodes};
@@ -11,7 +13,7 @@ use crate::text::{fold, squash_spaces};
 pub struct FreeText {
     pub lines: Vec<String>,
     pub locality: Option<String>,
-    pub region: Option<String>,
+    pub region: Option<Cow<'static, str>>,
     pub postcode: Option<String>,
     /// Each line is its words as the US tokenizer cut them, joined by single spaces: splitting a line at its
     /// spaces gives the words back without tokenizing it again.
@@ -71,7 +73,7 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
                             before
                         };
                     if let Some(region) = take_region(country, &mut locality_tokens) {
-                        out.region = Some(region);
+                        out.region = Some(region.into());
                     }
                     let mut rest: Vec<Vec<String>> = segments.drain(..postcode_segment).collect();
                     // Segments after the postcode's: a country name is dropped; anything else ("CEDEX 08",
@@ -86,7 +88,7 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
                     if locality_tokens.is_empty() && !trailing.is_empty() {
                         locality_tokens = trailing;
                         if out.region.is_none() {
-                            out.region = take_region(country, &mut locality_tokens);
+                            out.region = take_region(country, &mut locality_tokens).map(Cow::Owned);
                         }
                     } else {
                         locality_tokens.extend(trailing);
@@ -105,7 +107,7 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
                             rest.last().is_some_and(|p| p.iter().any(|t| t.chars().any(|c| c.is_ascii_digit())));
                         if let Some(mut previous) = if previous_is_street { None } else { rest.pop() } {
                             if out.region.is_none() {
-                                out.region = take_region(country, &mut previous);
+                                out.region = take_region(country, &mut previous).map(Cow::Owned);
                             }
                             locality_tokens = previous;
                         }
@@ -128,7 +130,7 @@ pub fn split_free_text(country: &CountryFormat, text: &str) -> FreeText {
     }
     if out.postcode.is_none() && !segments.is_empty() {
         let mut last = if segments.len() > 1 { segments.pop().unwrap_or_default() } else { Vec::new() };
-        out.region = take_region(country, &mut last);
+        out.region = take_region(country, &mut last).map(Cow::Owned);
         if !last.is_empty() {
             out.locality = Some(last.join(" "));
         }
@@ -185,7 +187,7 @@ fn split_japanese(country: &CountryFormat, text: &str) -> FreeText {
     if let Some(region) =
         country.regions.iter().filter(|r| remaining.contains(r.key.as_str())).max_by_key(|r| r.key.len())
     {
-        out.region = Some(region.key.clone());
+        out.region = Some(region.key.clone().into());
         remaining = remaining.split_once(region.key.as_str()).map_or(remaining, |(_, after)| after);
     }
     let remaining = remaining.trim();
@@ -303,7 +305,7 @@ pub fn components(country: &str, lines: &[String]) -> Components {
             ["APT", "APARTMENT", "FLAT", "UNIT", "SUITE", "WOHNUNG", "WHG", "APPARTEMENT", "APPT", "ETAGE"];
         if let Some(first) = words.first() {
             if unit_words.contains(&fold(first).as_str()) && c.unit_type.is_none() {
-                c.unit_type = Some(fold(first));
+                c.unit_type = Some(fold(first).into());
                 c.unit_number = words.get(1).map(|w| w.trim_end_matches(',').to_owned());
                 if words.len() <= 2 {
                     continue;

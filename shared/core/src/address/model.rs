@@ -65,7 +65,9 @@ pub enum CarrierKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressResult {
     pub verdict: Verdict,
-    pub country: String,
+    // Fields that usually hold a reference table's text (country and region codes, Pub 28 abbreviations) borrow
+    // it: an answer is built without copying them.
+    pub country: Cow<'static, str>,
     pub standardized: Standardized,
     pub components: Components,
     pub issues: Vec<Issue>,
@@ -88,8 +90,8 @@ pub struct Standardized {
     pub lines: Vec<String>,
     pub locality: Option<String>,
     pub dependent_locality: Option<String>,
-    pub region: Option<String>,
-    pub region_code: Option<String>,
+    pub region: Option<Cow<'static, str>>,
+    pub region_code: Option<Cow<'static, str>>,
     pub postcode: Option<String>,
     pub organization: Option<String>,
     pub formatted: Vec<String>,
@@ -98,17 +100,17 @@ pub struct Standardized {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Components {
     pub house_number: Option<String>,
-    pub pre_directional: Option<String>,
+    pub pre_directional: Option<Cow<'static, str>>,
     pub street_name: Option<String>,
-    pub street_suffix: Option<String>,
-    pub post_directional: Option<String>,
-    pub unit_type: Option<String>,
+    pub street_suffix: Option<Cow<'static, str>>,
+    pub post_directional: Option<Cow<'static, str>>,
+    pub unit_type: Option<Cow<'static, str>>,
     pub unit_number: Option<String>,
     pub po_box: Option<String>,
     pub military: Option<BoxUnit>,
     pub rural_route: Option<BoxUnit>,
     pub locality: Option<String>,
-    pub region: Option<String>,
+    pub region: Option<Cow<'static, str>>,
     pub postcode: Option<String>,
     pub zip4: Option<String>,
 }

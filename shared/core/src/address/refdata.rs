@@ -152,6 +152,8 @@ pub struct Region {
     pub latin_name: Option<String>,
     /// ISO 3166-2 suffix: `CA`, `13`.
     pub iso: Option<String>,
+    /// The whole ISO 3166-2 code: `US-CA`, `JP-13`.
+    pub iso_code: Option<String>,
     /// Postcode prefixes of this region, anchored at the start.
     pub postcode_prefix: Option<PrefixPattern>,
     /// Every folded spelling that names this region.
@@ -185,12 +187,6 @@ impl CountryFormat {
     /// Regions whose postcode prefixes cover `postcode`.
     pub fn regions_for_postcode(&self, postcode: &str) -> Vec<&Region> {
         self.regions.iter().filter(|r| r.postcode_prefix.as_ref().is_some_and(|re| re.is_match(postcode))).collect()
-    }
-}
-
-impl Region {
-    pub fn iso_code(&self, country: &str) -> Option<String> {
-        self.iso.as_ref().map(|iso| [country, "-", iso].concat())
     }
 }
 
@@ -241,7 +237,8 @@ fn build_format(code: &str, raw: RawFormat, extra_spellings: &HashMap<String, Ve
                 .collect();
             spellings.sort();
             spellings.dedup();
-            Region { key: key.clone(), name, latin_name, iso, postcode_prefix, spellings }
+            let iso_code = iso.as_ref().map(|iso| [code, "-", iso].concat());
+            Region { key: key.clone(), name, latin_name, iso, iso_code, postcode_prefix, spellings }
         })
         .collect();
     let region_index = regions

@@ -67,13 +67,13 @@ impl StreetLine {
         }
         let mut street = String::with_capacity(48);
         for part in [
-            &self.parts.house_number,
-            &self.parts.pre_directional,
-            &self.parts.street_name,
-            &self.parts.street_suffix,
-            &self.parts.post_directional,
-            &self.parts.unit_type,
-            &self.parts.unit_number,
+            self.parts.house_number.as_deref(),
+            self.parts.pre_directional.as_deref(),
+            self.parts.street_name.as_deref(),
+            self.parts.street_suffix.as_deref(),
+            self.parts.post_directional.as_deref(),
+            self.parts.unit_type.as_deref(),
+            self.parts.unit_number.as_deref(),
         ]
         .into_iter()
         .flatten()
@@ -309,12 +309,13 @@ fn is_fraction(token: &str) -> bool {
     matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None) if !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
 }
 
-fn directional(token: &str) -> Option<&'static String> {
-    usps().directionals.get(token)
+// The Pub 28 abbreviations are borrowed from their tables by the answer, never copied into it.
+fn directional(token: &str) -> Option<&'static str> {
+    usps().directionals.get(token).map(String::as_str)
 }
 
-fn suffix(token: &str) -> Option<&'static String> {
-    usps().suffixes.get(token)
+fn suffix(token: &str) -> Option<&'static str> {
+    usps().suffixes.get(token).map(String::as_str)
 }
 
 /// The Pub 28 abbreviation of a secondary unit designator and whether it needs a number, for the table's
@@ -468,11 +469,12 @@ fn owned(words: &[&str]) -> Vec<String> {
 
 /// A unit written beside a PO box: a Pub 28 designator or a box-office word (`MSC`, `FILE`, `DRAWER` …)
 /// followed by its number.
-fn box_unit(words: &[&str]) -> Option<(String, String)> {
+fn box_unit(words: &[&str]) -> Option<(Cow<'static, str>, String)> {
     let (first, rest) = words.split_first()?;
     let rest: Vec<&str> = rest.iter().copied().filter(|w| *w != "#").collect();
-    let kind = unit_designator(first).map(|(abbr, _)| abbr.clone()).or_else(|| {
-        matches!(*first, "MSC" | "FILE" | "DRAWER" | "BOX" | "LOCKBOX" | "ACCT" | "PMB").then(|| (*first).to_owned())
+    let kind = unit_designator(first).map(|(abbr, _)| Cow::Borrowed(abbr.as_str())).or_else(|| {
+        matches!(*first, "MSC" | "FILE" | "DRAWER" | "BOX" | "LOCKBOX" | "ACCT" | "PMB")
+            .then(|| Cow::Owned((*first).to_owned()))
     })?;
     (!rest.is_empty() && rest.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()))).then(|| (kind, rest.join(" ")))
 }
@@ -556,9 +558,8 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
         body_end -= 1;
     }
     if let Some((unit_type, unit_number)) = unit {
-        line.unit_missing_number =
-            unit_number.is_none() && unit_designator(&unit_type).is_some_and(|(_, needs)| *needs);
-        line.parts.unit_type = Some(unit_type);
+        line.unit_missing_number = unit_number.is_none() && unit_designator(unit_type).is_some_and(|(_, needs)| *needs);
+        line.parts.unit_type = Some(Cow::Borrowed(unit_type));
         line.parts.unit_number = unit_number;
     }
     // Narrowed from both ends as the directionals and the suffix are taken off.
@@ -576,9 +577,9 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
             let rest = &body[1..];
             // "N ST" in Washington is a street named N; "N WELLS" is North Wells, WELLS being a rare suffix.
             let rest_is_a_common_suffix =
-                rest.len() == 1 && suffix(rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s.as_str()));
+                rest.len() == 1 && suffix(rest[0]).is_some_and(|s| COMMON_SUFFIXES.contains(&s));
             if !rest_is_a_common_suffix {
-                line.parts.pre_directional = Some(dir.clone());
+                line.parts.pre_directional = Some(Cow::Borrowed(dir));
                 body = &body[1..];
                 if let Some((name, post)) = highway_name(body) {
                     line.parts.street_name = Some(name);
@@ -590,20 +591,20 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
     }
     if body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
-            line.parts.post_directional = Some(dir.clone());
+            line.parts.post_directional = Some(Cow::Borrowed(dir));
             body = &body[..body.len() - 1];
         }
     }
     if body.len() >= 2 {
         if let Some(sfx) = body.last().and_then(|t| suffix(t)) {
-            line.parts.street_suffix = Some(sfx.clone());
+            line.parts.street_suffix = Some(Cow::Borrowed(sfx));
             body = &body[..body.len() - 1];
         }
     }
     // "SAINT JOHN W ST": a directional written before the suffix.
     if line.parts.post_directional.is_none() && body.len() >= 2 {
         if let Some(dir) = body.last().and_then(|t| directional(t)) {
-            line.parts.post_directional = Some(dir.clone());
+            line.parts.post_directional = Some(Cow::Borrowed(dir));
             body = &body[..body.len() - 1];
         }
     }
@@ -638,9 +639,10 @@ const NUMBERED_ROAD_WORDS: &[&str] = &["HIGHWAY", "HWY", "ROUTE", "RTE", "RT", "
 
 /// Where the street body ends and the unit that follows it, if any: `APT 4B`, `# 12`, `STE 200`, `REAR`,
 /// or a bare trailing identifier with a digit after a suffix (`MAIN ST 4B` → `# 4B`).
-fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(String, Option<String>)>) {
+fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(&'static str, Option<String>)>) {
     for i in (start + 1)..tokens.len() {
         let Some((abbr, needs_number)) = unit_designator(tokens[i]) else { continue };
+        let abbr = abbr.as_str();
         let next = tokens.get(i + 1);
         let skip_hash = usize::from(next.is_some_and(|n| *n == "#"));
         // A designator followed by a street type is part of the name: `123 FRONT ST`, `123 REAR RD N`.
@@ -661,17 +663,17 @@ fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(String, Option<St
             // "15TH FLOOR", "SECOND FLOOR": the ordinal before the designator is its number.
             if next.is_none() && i > start + 1 {
                 if let Some(n) = ordinal_number(tokens[i - 1]) {
-                    return (i - 1, Some((abbr.clone(), Some(n))));
+                    return (i - 1, Some((abbr, Some(n))));
                 }
             }
             // Words after the unit number stay with it rather than being lost ("APT 4 REAR").
             let rest: Vec<&str> =
                 tokens.get(i + 1 + skip_hash..).unwrap_or(&[]).iter().copied().filter(|t| *t != "#").collect();
             let number = (!rest.is_empty()).then(|| rest.join(" "));
-            return (i, Some((abbr.clone(), number)));
+            return (i, Some((abbr, number)));
         }
         if next.is_none() {
-            return (i, Some((abbr.clone(), None)));
+            return (i, Some((abbr, None)));
         }
     }
     if tokens.len() >= start + 3 {
@@ -684,17 +686,19 @@ fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(String, Option<St
         let numbered_road = NUMBERED_ROAD_WORDS.contains(before);
         let named = body.iter().any(|t| directional(t).is_none() && !is_number_like(t));
         if unit_like && !numbered_road && named {
-            return (tokens.len() - 1, Some(("#".to_owned(), Some((*last).to_owned()))));
+            return (tokens.len() - 1, Some(("#", Some((*last).to_owned()))));
         }
     }
     (tokens.len(), None)
 }
 
 /// `COUNTY ROAD 12` → `COUNTY RD 12`, `HIGHWAY 12` → `HWY 12`: numbered roads have no suffix.
-fn highway_name(body: &[&str]) -> Option<(String, Option<String>)> {
+fn highway_name(body: &[&str]) -> Option<(String, Option<Cow<'static, str>>)> {
     // "HWY 104 N": a directional after the road's number is the post-directional.
     let (body, post) = match body {
-        [rest @ .., last] if rest.len() >= 2 && directional(last).is_some() => (rest, directional(last).cloned()),
+        [rest @ .., last] if rest.len() >= 2 && directional(last).is_some() => {
+            (rest, directional(last).map(Cow::Borrowed))
+        }
         all => (all, None),
     };
     let usps = usps();
@@ -712,7 +716,7 @@ fn highway_name(body: &[&str]) -> Option<(String, Option<String>)> {
         [first, number, ..]
             if matches!(*first, "HIGHWAY" | "HWY" | "ROUTE" | "RTE" | "RT") && is_number_like(number) =>
         {
-            let abbreviation = suffix(first).map_or(*first, String::as_str);
+            let abbreviation = suffix(first).unwrap_or(first);
             Some((format!("{abbreviation} {}", body[1..].join(" ")), post))
         }
         _ => None,
@@ -720,16 +724,16 @@ fn highway_name(body: &[&str]) -> Option<(String, Option<String>)> {
 }
 
 /// Whether `tokens` are only a unit (`APT 4`, `SUITE 200`, `# 5`), as an address2 line often is.
-pub fn unit_only(tokens: &[&str]) -> Option<(String, Option<String>)> {
+pub fn unit_only<'t>(tokens: &[&'t str]) -> Option<(&'static str, Option<&'t str>)> {
     let (first, rest) = tokens.split_first()?;
-    let (abbr, _) = unit_designator(first)?;
+    let abbr = unit_designator(first)?.0.as_str();
     match rest {
-        [] => Some((abbr.clone(), None)),
-        [hash] if *hash == "#" => Some((abbr.clone(), None)),
+        [] => Some((abbr, None)),
+        [hash] if *hash == "#" => Some((abbr, None)),
         // "APT STREET" names a street, as in `find_unit`.
         [n] if suffix(n).is_some() && !is_number_like(n) => None,
-        [n] => Some((abbr.clone(), Some((*n).to_owned()))),
-        [hash, n] if *hash == "#" => Some((abbr.clone(), Some((*n).to_owned()))),
+        [n] => Some((abbr, Some(*n))),
+        [hash, n] if *hash == "#" => Some((abbr, Some(*n))),
         _ => None,
     }
 }
@@ -924,7 +928,7 @@ fn take_state(segments: &mut [Vec<&str>], flat: &mut Vec<(usize, usize)>, out: &
         if belongs_to_street && !names_a_place() {
             return;
         }
-        out.region = Some(code.clone());
+        out.region = Some(Cow::Borrowed(code.as_str()));
         for &(s, i) in run.iter().rev() {
             segments[s].remove(i);
         }

@@ -156,11 +156,12 @@ struct Work<'a> {
     /// locality need no second look for hints.
     text_words_hold_no_hint: bool,
     locality: Option<String>,
-    region: Option<String>,
+    /// Borrowed from the country's regions once it names one.
+    region: Option<Cow<'static, str>>,
     postcode: Option<String>,
     organization: Option<String>,
     dependent_locality: Option<String>,
-    region_code: Option<String>,
+    region_code: Option<Cow<'static, str>>,
     components: Components,
     issues: Vec<Issue>,
     changes: Vec<Change>,
@@ -196,7 +197,8 @@ impl<'a> Work<'a> {
                 request.province_code.as_ref(),
                 request.state.as_ref(),
                 request.province.as_ref(),
-            ]),
+            ])
+            .map(Cow::Owned),
             postcode: first_of(&[request.postcode.as_ref(), request.zip.as_ref()]),
             organization: first_of(&[request.organization.as_ref(), request.company.as_ref()]),
             dependent_locality: non_empty(request.dependent_locality.as_ref()),
@@ -384,9 +386,9 @@ impl<'a> Work<'a> {
                 if main.parts.unit_type.is_none() && main.parts.street_name.is_some() {
                     main.unit_missing_number = unit_number.is_none()
                         && unit_type != "#"
-                        && refdata::usps().units.get(&unit_type).is_some_and(|(_, needs)| *needs);
-                    main.parts.unit_type = Some(unit_type);
-                    main.parts.unit_number = unit_number;
+                        && refdata::usps().units.get(unit_type).is_some_and(|(_, needs)| *needs);
+                    main.parts.unit_type = Some(Cow::Borrowed(unit_type));
+                    main.parts.unit_number = unit_number.map(str::to_owned);
                     self.change(ChangeKind::Standardize, line_field(i), Some(original), None);
                     continue;
                 }
@@ -599,8 +601,8 @@ impl<'a> Work<'a> {
                 };
                 let shown = self.region_form(region, &typed);
                 self.change(ChangeKind::Standardize, "region", Some(&typed), Some(&shown));
-                self.region = Some(if *shown == *typed { typed } else { shown.into_owned() });
-                self.region_code = region.iso_code(&self.country.code);
+                self.region = Some(shown);
+                self.region_code = region.iso_code.as_deref().map(Cow::Borrowed);
                 if self.is_us() {
                     self.check_military_region(region);
                 }
@@ -632,10 +634,10 @@ impl<'a> Work<'a> {
             Some(typed) => self.region = Some(typed),
             None if has_regions && self.country.uses('S') => match self.region_of_postcode() {
                 Some(region) => {
-                    let shown = self.region_form(region, "").into_owned();
+                    let shown = self.region_form(region, "");
                     self.change(ChangeKind::Infer, "region", None, Some(&shown));
                     self.region = Some(shown);
-                    self.region_code = region.iso_code(&self.country.code);
+                    self.region_code = region.iso_code.as_deref().map(Cow::Borrowed);
                 }
                 None if self.country.requires('S') => {
                     self.issue(
@@ -964,7 +966,7 @@ impl<'a> Work<'a> {
         };
         AddressResult {
             verdict,
-            country: self.country.code.clone(),
+            country: Cow::Borrowed(&self.country.code),
             standardized,
             components: self.components,
             issues: self.issues,
