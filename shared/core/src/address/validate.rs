@@ -933,9 +933,10 @@ impl<'a> Work<'a> {
             organization: self.organization,
             formatted: Vec::new(),
         };
-        let latin = !standardized.lines.iter().chain(standardized.locality.iter()).any(|l| has_non_latin_letters(l));
+        // Only a country with a Latin-script format (JP, CN, KR …) asks which script the address is in.
+        let latin = || !standardized.lines.iter().chain(standardized.locality.iter()).any(|l| has_non_latin_letters(l));
         let template = match &self.country.latin_template {
-            Some(latin_template) if latin => latin_template,
+            Some(latin_template) if latin() => latin_template,
             _ => &self.country.template,
         };
         standardized.formatted = template.render(&standardized);
