@@ -138,7 +138,9 @@ fn as_text(bytes: &[u8]) -> Cow<'_, str> {
 fn tokenize_chars(text: &str, bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>) {
     let first = spans.len();
     let mut word = String::new();
-    for raw in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
+    // U+037E, the Greek question mark, decomposes to `;`: it separates words as `;` does, or a word would
+    // hold a separator.
+    for raw in text.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '\u{37E}')) {
         word.clear();
         if raw.is_ascii() {
             let kept = raw.bytes().filter(|b| !matches!(b, b'.' | b'\'' | b'"' | b'(' | b')'));
@@ -1249,5 +1251,12 @@ mod tests {
         // A unit number cut off by a comma joins the street with one number sign.
         assert_eq!(split_free_text("123 main st, 4, springfield il 62701").lines, vec!["123 MAIN ST # 4"]);
         assert_eq!(split_free_text("123 main st #, 4, springfield il 62701").lines, vec!["123 MAIN ST # 4"]);
+    }
+
+    #[test]
+    fn the_greek_question_mark_separates_words_as_a_semicolon_does() {
+        // U+037E decomposes to `;`, which a word never holds.
+        assert_eq!(tokens("12 main st\u{37E} apt 4"), ["12", "MAIN", "ST", "APT", "4"]);
+        assert!(split_free_text("\u{37E}").lines.is_empty());
     }
 }
