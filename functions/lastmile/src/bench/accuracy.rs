@@ -431,7 +431,7 @@ pub fn standardize(component: Component, value: &str) -> Option<String> {
         Component::UnitType => {
             let key = clean_keeping(value, true);
             let key = if key == "#" { key } else { key.replace('#', "").trim().to_owned() };
-            address::us::unit_designator(&key).map_or(key, |(abbreviation, _)| abbreviation.clone())
+            address::us::unit_designator(&key).map_or(key, |(abbreviation, _)| abbreviation.to_owned())
         }
         Component::Region => {
             let key = clean(value);

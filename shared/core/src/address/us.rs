@@ -322,8 +322,8 @@ fn suffix(token: &str) -> Option<&'static str> {
 
 /// The Pub 28 abbreviation of a secondary unit designator and whether it needs a number, for the table's
 /// spellings and common variants (`FLR`, `SUIT`, `NO`).
-pub fn unit_designator(token: &str) -> Option<&'static (String, bool)> {
-    usps().units.get(token).or_else(|| {
+pub fn unit_designator(token: &str) -> Option<(&'static str, bool)> {
+    let (abbreviation, needs_number) = usps().units.get(token).or_else(|| {
         let alias = match token {
             "APPT" | "APART" | "AP" => "APT",
             "FLR" => "FL",
@@ -333,7 +333,8 @@ pub fn unit_designator(token: &str) -> Option<&'static (String, bool)> {
             _ => return None,
         };
         usps().units.get(alias)
-    })
+    })?;
+    Some((abbreviation, *needs_number))
 }
 
 const PO_BOX_PREFIXES: &[&[&str]] = &[
@@ -474,7 +475,7 @@ fn owned(words: &[&str]) -> Vec<String> {
 fn box_unit(words: &[&str]) -> Option<(Cow<'static, str>, String)> {
     let (first, rest) = words.split_first()?;
     let rest: Vec<&str> = rest.iter().copied().filter(|w| *w != "#").collect();
-    let kind = unit_designator(first).map(|(abbr, _)| Cow::Borrowed(abbr.as_str())).or_else(|| {
+    let kind = unit_designator(first).map(|(abbr, _)| Cow::Borrowed(abbr)).or_else(|| {
         matches!(*first, "MSC" | "FILE" | "DRAWER" | "BOX" | "LOCKBOX" | "ACCT" | "PMB")
             .then(|| Cow::Owned((*first).to_owned()))
     })?;
@@ -560,7 +561,7 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
         body_end -= 1;
     }
     if let Some((unit_type, unit_number)) = unit {
-        line.unit_missing_number = unit_number.is_none() && unit_designator(unit_type).is_some_and(|(_, needs)| *needs);
+        line.unit_missing_number = unit_number.is_none() && unit_designator(unit_type).is_some_and(|(_, needs)| needs);
         line.parts.unit_type = Some(Cow::Borrowed(unit_type));
         line.parts.unit_number = unit_number;
     }
@@ -644,7 +645,6 @@ const NUMBERED_ROAD_WORDS: &[&str] = &["HIGHWAY", "HWY", "ROUTE", "RTE", "RT", "
 fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(&'static str, Option<String>)>) {
     for i in (start + 1)..tokens.len() {
         let Some((abbr, needs_number)) = unit_designator(tokens[i]) else { continue };
-        let abbr = abbr.as_str();
         let next = tokens.get(i + 1);
         let skip_hash = usize::from(next.is_some_and(|n| *n == "#"));
         // A designator followed by a street type is part of the name: `123 FRONT ST`, `123 REAR RD N`.
@@ -661,7 +661,7 @@ fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(&'static str, Opt
         if tokens[i] == "#" && next.is_some_and(|n| unit_designator(n).is_some_and(|(a, _)| a != "#")) {
             continue;
         }
-        if *needs_number {
+        if needs_number {
             // "15TH FLOOR", "SECOND FLOOR": the ordinal before the designator is its number.
             if next.is_none() && i > start + 1 {
                 if let Some(n) = ordinal_number(tokens[i - 1]) {
@@ -698,9 +698,10 @@ fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(&'static str, Opt
 fn highway_name(body: &[&str]) -> Option<(String, Option<Cow<'static, str>>)> {
     // "HWY 104 N": a directional after the road's number is the post-directional.
     let (body, post) = match body {
-        [rest @ .., last] if rest.len() >= 2 && directional(last).is_some() => {
-            (rest, directional(last).map(Cow::Borrowed))
-        }
+        [rest @ .., last] if rest.len() >= 2 => match directional(last) {
+            Some(post) => (rest, Some(Cow::Borrowed(post))),
+            None => (body, None),
+        },
         all => (all, None),
     };
     let usps = usps();
@@ -728,7 +729,7 @@ fn highway_name(body: &[&str]) -> Option<(String, Option<Cow<'static, str>>)> {
 /// Whether `tokens` are only a unit (`APT 4`, `SUITE 200`, `# 5`), as an address2 line often is.
 pub fn unit_only<'t>(tokens: &[&'t str]) -> Option<(&'static str, Option<&'t str>)> {
     let (first, rest) = tokens.split_first()?;
-    let abbr = unit_designator(first)?.0.as_str();
+    let (abbr, _) = unit_designator(first)?;
     match rest {
         [] => Some((abbr, None)),
         [hash] if *hash == "#" => Some((abbr, None)),
@@ -958,7 +959,7 @@ fn leading_street_words(city: &[&str], zip: Option<&str>, state: Option<&str>) -
         return 0;
     }
     if let Some((_, needs_number)) = city.first().and_then(|t| unit_designator(t)) {
-        let mut n = 1 + usize::from(*needs_number);
+        let mut n = 1 + usize::from(needs_number);
         if city.get(1).is_some_and(|t| *t == "#") {
             n += 1;
         }
@@ -1106,7 +1107,7 @@ fn street_end(tokens: &[&str]) -> usize {
     while i < tokens.len() {
         let t = &tokens[i];
         if let Some((_, needs_number)) = unit_designator(t) {
-            end = if *needs_number { (i + 2).min(tokens.len()) } else { i + 1 };
+            end = if needs_number { (i + 2).min(tokens.len()) } else { i + 1 };
             if tokens.get(i + 1).is_some_and(|n| *n == "#") {
                 end = (i + 3).min(tokens.len());
             }

@@ -386,7 +386,7 @@ impl<'a> Work<'a> {
                 if main.parts.unit_type.is_none() && main.parts.street_name.is_some() {
                     main.unit_missing_number = unit_number.is_none()
                         && unit_type != "#"
-                        && refdata::usps().units.get(unit_type).is_some_and(|(_, needs)| *needs);
+                        && us::unit_designator(unit_type).is_some_and(|(_, needs)| needs);
                     main.parts.unit_type = Some(Cow::Borrowed(unit_type));
                     main.parts.unit_number = unit_number.map(str::to_owned);
                     self.change(ChangeKind::Standardize, line_field(i), Some(original), None);
