@@ -33,7 +33,17 @@ pub fn folds_to_any(s: &str, words: &[&str]) -> bool {
         }
         _ => false,
     };
-    !ruled_out && words.contains(&fold_cow(s).as_ref())
+    if ruled_out {
+        return false;
+    }
+    // ASCII letters and digits alone fold to themselves uppercased: compared byte by byte, without folding.
+    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let fold_is = |word: &&str| {
+            word.len() == s.len() && word.bytes().zip(s.bytes()).all(|(w, b)| w == b.to_ascii_uppercase())
+        };
+        return words.iter().any(fold_is);
+    }
+    words.contains(&fold_cow(s).as_ref())
 }
 
 /// Whether `fold(s) == s`: uppercase ASCII letters and digits in words separated by single spaces.

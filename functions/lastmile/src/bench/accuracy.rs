@@ -370,7 +370,7 @@ fn highway_types() -> Vec<&'static str> {
         .highway_pretypes
         .iter()
         .flat_map(|(_, abbreviation)| abbreviation.split(' '))
-        .filter(|word| tables.suffixes.get(*word).is_some_and(|a| a == word))
+        .filter(|word| tables.suffixes.get(word).is_some_and(|a| a == word))
         .collect();
     types.sort_unstable();
     types.dedup();

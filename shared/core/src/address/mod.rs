@@ -14,6 +14,7 @@ pub mod remote;
 mod residential;
 pub mod us;
 mod validate;
+pub mod wordmap;
 
 pub use model::*;
 pub use validate::validate;

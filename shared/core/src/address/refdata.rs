@@ -11,6 +11,7 @@ use regex_automata::{Anchored, Input};
 use serde::Deserialize;
 
 use super::format::Template;
+use super::wordmap::WordMap;
 use crate::text::{fold, fold_cow};
 
 /// A pattern compiled on first use. There are thousands of region postcode patterns and a request touches
@@ -654,24 +655,24 @@ pub fn gb_post_town(area: &str) -> Option<&'static str> {
 #[derive(Debug, Default)]
 pub struct Usps {
     /// Any spelling of a street suffix → its Pub 28 abbreviation (AVENUE, AV, AVEN → AVE).
-    pub suffixes: HashMap<String, String>,
+    pub suffixes: WordMap<String>,
     /// Directional spellings → abbreviation (NORTHWEST → NW).
-    pub directionals: HashMap<String, String>,
+    pub directionals: WordMap<String>,
     /// Secondary unit spellings → (abbreviation, needs a number).
-    pub units: HashMap<String, (String, bool)>,
+    pub units: WordMap<(String, bool)>,
     /// Highway pre-types that are not Pub 28 suffixes (COUNTY ROAD → COUNTY RD).
     pub highway_pretypes: Vec<(Vec<String>, String)>,
     /// The words the pre-types start with (COUNTY, STATE, US): a street starting with none has none of them.
     pub highway_pretype_openings: Vec<String>,
     /// State and territory names and variants → USPS code.
-    pub states: HashMap<String, String>,
+    pub states: WordMap<String>,
 }
 
 impl Usps {
     fn state_variants_by_code(&self) -> HashMap<String, Vec<String>> {
         let mut by_code: HashMap<String, Vec<String>> = HashMap::default();
-        for (variant, code) in &self.states {
-            by_code.entry(code.clone()).or_default().push(variant.clone());
+        for (variant, code) in self.states.iter() {
+            by_code.entry(code.clone()).or_default().push(variant.to_owned());
         }
         by_code
     }
@@ -682,19 +683,19 @@ pub fn usps() -> &'static Usps {
     USPS.get_or_init(|| {
         let mut usps = Usps::default();
         for row in csv_rows(include_str!("../../../data/usps-pub28/street_suffixes.csv")) {
-            usps.suffixes.insert(fold(&row[1]), row[2].clone());
-            usps.suffixes.insert(fold(&row[0]), row[2].clone());
-            usps.suffixes.insert(fold(&row[2]), row[2].clone());
+            usps.suffixes.insert(&fold(&row[1]), row[2].clone());
+            usps.suffixes.insert(&fold(&row[0]), row[2].clone());
+            usps.suffixes.insert(&fold(&row[2]), row[2].clone());
         }
         for row in csv_rows(include_str!("../../../data/usps-pub28/directionals.csv")) {
-            usps.directionals.insert(fold(&row[0]), row[1].clone());
-            usps.directionals.insert(row[0].clone(), row[1].clone());
-            usps.directionals.insert(row[1].clone(), row[1].clone());
+            usps.directionals.insert(&fold(&row[0]), row[1].clone());
+            usps.directionals.insert(&row[0], row[1].clone());
+            usps.directionals.insert(&row[1], row[1].clone());
         }
         for row in csv_rows(include_str!("../../../data/usps-pub28/secondary_units.csv")) {
             let needs_number = row[2] == "Y";
-            usps.units.insert(row[0].clone(), (row[1].clone(), needs_number));
-            usps.units.insert(row[1].clone(), (row[1].clone(), needs_number));
+            usps.units.insert(&row[0], (row[1].clone(), needs_number));
+            usps.units.insert(&row[1], (row[1].clone(), needs_number));
         }
         for row in csv_rows(include_str!("../../../data/usps-pub28/highway_pretypes_non_pub28.csv")) {
             usps.highway_pretypes.push((row[0].split(' ').map(str::to_owned).collect(), row[1].clone()));
@@ -706,11 +707,11 @@ pub fn usps() -> &'static Usps {
         usps.highway_pretype_openings.sort();
         usps.highway_pretype_openings.dedup();
         for row in csv_rows(include_str!("../../../data/usps-pub28/states.csv")) {
-            usps.states.insert(fold(&row[0]), row[1].clone());
-            usps.states.insert(row[1].clone(), row[1].clone());
+            usps.states.insert(&fold(&row[0]), row[1].clone());
+            usps.states.insert(&row[1], row[1].clone());
         }
         for row in csv_rows(include_str!("../../../data/usps-pub28/state_name_variants.csv")) {
-            usps.states.insert(fold(&row[0]), row[1].clone());
+            usps.states.insert(&fold(&row[0]), row[1].clone());
         }
         usps
     })

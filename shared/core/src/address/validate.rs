@@ -2,6 +2,7 @@
 //! check postcode, region and locality against each other and the reference data, then flag and decide.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use super::hints::{self, HintKind};
 use super::model::*;
@@ -348,29 +349,32 @@ impl<'a> Work<'a> {
                 ends.push(spans.len());
             }
         }
-        let mut start = 0;
-        let mut parsed: Vec<(&str, Vec<&str>, us::StreetLine)> = Vec::with_capacity(lines.len());
+        // Every line's words in one list, each line's a range of it: no list of its own per line.
+        let mut words: Vec<&str> = Vec::with_capacity(if ends.is_empty() { 16 } else { spans.len() });
+        let mut parsed: Vec<(&str, Range<usize>, us::StreetLine)> = Vec::with_capacity(lines.len());
         for (i, l) in lines.iter().enumerate() {
-            let tokens = match ends.get(i) {
-                Some(&end) => us::words_of(&buf, &spans[std::mem::replace(&mut start, end)..end]),
-                None => l.split_ascii_whitespace().collect(),
-            };
-            parsed.push((l, tokens, us::StreetLine::default()));
-            if let Some((_, tokens, line)) = parsed.last_mut() {
-                us::parse_line_into(tokens, military, line);
+            let start = words.len();
+            match ends.get(i) {
+                Some(&end) => words.extend(spans[start..end].iter().map(|&(from, to)| &buf[from..to])),
+                // The split's lines are its words joined by single spaces.
+                None => words.extend(l.split_ascii_whitespace()),
+            }
+            parsed.push((l, start..words.len(), us::StreetLine::default()));
+            if let Some((_, range, line)) = parsed.last_mut() {
+                us::parse_line_into(&words[range.clone()], military, line);
             }
         }
-        let is_delivery = |(_, tokens, line): &(&str, Vec<&str>, us::StreetLine)| {
+        let is_delivery = |(_, range, line): &(&str, Range<usize>, us::StreetLine)| {
             line.parts.po_box.is_some()
                 || line.parts.military.is_some()
                 || line.parts.rural_route.is_some()
-                || line.parts.house_number.is_some() && us::unit_only(tokens).is_none()
+                || line.parts.house_number.is_some() && us::unit_only(&words[range.clone()]).is_none()
         };
         // The delivery line; failing one, the first street named without a number (flagged below).
         let primary = parsed.iter().position(is_delivery).or_else(|| {
-            parsed
-                .iter()
-                .position(|(_, tokens, line)| line.parts.street_name.is_some() && us::unit_only(tokens).is_none())
+            parsed.iter().position(|(_, range, line)| {
+                line.parts.street_name.is_some() && us::unit_only(&words[range.clone()]).is_none()
+            })
         });
         let mut out_lines = Vec::new();
         // The delivery line is worked on where it lies in `parsed`: a street line is a large value to move.
@@ -378,10 +382,10 @@ impl<'a> Work<'a> {
             let original = parsed[i].0;
             if Some(i) == primary {
                 // The delivery line keeps its place; filled in below once units from other lines joined it.
-                out_lines.push((i, original, String::new()));
+                out_lines.push((i, true, String::new()));
                 continue;
             }
-            if let (Some(p), Some((unit_type, unit_number))) = (primary, us::unit_only(&parsed[i].1)) {
+            if let (Some(p), Some((unit_type, unit_number))) = (primary, us::unit_only(&words[parsed[i].1.clone()])) {
                 let main = &mut parsed[p].2;
                 if main.parts.unit_type.is_none() && main.parts.street_name.is_some() {
                     main.unit_missing_number = unit_number.is_none()
@@ -393,7 +397,7 @@ impl<'a> Work<'a> {
                     continue;
                 }
             }
-            out_lines.push((i, original, parsed[i].1.join(" ")));
+            out_lines.push((i, true, words[parsed[i].1.clone()].join(" ")));
         }
         let Some(p) = primary else {
             if !parsed.is_empty() {
@@ -404,14 +408,13 @@ impl<'a> Work<'a> {
                     "no line has a house number, PO box, rural route or military box",
                 );
             }
-            return self.set_us_lines(out_lines);
+            return self.set_us_lines(lines, out_lines);
         };
         let main = &mut parsed[p].2;
         if let Some(at) = out_lines.iter().position(|(index, _, _)| *index == p) {
-            let original = out_lines.remove(at).1;
+            out_lines.remove(at);
             for (k, rendered) in main.render_lines().into_iter().enumerate() {
-                let from = if k == 0 { original } else { "" };
-                out_lines.insert(at + k, (p, from, rendered));
+                out_lines.insert(at + k, (p, k == 0, rendered));
             }
         }
         if main.unit_missing_number {
@@ -430,17 +433,24 @@ impl<'a> Work<'a> {
             );
         }
         self.components = std::mem::take(&mut main.parts);
-        self.set_us_lines(out_lines);
+        self.set_us_lines(lines, out_lines);
     }
 
-    /// The standardized US lines, each with the line it came from (empty when it is new), and the changes
-    /// between them; the organization uppercased as Pub 28 writes it.
-    fn set_us_lines(&mut self, out_lines: Vec<(usize, &str, String)>) {
+    /// The standardized US lines, each with the index of the typed line it came from and whether it is the first
+    /// line written for it (a line split off a typed one is new), and the changes between them; the organization
+    /// uppercased as Pub 28 writes it.
+    fn set_us_lines(&mut self, mut typed: Vec<String>, out_lines: Vec<(usize, bool, String)>) {
         self.lines = Vec::with_capacity(out_lines.len());
-        for (new_index, (_, original, standardized)) in out_lines.into_iter().enumerate() {
-            let from = (!original.is_empty()).then_some(original);
-            if from != Some(standardized.as_str()) {
-                self.change(ChangeKind::Standardize, line_field(new_index), from, Some(&standardized));
+        for (new_index, (index, from_typed, standardized)) in out_lines.into_iter().enumerate() {
+            // The typed line moves into its change: nothing reads it after.
+            let from = from_typed.then(|| std::mem::take(&mut typed[index]));
+            if from.as_deref() != Some(standardized.as_str()) {
+                self.changes.push(Change {
+                    kind: ChangeKind::Standardize,
+                    field: line_field(new_index),
+                    from,
+                    to: Some(standardized.clone()),
+                });
             }
             self.lines.push(standardized);
         }
@@ -540,8 +550,8 @@ impl<'a> Work<'a> {
         // `valid_postcode()` by its fields: the components are written while the postcode is borrowed.
         if let Some(valid) = self.postcode.as_deref().filter(|_| self.postcode_is_valid) {
             if self.country.code == "US" {
-                if let Some((_, plus4)) = valid.split_once('-') {
-                    self.components.zip4 = Some(plus4.to_owned());
+                if let Some(hyphen) = valid.bytes().position(|b| b == b'-') {
+                    self.components.zip4 = Some(valid[hyphen + 1..].to_owned());
                 }
             }
             // `info` is the row of this very postcode, looked up when it was recorded.
@@ -759,7 +769,6 @@ impl<'a> Work<'a> {
                         fold_into(place, &mut folded_place);
                         folded_place_keys(&folded_place).any(|k| *k == *folded || *k == canonical || short_form(&k))
                     });
-                    let cedex = folded.contains(" CEDEX");
                     if let Some(place) = known {
                         // The data's spelling when it differs only by case or accents ("koln" → "Köln"), unless
                         // the typed one carries accents the data lacks ("Montréal" over "Montreal"). The buffer
@@ -778,7 +787,10 @@ impl<'a> Work<'a> {
                         } else {
                             ChangeKind::Correct
                         };
-                    } else if reference.warn && !cedex && !(reference.nearby && self.is_nearby_place(&folded)) {
+                    } else if reference.warn
+                        && !folded.contains(" CEDEX")
+                        && !(reference.nearby && self.is_nearby_place(&folded))
+                    {
                         let places = reference.known.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
                         let pc = self.valid_postcode().unwrap_or_default().to_owned();
                         self.issue(
