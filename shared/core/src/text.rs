@@ -26,15 +26,16 @@ pub fn fold_cow(s: &str) -> Cow<'_, str> {
 /// Whether `fold(s)` is one of `words`. Most text is ruled out by its first letter or digit, which opens its
 /// fold, without folding it.
 pub fn folds_to_any(s: &str, words: &[&str]) -> bool {
-    let ruled_out = match s.chars().find(|c| c.is_alphanumeric()) {
-        Some(c) if c.is_ascii() => {
-            let opening = c.to_ascii_uppercase() as u8;
-            !words.iter().any(|w| w.as_bytes().first() == Some(&opening))
-        }
-        _ => false,
+    // The first letter or digit, read off the first byte when that is one (as it nearly always is). None rules
+    // nothing out when it is not ASCII.
+    let opening = match s.as_bytes().first() {
+        Some(&b) if b.is_ascii_alphanumeric() => Some(b),
+        _ => s.chars().find(|c| c.is_alphanumeric()).filter(char::is_ascii).map(|c| c as u8),
     };
-    if ruled_out {
-        return false;
+    if let Some(opening) = opening.map(|b| b.to_ascii_uppercase()) {
+        if !words.iter().any(|w| w.as_bytes().first() == Some(&opening)) {
+            return false;
+        }
     }
     // ASCII letters and digits alone fold to themselves uppercased: compared byte by byte, without folding.
     if s.bytes().all(|b| b.is_ascii_alphanumeric()) {

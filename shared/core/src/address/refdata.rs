@@ -63,8 +63,27 @@ impl LazyRegex {
         match self.matcher() {
             Some(Matcher::Dfa(dfa)) => {
                 let input = Input::new(text).anchored(Anchored::Yes).earliest(true);
-                // A search only fails on bytes the DFA was built to give up on; these DFAs have none.
-                dfa.try_search_fwd(&input).is_ok_and(|found| found.is_some())
+                // The automaton walked byte by byte, as regex-automata's documentation shows: for a text as short
+                // as a postcode the search routine's set-up costs more than the walk. A DFA reports a match one
+                // byte late, so a match state at any step, or after the end of the text, is a match.
+                let Ok(mut state) = dfa.start_state_forward(&input) else { return false };
+                for &b in text.as_bytes() {
+                    state = dfa.next_state(state, b);
+                    if dfa.is_special_state(state) {
+                        if dfa.is_match_state(state) {
+                            return true;
+                        }
+                        if dfa.is_dead_state(state) {
+                            return false;
+                        }
+                        // Only bytes the DFA was built to give up on lead to a quit state; these DFAs have none,
+                        // but the search routine would say so, and it decides then.
+                        if dfa.is_quit_state(state) {
+                            return dfa.try_search_fwd(&input).is_ok_and(|found| found.is_some());
+                        }
+                    }
+                }
+                dfa.is_match_state(dfa.next_eoi_state(state))
             }
             Some(Matcher::Regex(regex)) => regex.is_match(text),
             None => false,
