@@ -974,27 +974,26 @@ fn leading_street_words(city: &[&str], zip: Option<&str>, state: Option<&str>) -
 
 /// Street fragments that commas cut off: a lone unit (`12C`, `1600`, `APT 4`) or directional (`NW`) joins
 /// the line before it.
-fn merge_fragments(segments: Vec<Vec<&str>>) -> Vec<String> {
-    let mut lines: Vec<Vec<&str>> = Vec::new();
-    for segment in segments {
+fn merge_fragments(mut segments: Vec<Vec<&str>>) -> Vec<String> {
+    // In place: `dedup_by` hands each segment with the last one kept, and a fragment moves into it.
+    segments.dedup_by(|segment, previous| {
         let fragment = match segment.as_slice() {
             [only] => directional(only).is_some() || only.chars().any(|c| c.is_ascii_digit()) && !is_zip(only),
             [ordinal, designator] if ordinal_number(ordinal).is_some() && unit_designator(designator).is_some() => true,
-            _ => unit_only(&segment).is_some(),
+            _ => unit_only(segment).is_some(),
         };
-        match lines.last_mut() {
-            Some(previous) if fragment && starts_street(previous) => {
-                if segment.len() == 1 && directional(segment[0]).is_none() {
-                    previous.push("#");
-                }
-                previous.extend(segment);
-            }
-            _ => lines.push(segment),
+        if !(fragment && starts_street(previous)) {
+            return false;
         }
-    }
+        if segment.len() == 1 && directional(segment[0]).is_none() {
+            previous.push("#");
+        }
+        previous.append(segment);
+        true
+    });
     // Joined segments can bring two number signs together ("…ST #, 5"): one says as much ("# #" tokenizes
     // as "#").
-    lines
+    segments
         .into_iter()
         .map(|mut l| {
             l.dedup_by(|later, earlier| *later == "#" && *earlier == "#");
