@@ -95,9 +95,10 @@ pub fn tokens(text: &str) -> Vec<String> {
     spans.into_iter().map(|(start, end)| buf[start..end].to_owned()).collect()
 }
 
-/// The words of `text` borrowed from `buf`: one buffer for all of them rather than a string each.
-pub fn words_of<'a>(buf: &'a str, spans: &[(usize, usize)]) -> Vec<&'a str> {
-    spans.iter().map(|&(start, end)| &buf[start..end]).collect()
+/// The words of `text` borrowed from `buf`: one buffer for all of them rather than a string each. An iterator, so
+/// that a caller gathering the words of several texts writes them into one list.
+pub fn words_of<'a>(buf: &'a str, spans: &[(usize, usize)]) -> impl Iterator<Item = &'a str> {
+    spans.iter().map(move |&(start, end)| &buf[start..end])
 }
 
 /// [`tokens`] as byte ranges of `buf`, to which the cleaned words of `text` are appended. Returns whether the
@@ -810,7 +811,7 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     let mut segments: Vec<Vec<&str>> = Vec::with_capacity(ends.len());
     for &end in ends.iter() {
         if end > start {
-            segments.push(words_of(&buf, &spans[start..end]));
+            segments.push(words_of(&buf, &spans[start..end]).collect());
         }
         start = end;
     }
@@ -1146,7 +1147,7 @@ mod tests {
         let (mut bytes, mut spans) = (Vec::new(), Vec::new());
         tokenizer(text, &mut bytes, &mut spans);
         let buf = into_text(bytes);
-        words_of(&buf, &spans).into_iter().map(str::to_owned).collect()
+        words_of(&buf, &spans).map(str::to_owned).collect()
     }
 
     proptest::proptest! {

@@ -349,13 +349,15 @@ impl<'a> Work<'a> {
                 ends.push(spans.len());
             }
         }
-        // Every line's words in one list, each line's a range of it: no list of its own per line.
+        // Every line's words in one list, each line's a range of it: no list of its own per line. Sized by the
+        // tokenizer's count where it ran; the split's lines are a few words each.
         let mut words: Vec<&str> = Vec::with_capacity(if ends.is_empty() { 16 } else { spans.len() });
         let mut parsed: Vec<(&str, Range<usize>, us::StreetLine)> = Vec::with_capacity(lines.len());
         for (i, l) in lines.iter().enumerate() {
             let start = words.len();
             match ends.get(i) {
-                Some(&end) => words.extend(spans[start..end].iter().map(|&(from, to)| &buf[from..to])),
+                // One word per span: the words so far are the spans read so far.
+                Some(&end) => words.extend(us::words_of(&buf, &spans[start..end])),
                 // The split's lines are its words joined by single spaces.
                 None => words.extend(l.split_ascii_whitespace()),
             }
