@@ -146,14 +146,14 @@ fn build_pool(country: &str) -> Vec<Destination> {
                     city: (*city).to_owned(),
                     region: region.map(str::to_owned),
                     street: Some((*street).to_owned()),
-                    centroid: table.get(district).and_then(|i| i.centroid),
+                    centroid: table.get(district).and_then(|i| i.centroid()),
                 }
             })
             .collect();
     }
     let mut codes: Vec<(&str, &refdata::PostcodeInfo)> = table
         .iter()
-        .filter(|(_, info)| !info.places.is_empty() && info.centroid.is_some())
+        .filter(|(_, info)| !info.places.is_empty() && info.centroid().is_some())
         .filter(|(_, info)| country != "US" || !US_EXCLUDED.contains(&info.admin))
         .collect();
     codes.sort_by(|a, b| a.0.cmp(b.0));
@@ -167,7 +167,7 @@ fn build_pool(country: &str) -> Vec<Destination> {
             city: info.places[0].to_owned(),
             region: (country == "US").then(|| info.admin.to_owned()),
             street: None,
-            centroid: info.centroid,
+            centroid: info.centroid(),
         })
         .collect()
 }

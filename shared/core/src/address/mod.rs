@@ -23,7 +23,7 @@ pub use validate::validate;
 /// the country has postcode data: the point a check compares a delivery's GPS with when no geocode is kept.
 pub fn postcode_centroid(country: &str, postcode: &str) -> Option<(f64, f64)> {
     let standardized = postcode.trim().to_uppercase();
-    index::postcode_info(country, &validate::lookup_key(country, &standardized))?.centroid
+    index::postcode_info(country, &validate::lookup_key(country, &standardized))?.centroid()
 }
 
 /// The first-level subdivision of a postcode's area in the reference data (US state, DE Land, AU state, CA

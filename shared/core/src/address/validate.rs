@@ -848,10 +848,10 @@ impl<'a> Work<'a> {
     /// (Hollywood for a Los Angeles ZIP).
     fn is_nearby_place(&self, folded: &str) -> bool {
         let Some(info) = self.postcode_info() else { return false };
-        let (Some(table), Some((lat, lon))) = (postcodes(&self.country.code), info.centroid) else { return false };
+        let (Some(table), Some((lat, lon))) = (postcodes(&self.country.code), info.centroid()) else { return false };
         table.postcodes_of_place(folded).iter().filter_map(|p| table.get(p)).any(|other| {
             other.admin == info.admin
-                && other.centroid.is_some_and(|other| crate::geo::distance_km((lat, lon), other) <= 30.0)
+                && other.centroid().is_some_and(|other| crate::geo::distance_km((lat, lon), other) <= 30.0)
         })
     }
 
@@ -993,7 +993,7 @@ impl<'a> Work<'a> {
     }
 
     fn geocode(&self) -> Option<Geocode> {
-        let (lat, lon) = self.postcode_info()?.centroid?;
+        let (lat, lon) = self.postcode_info()?.centroid()?;
         let precision = match self.country.code.as_str() {
             "GB" => GeoPrecision::OutwardCode,
             "CA" => GeoPrecision::Fsa,

@@ -97,7 +97,7 @@ impl ZoneRule {
                     let code = postcode::compact(p.postcode);
                     refdata::postcodes(p.country)
                         .and_then(|table| table.get(&code))
-                        .and_then(|info| info.centroid)
+                        .and_then(|info| info.centroid())
                         .ok_or_else(|| NoZone::NoCentroid(code, p.country.to_owned()))
                 };
                 let km = geo::distance_km(centroid(origin)?, centroid(destination)?);
