@@ -398,7 +398,7 @@ impl PostcodeInfo {
     }
 }
 
-const _: () = assert!(std::mem::size_of::<PostcodeInfo>() == 64);
+const _: () = assert!(std::mem::size_of::<PostcodeInfo>() == 64 && std::mem::size_of::<Option<PostcodeInfo>>() == 64);
 
 /// The countries with a postcode table.
 pub const POSTCODE_COUNTRIES: [&str; 7] = ["US", "DE", "AT", "AU", "CA", "GB", "FR"];
@@ -645,11 +645,6 @@ impl PostcodeTable {
         self.rows.is_empty()
     }
 
-    /// The rows in postcode order, as [`PostcodeTable::iter`] gives them.
-    pub(crate) fn rows(&self) -> &[PostcodeInfo] {
-        &self.rows
-    }
-
     /// Every postcode and its row, in postcode order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &PostcodeInfo)> {
         self.codes.iter().copied().zip(&self.rows)
@@ -773,8 +768,8 @@ mod tests {
         assert_eq!(PostcodeInfo::new("IL", &[], &[], Some((39.8, -89.6))).centroid(), Some((39.8, -89.6)));
         assert_eq!(PostcodeInfo::new("IL", &[], &[], None).centroid(), None);
         let Some(table) = postcodes("US") else { return };
-        assert!(table.rows().iter().all(|row| std::ptr::from_ref(row).addr() % 64 == 0));
-        assert!(table.rows().iter().any(|row| row.centroid().is_some()));
+        assert!(table.iter().all(|(_, row)| std::ptr::from_ref(row).addr() % 64 == 0));
+        assert!(table.iter().any(|(_, row)| row.centroid().is_some()));
     }
 
     /// Every region of every country is found again by its key, its name and its Latin name.
