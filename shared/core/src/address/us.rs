@@ -817,6 +817,11 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     }
     let mut out = FreeText { words_as_typed: !reshaped, may_hold_a_hint, ..FreeText::default() };
     take_zip(&mut segments, &mut out);
+    // The ZIP's row is read below to find the city, and seldom in cache: read now, it arrives while the state is
+    // looked for.
+    if let Some(row) = out.postcode.as_deref().and_then(|zip| us_postcode(&zip[..5.min(zip.len())])) {
+        std::hint::black_box(row.place_keys.len());
+    }
     take_state(&mut segments, places, &mut out);
     segments.retain(|s| !s.is_empty());
     let Some(mut tail) = segments.pop() else { return out };
