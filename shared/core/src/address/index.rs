@@ -14,25 +14,27 @@ struct UsIndex {
     states_of_place: HashMap<&'static str, Vec<&'static str>>,
 }
 
-/// A copy of the row of each ZIP5, found from the ZIP's numeric value with no memory read but the row's own.
+/// A copy of the row of each ZIP5 in ZIP order, found from the ZIP's numeric value.
 ///
 /// Ten thousand addresses read ten thousand rows, seldom in cache, and a lookup that first read a row number
-/// from a table of 100,000 waited on two cache misses in a row. Here the rows lie in ZIP order, and a ZIP's
-/// position among them is counted from 20 KB of bits and sums, small enough to stay in cache: one bit per ZIP
-/// value in blocks of the 100 that share their first three digits, and how many rows come before each block.
+/// from a table of 100,000 waited on two cache misses in a row. Here a ZIP's position among the rows is counted
+/// from 20 KB of bits and sums, small enough to stay in cache, so the row itself is the one read likely to miss:
+/// one bit per ZIP value in blocks of the 100 that share their first three digits, and how many rows come before
+/// each block.
 struct ZipRows {
     present: Vec<u128>,
     before: Vec<u32>,
-    rows: Vec<Option<PostcodeInfo>>,
+    rows: Vec<PostcodeInfo>,
 }
 
 impl ZipRows {
     const BLOCK: usize = 100;
 
-    /// From each ZIP value with its row.
-    fn new(zips: &[(usize, &PostcodeInfo)]) -> Self {
+    /// From each ZIP value with its row, each value once.
+    fn new(mut zips: Vec<(usize, &PostcodeInfo)>) -> Self {
+        zips.sort_unstable_by_key(|&(n, _)| n);
         let mut present = vec![0u128; 100_000 / Self::BLOCK];
-        for &(n, _) in zips {
+        for &(n, _) in &zips {
             present[n / Self::BLOCK] |= 1 << (n % Self::BLOCK);
         }
         let mut before = Vec::with_capacity(present.len());
@@ -41,13 +43,7 @@ impl ZipRows {
             before.push(total);
             total += bits.count_ones();
         }
-        let mut index = ZipRows { present, before, rows: vec![None; total as usize] };
-        for &(n, info) in zips {
-            if let Some(rank) = index.rank(n) {
-                index.rows[rank] = Some(*info);
-            }
-        }
-        index
+        ZipRows { present, before, rows: zips.into_iter().map(|(_, info)| *info).collect() }
     }
 
     /// The position of ZIP value `n` among the rows, if it has one.
@@ -59,7 +55,7 @@ impl ZipRows {
     }
 
     fn get(&self, n: usize) -> Option<&PostcodeInfo> {
-        self.rows.get(self.rank(n)?)?.as_ref()
+        self.rows.get(self.rank(n)?)
     }
 }
 
@@ -77,8 +73,9 @@ fn us_index() -> Option<&'static UsIndex> {
                 }
             }
         }
-        let zips: Vec<_> = table.iter().filter_map(|(code, info)| Some((zip_number(code)?, info))).collect();
-        UsIndex { by_zip: ZipRows::new(&zips), states_of_place }
+        // The table lists each code once.
+        let zips = table.iter().filter_map(|(code, info)| Some((zip_number(code)?, info))).collect();
+        UsIndex { by_zip: ZipRows::new(zips), states_of_place }
     }))
 }
 
