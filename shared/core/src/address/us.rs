@@ -12,7 +12,7 @@ use super::hints::words_may_hold_a_hint;
 use super::index::{is_us_place_of_state, us_postcode};
 use super::intl::FreeText;
 use super::model::{BoxUnit, Components};
-use super::refdata::{postcodes, usps};
+use super::refdata::{PostcodeInfo, postcodes, usps};
 
 /// What a US delivery line turned out to be: its Pub 28 components, and what did not fit them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -819,7 +819,7 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     take_zip(&mut segments, &mut out);
     // The ZIP's row is read below to find the city, and seldom in cache: read now, it arrives while the state is
     // looked for.
-    if let Some(row) = out.postcode.as_deref().and_then(|zip| us_postcode(&zip[..5.min(zip.len())])) {
+    if let Some(row) = out.postcode.as_deref().and_then(zip_row) {
         std::hint::black_box(row.place_keys.len());
     }
     take_state(&mut segments, places, &mut out);
@@ -1047,9 +1047,14 @@ fn canonical_word(word: &str) -> &str {
     }
 }
 
+/// The row of a ZIP or ZIP+4 the split took (ASCII: digits and a hyphen, or the letters a damaged ZIP has).
+fn zip_row(zip: &str) -> Option<&'static PostcodeInfo> {
+    us_postcode(&zip[..5.min(zip.len())])
+}
+
 /// How many trailing words name a place of the ZIP, compared word by word without building strings.
 fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
-    let info = us_postcode(&zip[..5.min(zip.len())])?;
+    let info = zip_row(zip)?;
     info.place_keys
         .iter()
         .filter_map(|key| {
@@ -1072,7 +1077,7 @@ fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
         return false;
     }
     let key = canonical_place_cow(words);
-    if let Some(info) = zip.and_then(|z| us_postcode(&z[..5.min(z.len())])) {
+    if let Some(info) = zip.and_then(zip_row) {
         if info.place_keys.iter().any(|k| *k == key) {
             return true;
         }
