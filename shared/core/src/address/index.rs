@@ -25,12 +25,26 @@ struct ZipRows {
     present: Vec<u128>,
     before: Vec<u32>,
     rows: Vec<PostcodeInfo>,
+    /// Each row's words, and their text, at the row's own position: see [`ZipRows::new`].
+    words: &'static [[&'static str; INLINE_WORDS]],
+    text: &'static [[u8; INLINE_TEXT]],
 }
+
+/// Words and bytes of text of a row that get a copy at the row's position: nearly every ZIP has one place and
+/// one key, and with the state they take at most 48 bytes; 98 % take 32 or fewer.
+const INLINE_WORDS: usize = 2;
+const INLINE_TEXT: usize = 32;
 
 impl ZipRows {
     const BLOCK: usize = 100;
 
     /// From each ZIP value with its row, each value once.
+    ///
+    /// The table keeps a row's words and their text in two arrays of its own, and a reader follows the row to
+    /// the words and the words to the text: three cache misses, each waiting on the one before. Here the words
+    /// and text of a row that fits are copied to its position in two arrays of the index's own, so all three
+    /// are found from the position alone and can be fetched at once ([`ZipRows::warm`]). They are leaked: the
+    /// index lives as long as the process, in a static, and its rows borrow from them.
     fn new(mut zips: Vec<(usize, &PostcodeInfo)>) -> Self {
         zips.sort_unstable_by_key(|&(n, _)| n);
         let mut present = vec![0u128; 100_000 / Self::BLOCK];
@@ -43,7 +57,66 @@ impl ZipRows {
             before.push(total);
             total += bits.count_ones();
         }
-        ZipRows { present, before, rows: zips.into_iter().map(|(_, info)| *info).collect() }
+
+        // Each row's state, places and keys written end to end where they fit, and where each ends.
+        let mut text = vec![[0u8; INLINE_TEXT]; zips.len()];
+        let mut ends: Vec<Option<[usize; 1 + INLINE_WORDS]>> = vec![None; zips.len()];
+        for ((_, info), (bytes, ends)) in zips.iter().zip(text.iter_mut().zip(&mut ends)) {
+            let parts: Vec<&str> =
+                std::iter::once(info.admin).chain(info.places.iter().chain(info.place_keys).copied()).collect();
+            if parts.len() > 1 + INLINE_WORDS || parts.iter().map(|p| p.len()).sum::<usize>() > INLINE_TEXT {
+                continue;
+            }
+            let mut at = [0; 1 + INLINE_WORDS];
+            let mut len = 0;
+            for (part, end) in parts.iter().zip(&mut at) {
+                bytes[len..len + part.len()].copy_from_slice(part.as_bytes());
+                len += part.len();
+                *end = len;
+            }
+            *ends = Some(at);
+        }
+        let text: &'static [[u8; INLINE_TEXT]] = Vec::leak(text);
+        // The parts are whole strings written end to end, so each is UTF-8 again.
+        let part = |row: usize, ends: &[usize], i: usize| {
+            std::str::from_utf8(&text[row][if i == 0 { 0 } else { ends[i - 1] }..ends[i]]).ok()
+        };
+        let words: &'static [[&'static str; INLINE_WORDS]] = Vec::leak(
+            (0..zips.len())
+                .map(|row| {
+                    let mut words = [""; INLINE_WORDS];
+                    if let Some(ends) = &ends[row] {
+                        for (i, word) in words.iter_mut().enumerate() {
+                            *word = part(row, ends, i + 1).unwrap_or_default();
+                        }
+                    }
+                    words
+                })
+                .collect(),
+        );
+        let rows = zips
+            .iter()
+            .enumerate()
+            .map(|(row, (_, info))| {
+                let (Some(ends), places) = (&ends[row], info.places.len()) else { return **info };
+                match (part(row, ends, 0), words[row].get(..places + info.place_keys.len())) {
+                    (Some(admin), Some(words)) => {
+                        let (places, keys) = words.split_at(places);
+                        PostcodeInfo::new(admin, places, keys, info.centroid())
+                    }
+                    _ => **info,
+                }
+            })
+            .collect();
+        ZipRows { present, before, rows, words, text }
+    }
+
+    /// Fetches the row of ZIP value `n`, its words and their text all at once, so that their cache misses
+    /// overlap with each other and with whatever the caller does next.
+    fn warm(&self, n: usize) {
+        if let Some(row) = self.rank(n) {
+            std::hint::black_box((self.rows[row].admin.len(), self.words[row][0].len(), self.text[row][0]));
+        }
     }
 
     /// The position of ZIP value `n` among the rows, if it has one.
@@ -93,6 +166,13 @@ pub fn us_postcode(key: &str) -> Option<&'static PostcodeInfo> {
     }
 }
 
+/// Starts fetching the row of a ZIP5 key that [`us_postcode`] will be asked for soon (see [`ZipRows::new`]).
+pub fn warm_us_postcode(key: &str) {
+    if let (Some(n), Some(index)) = (zip_number(key), us_index()) {
+        index.by_zip.warm(n);
+    }
+}
+
 /// Whether some ZIP of `state` names the place with this folded key.
 pub fn is_us_place_of_state(key: &str, state: &str) -> bool {
     us_index().and_then(|index| index.states_of_place.get(key)).is_some_and(|states| states.contains(&state))
@@ -134,5 +214,24 @@ mod tests {
             assert_eq!(us_postcode(&zip).is_some(), table.get(&zip).is_some(), "{zip}");
         }
         assert!(us_postcode("ABCDE").is_none());
+    }
+
+    /// A row that fits borrows its state, words and text from the index's arrays at its own position, which is
+    /// what lets `warm` fetch them all from the position alone; and nearly every row fits.
+    #[test]
+    fn rows_borrow_their_words_from_their_own_position() {
+        let Some(index) = us_index() else { return };
+        let zips = &index.by_zip;
+        let own = (0..zips.rows.len())
+            .filter(|&row| {
+                let info = &zips.rows[row];
+                let (words, text) = (zips.words[row].as_ptr_range(), zips.text[row].as_ptr_range());
+                let slices = [info.places, info.place_keys];
+                text.contains(&info.admin.as_ptr())
+                    && slices.iter().all(|s| s.is_empty() || words.contains(&s.as_ptr()))
+                    && slices.iter().flat_map(|s| s.iter()).all(|w| text.contains(&w.as_ptr()))
+            })
+            .count();
+        assert!(own * 100 >= zips.rows.len() * 97, "{own} of {} rows", zips.rows.len());
     }
 }

@@ -382,7 +382,7 @@ pub struct PostcodeInfo {
 }
 
 impl PostcodeInfo {
-    fn new(
+    pub(crate) fn new(
         admin: &'static str,
         places: &'static [&'static str],
         place_keys: &'static [&'static str],

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization;
 
 use super::hints::words_may_hold_a_hint;
-use super::index::{is_us_place_of_state, us_postcode};
+use super::index::{is_us_place_of_state, us_postcode, warm_us_postcode};
 use super::intl::FreeText;
 use super::model::{BoxUnit, Components};
 use super::refdata::{PostcodeInfo, postcodes, usps};
@@ -817,10 +817,10 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     }
     let mut out = FreeText { words_as_typed: !reshaped, may_hold_a_hint, ..FreeText::default() };
     take_zip(&mut segments, &mut out);
-    // The ZIP's row is read below to find the city, and seldom in cache: read now, it arrives while the state is
-    // looked for.
-    if let Some(row) = out.postcode.as_deref().and_then(zip_row) {
-        std::hint::black_box(row.place_keys.len());
+    // The ZIP's row is read below to find the city, and seldom in cache: fetched now, it arrives while the state
+    // is looked for.
+    if let Some(zip) = out.postcode.as_deref() {
+        warm_us_postcode(zip5(zip));
     }
     take_state(&mut segments, places, &mut out);
     segments.retain(|s| !s.is_empty());
@@ -1047,9 +1047,13 @@ fn canonical_word(word: &str) -> &str {
     }
 }
 
-/// The row of a ZIP or ZIP+4 the split took (ASCII: digits and a hyphen, or the letters a damaged ZIP has).
+/// The ZIP5 of a ZIP or ZIP+4 the split took (ASCII: digits and a hyphen, or the letters a damaged ZIP has).
+fn zip5(zip: &str) -> &str {
+    &zip[..5.min(zip.len())]
+}
+
 fn zip_row(zip: &str) -> Option<&'static PostcodeInfo> {
-    us_postcode(&zip[..5.min(zip.len())])
+    us_postcode(zip5(zip))
 }
 
 /// How many trailing words name a place of the ZIP, compared word by word without building strings.
