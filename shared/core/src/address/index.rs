@@ -43,7 +43,7 @@ impl ZipRows {
     /// The table keeps a row's words and their text in two arrays of its own, and a reader follows the row to
     /// the words and the words to the text: three cache misses, each waiting on the one before. Here the words
     /// and text of a row that fits are copied to its position in two arrays of the index's own, so all three
-    /// are found from the position alone and can be fetched at once ([`ZipRows::warm`]). They are leaked: the
+    /// are found from the position alone and can be fetched at once ([`ZipRows::prefetch`]). They are leaked: the
     /// index lives as long as the process, in a static, and its rows borrow from them.
     fn new(mut zips: Vec<(usize, &PostcodeInfo)>) -> Self {
         zips.sort_unstable_by_key(|&(n, _)| n);
@@ -111,11 +111,12 @@ impl ZipRows {
         ZipRows { present, before, rows, words, text }
     }
 
-    /// Fetches the row of ZIP value `n`, its words and their text all at once, so that their cache misses
-    /// overlap with each other and with whatever the caller does next.
-    fn warm(&self, n: usize) {
+    /// Starts fetching the row of ZIP value `n`, its words and their text, without waiting for them.
+    fn prefetch(&self, n: usize) {
         if let Some(row) = self.rank(n) {
-            std::hint::black_box((self.rows[row].admin.len(), self.words[row][0].len(), self.text[row][0]));
+            lastmile_hint::prefetch(&self.rows[row]);
+            lastmile_hint::prefetch(&self.words[row]);
+            lastmile_hint::prefetch(&self.text[row]);
         }
     }
 
@@ -166,10 +167,11 @@ pub fn us_postcode(key: &str) -> Option<&'static PostcodeInfo> {
     }
 }
 
-/// Starts fetching the row of a ZIP5 key that [`us_postcode`] will be asked for soon (see [`ZipRows::new`]).
-pub fn warm_us_postcode(key: &str) {
+/// Starts fetching the row of a ZIP5 key that [`us_postcode`] will be asked for soon (see [`ZipRows::new`]),
+/// without waiting for it.
+pub fn prefetch_us_postcode(key: &str) {
     if let (Some(n), Some(index)) = (zip_number(key), us_index()) {
-        index.by_zip.warm(n);
+        index.by_zip.prefetch(n);
     }
 }
 

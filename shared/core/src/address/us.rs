@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization;
 
 use super::hints::words_may_hold_a_hint;
-use super::index::{is_us_place_of_state, us_postcode, warm_us_postcode};
+use super::index::{is_us_place_of_state, prefetch_us_postcode, us_postcode};
 use super::intl::FreeText;
 use super::model::{BoxUnit, Components};
 use super::refdata::{PostcodeInfo, postcodes, usps};
@@ -794,6 +794,11 @@ impl WordBuffers {
 
 fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     let WordBuffers { bytes, spans, ends, places } = buffers;
+    // The ZIP's row is read to find the city, and seldom in cache: fetched from here, it arrives while the text
+    // is cut into words.
+    if let Some(zip) = trailing_zip5(text) {
+        prefetch_us_postcode(zip);
+    }
     bytes.clear();
     spans.clear();
     ends.clear();
@@ -817,11 +822,6 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     }
     let mut out = FreeText { words_as_typed: !reshaped, may_hold_a_hint, ..FreeText::default() };
     take_zip(&mut segments, &mut out);
-    // The ZIP's row is read below to find the city, and seldom in cache: fetched now, it arrives while the state
-    // is looked for.
-    if let Some(zip) = out.postcode.as_deref() {
-        warm_us_postcode(zip5(zip));
-    }
     take_state(&mut segments, places, &mut out);
     segments.retain(|s| !s.is_empty());
     let Some(mut tail) = segments.pop() else { return out };
@@ -869,6 +869,17 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     out.lines = merge_fragments(head);
     out.lines_are_words = true;
     out
+}
+
+/// The ZIP5 that a text seems to end with (`… 62701`, `… 62701-1234`): a guess, good enough to fetch a row
+/// ahead; [`take_zip`] decides.
+fn trailing_zip5(text: &str) -> Option<&str> {
+    let text = text.trim_end();
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let plus4 = text.len().checked_sub(5).and_then(|at| text.get(at..)).and_then(|t| t.strip_prefix('-'));
+    let text = if plus4.is_some_and(digits) { &text[..text.len() - 5] } else { text };
+    let zip = text.get(text.len().checked_sub(5)?..)?;
+    digits(zip).then_some(zip)
 }
 
 /// The ZIP (or ZIP+4, or a damaged ZIP after a state) at the very end.
@@ -1047,13 +1058,9 @@ fn canonical_word(word: &str) -> &str {
     }
 }
 
-/// The ZIP5 of a ZIP or ZIP+4 the split took (ASCII: digits and a hyphen, or the letters a damaged ZIP has).
-fn zip5(zip: &str) -> &str {
-    &zip[..5.min(zip.len())]
-}
-
+/// The row of a ZIP or ZIP+4 the split took (ASCII: digits and a hyphen, or the letters a damaged ZIP has).
 fn zip_row(zip: &str) -> Option<&'static PostcodeInfo> {
-    us_postcode(zip5(zip))
+    us_postcode(&zip[..5.min(zip.len())])
 }
 
 /// How many trailing words name a place of the ZIP, compared word by word without building strings.
@@ -1143,6 +1150,17 @@ fn street_end(tokens: &[&str]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_zip_fetched_ahead_is_the_one_a_text_ends_with() {
+        assert_eq!(trailing_zip5("123 main st, springfield il 62701 "), Some("62701"));
+        assert_eq!(trailing_zip5("123 MAIN ST SPRINGFIELD IL 62701-1234"), Some("62701"));
+        assert_eq!(trailing_zip5("62701"), Some("62701"));
+        // No guess where the text does not end in five digits.
+        for text in ["123 main st", "", "1234", "springfield il 62701-12", "PO BOX 40177X", "ZIP ６２７０１"] {
+            assert_eq!(trailing_zip5(text), None, "{text}");
+        }
+    }
 
     fn parse(text: &str, military_context: bool) -> StreetLine {
         let owned = tokens(text);
