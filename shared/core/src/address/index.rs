@@ -58,7 +58,8 @@ impl ZipRows {
             total += bits.count_ones();
         }
 
-        // Each row's state, places and keys written end to end where they fit, and where each ends.
+        // Each row's state, places and keys written end to end where they fit, and where each ends; a part that a
+        // row does not have ends where the one before it did, and so is empty.
         let mut text = vec![[0u8; INLINE_TEXT]; zips.len()];
         let mut ends: Vec<Option<[usize; 1 + INLINE_WORDS]>> = vec![None; zips.len()];
         for ((_, info), (bytes, ends)) in zips.iter().zip(text.iter_mut().zip(&mut ends)) {
@@ -69,17 +70,19 @@ impl ZipRows {
             }
             let mut at = [0; 1 + INLINE_WORDS];
             let mut len = 0;
-            for (part, end) in parts.iter().zip(&mut at) {
-                bytes[len..len + part.len()].copy_from_slice(part.as_bytes());
+            for (i, end) in at.iter_mut().enumerate() {
+                let part = parts.get(i).map_or(&b""[..], |p| p.as_bytes());
+                bytes[len..len + part.len()].copy_from_slice(part);
                 len += part.len();
                 *end = len;
             }
             *ends = Some(at);
         }
         let text: &'static [[u8; INLINE_TEXT]] = Vec::leak(text);
-        // The parts are whole strings written end to end, so each is UTF-8 again.
-        let part = |row: usize, ends: &[usize], i: usize| {
-            std::str::from_utf8(&text[row][if i == 0 { 0 } else { ends[i - 1] }..ends[i]]).ok()
+        // Part `i` of a row; the parts are whole strings written end to end, so each is UTF-8 again.
+        let part = |row: usize, ends: &[usize; 1 + INLINE_WORDS], i: usize| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            std::str::from_utf8(&text[row][start..ends[i]]).ok()
         };
         let words: &'static [[&'static str; INLINE_WORDS]] = Vec::leak(
             (0..zips.len())
@@ -98,14 +101,13 @@ impl ZipRows {
             .iter()
             .enumerate()
             .map(|(row, (_, info))| {
-                let (Some(ends), places) = (&ends[row], info.places.len()) else { return **info };
-                match (part(row, ends, 0), words[row].get(..places + info.place_keys.len())) {
-                    (Some(admin), Some(words)) => {
-                        let (places, keys) = words.split_at(places);
-                        PostcodeInfo::new(admin, places, keys, info.centroid())
-                    }
-                    _ => **info,
-                }
+                let inline = ends[row].as_ref().and_then(|ends| {
+                    let admin = part(row, ends, 0)?;
+                    let words = words[row].get(..info.places.len() + info.place_keys.len())?;
+                    let (places, keys) = words.split_at(info.places.len());
+                    Some(PostcodeInfo::new(admin, places, keys, info.centroid()))
+                });
+                inline.unwrap_or(**info)
             })
             .collect();
         ZipRows { present, before, rows, words, text }
@@ -219,7 +221,7 @@ mod tests {
     }
 
     /// A row that fits borrows its state, words and text from the index's arrays at its own position, which is
-    /// what lets `warm` fetch them all from the position alone; and nearly every row fits.
+    /// what lets `prefetch` fetch them all from the position alone; and nearly every row fits.
     #[test]
     fn rows_borrow_their_words_from_their_own_position() {
         let Some(index) = us_index() else { return };
