@@ -35,6 +35,14 @@ struct ZipRows {
 const INLINE_WORDS: usize = 2;
 const INLINE_TEXT: usize = 32;
 
+/// A row's state, places and keys, in order, if together they fit the index's copy of its text and words.
+fn inline_parts(info: &PostcodeInfo) -> Option<Vec<&'static str>> {
+    let parts: Vec<&'static str> =
+        std::iter::once(info.admin).chain(info.places.iter().chain(info.place_keys).copied()).collect();
+    let fits = parts.len() <= 1 + INLINE_WORDS && parts.iter().map(|p| p.len()).sum::<usize>() <= INLINE_TEXT;
+    fits.then_some(parts)
+}
+
 impl ZipRows {
     const BLOCK: usize = 100;
 
@@ -58,40 +66,36 @@ impl ZipRows {
             total += bits.count_ones();
         }
 
-        // Each row's state, places and keys written end to end where they fit, and where each ends; a part that a
-        // row does not have ends where the one before it did, and so is empty.
+        // Each fitting row's state, places and keys written end to end into its copy of the text.
         let mut text = vec![[0u8; INLINE_TEXT]; zips.len()];
-        let mut ends: Vec<Option<[usize; 1 + INLINE_WORDS]>> = vec![None; zips.len()];
-        for ((_, info), (bytes, ends)) in zips.iter().zip(text.iter_mut().zip(&mut ends)) {
-            let parts: Vec<&str> =
-                std::iter::once(info.admin).chain(info.places.iter().chain(info.place_keys).copied()).collect();
-            if parts.len() > 1 + INLINE_WORDS || parts.iter().map(|p| p.len()).sum::<usize>() > INLINE_TEXT {
-                continue;
+        for ((_, info), bytes) in zips.iter().zip(&mut text) {
+            let mut at = 0;
+            for part in inline_parts(info).unwrap_or_default() {
+                bytes[at..at + part.len()].copy_from_slice(part.as_bytes());
+                at += part.len();
             }
-            let mut at = [0; 1 + INLINE_WORDS];
-            let mut len = 0;
-            for (i, end) in at.iter_mut().enumerate() {
-                let part = parts.get(i).map_or(&b""[..], |p| p.as_bytes());
-                bytes[len..len + part.len()].copy_from_slice(part);
-                len += part.len();
-                *end = len;
-            }
-            *ends = Some(at);
         }
         let text: &'static [[u8; INLINE_TEXT]] = Vec::leak(text);
-        // Part `i` of a row; the parts are whole strings written end to end, so each is UTF-8 again.
-        let part = |row: usize, ends: &[usize; 1 + INLINE_WORDS], i: usize| {
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            std::str::from_utf8(&text[row][start..ends[i]]).ok()
+        // A fitting row's parts read back from its copy, in the lengths of the row's own.
+        let copied = |row: usize, info: &PostcodeInfo| -> Option<Vec<&'static str>> {
+            let mut at = 0;
+            inline_parts(info)?
+                .iter()
+                .map(|part| {
+                    at += part.len();
+                    // Whole strings written end to end, so each is UTF-8 again.
+                    std::str::from_utf8(&text[row][at - part.len()..at]).ok()
+                })
+                .collect()
         };
         let words: &'static [[&'static str; INLINE_WORDS]] = Vec::leak(
-            (0..zips.len())
-                .map(|row| {
+            zips.iter()
+                .enumerate()
+                .map(|(row, (_, info))| {
                     let mut words = [""; INLINE_WORDS];
-                    if let Some(ends) = &ends[row] {
-                        for (i, word) in words.iter_mut().enumerate() {
-                            *word = part(row, ends, i + 1).unwrap_or_default();
-                        }
+                    for (word, part) in words.iter_mut().zip(copied(row, info).unwrap_or_default().into_iter().skip(1))
+                    {
+                        *word = part;
                     }
                     words
                 })
@@ -101,11 +105,10 @@ impl ZipRows {
             .iter()
             .enumerate()
             .map(|(row, (_, info))| {
-                let inline = ends[row].as_ref().and_then(|ends| {
-                    let admin = part(row, ends, 0)?;
-                    let words = words[row].get(..info.places.len() + info.place_keys.len())?;
+                let inline = copied(row, info).and_then(|parts| {
+                    let words = words[row].get(..parts.len() - 1)?;
                     let (places, keys) = words.split_at(info.places.len());
-                    Some(PostcodeInfo::new(admin, places, keys, info.centroid()))
+                    Some(PostcodeInfo::new(parts.first()?, places, keys, info.centroid()))
                 });
                 inline.unwrap_or(**info)
             })

@@ -874,12 +874,9 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
 /// The ZIP5 that a text seems to end with (`… 62701`, `… 62701-1234`): a guess, good enough to fetch a row
 /// ahead; [`take_zip`] decides.
 fn trailing_zip5(text: &str) -> Option<&str> {
-    let text = text.trim_end();
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let plus4 = text.len().checked_sub(5).and_then(|at| text.get(at..)).and_then(|t| t.strip_prefix('-'));
-    let text = if plus4.is_some_and(digits) { &text[..text.len() - 5] } else { text };
-    let zip = text.get(text.len().checked_sub(5)?..)?;
-    digits(zip).then_some(zip)
+    let last = text.trim_end().rsplit(|c: char| c.is_ascii_whitespace() || c == ',').next()?;
+    // A ZIP token is ASCII digits and a hyphen, five of them at least.
+    is_zip(last).then(|| &last[..5])
 }
 
 /// The ZIP (or ZIP+4, or a damaged ZIP after a state) at the very end.
