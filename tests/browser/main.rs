@@ -228,8 +228,9 @@ fn open_dashboard(page: &mut cdp::Page, base: &str, key: &str, query: &str) {
     page.call("Page.enable", serde_json::json!({}));
     page.navigate(&format!("{base}/dashboard/login"));
     page.wait_for("location.pathname === '/dashboard/login' && document.getElementById('key') !== null");
+    // Guarded by the path, so that sending it again (see `cdp::Page::call`) cannot submit twice.
     let login = format!(
-        "document.getElementById('key').value = {}; document.querySelector('main form').submit(); true",
+        "if (location.pathname === '/dashboard/login') {{ document.getElementById('key').value = {}; document.querySelector('main form').submit(); }} true",
         serde_json::to_string(key).unwrap()
     );
     page.evaluate(&login);
