@@ -845,7 +845,7 @@ fn split_free_text_into(text: &str, buffers: &mut WordBuffers) -> FreeText {
     } else if out.postcode.is_none() && out.region.is_none() && head.is_empty() {
         // Nothing marks where a city would start: only a known place name after the street's end counts
         // ("210 N THORNCREST DR CREVE COEUR"); otherwise it is all street ("1755 LAKE COOK").
-        let end = street_end(&tail);
+        let end = StreetEnds::of(&tail).likely;
         let ended = tail[..end].iter().skip(1).any(|t| suffix(t).is_some() || directional(t).is_some());
         let city_len = (1..=if ended { tail.len().saturating_sub(end).min(4) } else { 0 })
             .rev()
@@ -1060,7 +1060,9 @@ fn zip_row(zip: &str) -> Option<&'static PostcodeInfo> {
     us_postcode(&zip[..5.min(zip.len())])
 }
 
-/// How many trailing words name a place of the ZIP, compared word by word without building strings.
+/// How many trailing words name a place of the ZIP, compared word by word without building strings. In a name
+/// of several words, all but one may be shortened as people shorten them ("LAFAYETTE HL", "MARINA DL REY",
+/// "BEAR CREEK TWP"): the ZIP vouches for the place, so the letters kept in order are enough.
 fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
     let info = zip_row(zip)?;
     info.place_keys
@@ -1069,9 +1071,31 @@ fn zip_place_len(tokens: &[&str], zip: &str, max: usize) -> Option<usize> {
             // Words are single-spaced in a key; counting the spaces is cheaper than splitting.
             let n = key.bytes().filter(|&b| b == b' ').count() + 1;
             let tail = tokens.get(tokens.len().checked_sub(n)?..)?;
-            (n <= max && tail.iter().zip(key.split(' ')).all(|(t, w)| canonical_word(t) == w)).then_some(n)
+            if n > max {
+                return None;
+            }
+            let mut exact = 0;
+            for (typed, word) in tail.iter().zip(key.split(' ')) {
+                if canonical_word(typed) == word {
+                    exact += 1;
+                } else if n == 1 || !shortens(typed, word) {
+                    return None;
+                }
+            }
+            (exact > 0).then_some(n)
         })
         .max()
+}
+
+/// Whether `short` is `word` with letters left out: the same first letter, the rest in order ("HL" of HILL,
+/// "TWP" of TOWNSHIP, "DL" of DEL). Two letters at least: a lone initial says too little.
+fn shortens(short: &str, word: &str) -> bool {
+    let (short, word) = (short.as_bytes(), word.as_bytes());
+    if short.len() < 2 || short.len() >= word.len() || short[0] != word[0] {
+        return false;
+    }
+    let mut rest = word[1..].iter();
+    short[1..].iter().all(|b| rest.any(|w| w == b))
 }
 
 /// Whether words name a place anywhere in the US.
@@ -1097,52 +1121,133 @@ fn is_place(words: &str, zip: Option<&str>, state: Option<&str>) -> bool {
 fn city_suffix_len(tokens: &[&str], street_like: bool, zip: Option<&str>, state: Option<&str>) -> usize {
     // A run that is no street at all may be all city ("MINNEAPOLIS").
     let max = if street_like { tokens.len().saturating_sub(1) } else { tokens.len() }.min(5);
-    // A place of this ZIP first, then any place of this state not reaching into the street.
+    // A place of this ZIP first, then the longest place of this state that starts where the street can end
+    // ("…CONNISTON RD | WEST PALM BEACH": a type word may close the street or be the city's own).
     if let Some(n) = zip.and_then(|z| zip_place_len(tokens, z, max)) {
         return n;
     }
-    let end = street_end(tokens);
+    let ends = StreetEnds::of(tokens);
     for n in (1..=max).rev() {
-        if end <= tokens.len() - n && is_place(&tokens[tokens.len() - n..].join(" "), None, state) {
+        if ends.may_end_at(tokens.len() - n) && is_place(&tokens[tokens.len() - n..].join(" "), None, state) {
             return n;
         }
     }
     if !street_like {
         return tokens.len();
     }
-    tokens.len() - end.min(tokens.len())
+    tokens.len() - ends.likely.min(tokens.len())
 }
 
-/// Index just past the street part of a street-and-city run: after the last suffix, directional or unit.
-fn street_end(tokens: &[&str]) -> usize {
-    if is_box_line(tokens) {
-        // PO BOX n, RR n BOX m, PSC n BOX m: the box number ends the street part.
-        return tokens
-            .iter()
-            .rposition(|t| matches!(*t, "BOX" | "BX" | "DRAWER"))
-            .map_or(2, |i| i + 2)
-            .min(tokens.len());
-    }
-    let start = usize::from(tokens.first().is_some_and(|t| is_house_number(t)));
-    let mut end = start + 1;
-    let mut i = start + 1;
-    while i < tokens.len() {
-        let t = &tokens[i];
-        if let Some((_, needs_number)) = unit_designator(t) {
-            end = if needs_number { (i + 2).min(tokens.len()) } else { i + 1 };
-            if tokens.get(i + 1).is_some_and(|n| *n == "#") {
-                end = (i + 3).min(tokens.len());
-            }
-            i = end;
-            continue;
-        }
-        if suffix(t).is_some() || directional(t).is_some() {
-            end = i + 1;
-        }
-        i += 1;
-    }
-    end.min(tokens.len())
+/// Where the street part of a street-and-city run can end: after a type word, a directional or a unit, or
+/// anywhere past the last of them.
+struct StreetEnds {
+    /// Bit `p` set: the street may end before word `p`.
+    possible: u64,
+    /// After the last unit, directional or type word (after the first word when there is none).
+    last: usize,
+    /// The end when no place name decides: after the last unit, directional or type word, except a type word
+    /// that often ends a place name once the street has had one that seldom does ("…RD | BEAR CREEK TW").
+    likely: usize,
 }
+
+impl StreetEnds {
+    fn of(tokens: &[&str]) -> StreetEnds {
+        if is_box_line(tokens) {
+            // PO BOX n, RR n BOX m, PSC n BOX m: the box number ends the street part.
+            let end = tokens
+                .iter()
+                .rposition(|t| matches!(*t, "BOX" | "BX" | "DRAWER"))
+                .map_or(2, |i| i + 2)
+                .min(tokens.len());
+            return StreetEnds { possible: bit(end), last: end, likely: end };
+        }
+        let start = usize::from(tokens.first().is_some_and(|t| is_house_number(t)));
+        let (mut possible, mut last, mut likely) = (0, start + 1, start + 1);
+        // Whether the street has had a unit or a type word that seldom ends a place name.
+        let (mut closed, mut after_unit) = (false, false);
+        let mut i = start + 1;
+        while i < tokens.len() {
+            let t = tokens[i];
+            if let Some((_, needs_number)) = unit_designator(t) {
+                let mut end = if needs_number { i + 2 } else { i + 1 };
+                if tokens.get(i + 1).is_some_and(|n| *n == "#") {
+                    end = i + 3;
+                }
+                let end = end.min(tokens.len());
+                (possible, last, likely, closed, after_unit) = (possible | bit(end), end, end, true, true);
+                i = end;
+                continue;
+            }
+            if let Some(abbreviation) = suffix(t) {
+                // A road named by number ends after its number ("STATE RTE 590 | ROARING BROOK TWP", "US HWY
+                // NO 130 N").
+                let number = i + 1 + usize::from(tokens.get(i + 1).is_some_and(|n| matches!(*n, "NO" | "#")));
+                let numbered =
+                    NUMBERED_ROAD_WORDS.contains(&t) && tokens.get(number).is_some_and(|n| is_number_like(n));
+                let end = if numbered { number + 1 } else { i + 1 };
+                let often_a_place = ends_place_names(abbreviation);
+                if !(closed && often_a_place) {
+                    likely = end;
+                }
+                closed |= !often_a_place;
+                (possible, last) = (possible | bit(end), end);
+                i = end;
+                continue;
+            } else if directional(t).is_some() {
+                (possible, last) = (possible | bit(i + 1), i + 1);
+                // A directional after a unit starts the city ("# 4H | NORTH BAY VILLAGE"): Pub 28 writes the
+                // street's own before the unit.
+                if !after_unit {
+                    likely = i + 1;
+                }
+            }
+            i += 1;
+        }
+        StreetEnds { possible, last: last.min(tokens.len()), likely: likely.min(tokens.len()) }
+    }
+
+    fn may_end_at(&self, at: usize) -> bool {
+        at >= self.last || self.possible & bit(at) != 0
+    }
+}
+
+/// `1 << at`, nothing past the 64th word: no street reaches that far.
+fn bit(at: usize) -> u64 {
+    1u64.checked_shl(at as u32).unwrap_or(0)
+}
+
+/// Whether a street type (its Pub 28 abbreviation) ends at least [`PLACE_ENDING_MIN`] US place names of two or
+/// more words (SPRINGS, LAKE, PARK, CREEK, HILL …), so that after a street's own type it starts a city as often
+/// as it continues the street. Worked out once from the US postcode table; none while there is none.
+fn ends_place_names(abbreviation: &str) -> bool {
+    static ENDINGS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    if let Some(endings) = ENDINGS.get() {
+        return endings.contains(abbreviation);
+    }
+    // Not worked out while the table is missing: where tables are installed at run time, it may come later.
+    let Some(table) = postcodes("US") else { return false };
+    ENDINGS
+        .get_or_init(|| {
+            let mut names: HashSet<&str> = HashSet::default();
+            let mut counts: rustc_hash::FxHashMap<&'static str, usize> = Default::default();
+            for (_, info) in table.iter() {
+                for key in info.place_keys {
+                    if let Some((_, last)) = key.rsplit_once(' ')
+                        && names.insert(key)
+                        && let Some(abbreviation) = suffix(last)
+                    {
+                        *counts.entry(abbreviation).or_default() += 1;
+                    }
+                }
+            }
+            counts.into_iter().filter(|&(_, n)| n >= PLACE_ENDING_MIN).map(|(a, _)| a).collect()
+        })
+        .contains(abbreviation)
+}
+
+/// How many place names a street type must end to count as a place's word too: RD, ST, PL and the other
+/// common types end at most six US place names each, the place words (SPRINGS, LAKE, PARK …) dozens.
+const PLACE_ENDING_MIN: usize = 10;
 
 #[cfg(test)]
 mod tests {
@@ -1285,6 +1390,74 @@ mod tests {
         // A unit number cut off by a comma joins the street with one number sign.
         assert_eq!(split_free_text("123 main st, 4, springfield il 62701").lines, vec!["123 MAIN ST # 4"]);
         assert_eq!(split_free_text("123 main st #, 4, springfield il 62701").lines, vec!["123 MAIN ST # 4"]);
+    }
+
+    #[test]
+    fn a_shortened_word_keeps_the_first_letter_and_the_rest_in_order() {
+        for (short, word) in [("HL", "HILL"), ("TWP", "TOWNSHIP"), ("DL", "DEL"), ("BR", "BRANCH"), ("PK", "PARK")] {
+            assert!(shortens(short, word), "{short} of {word}");
+        }
+        // A lone initial, the whole word, another first letter, letters out of order.
+        for (short, word) in [("D", "DALLAS"), ("HILL", "HILL"), ("IL", "HILL"), ("LH", "HILL"), ("HLX", "HILL")] {
+            assert!(!shortens(short, word), "{short} of {word}");
+        }
+    }
+
+    #[test]
+    fn a_city_the_zip_names_may_be_shortened_in_all_but_one_word() {
+        // 19444 is Lafayette Hill, PA; 90292 Marina Del Rey, CA.
+        let parsed = split_free_text("566 red rambler dr lafayette hl pa 19444-2109");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["566 RED RAMBLER DR".to_owned()], Some("LAFAYETTE HL"))
+        );
+        let parsed = split_free_text("333 washington blvd marina dl rey ca 90292");
+        assert_eq!(parsed.locality.as_deref(), Some("MARINA DL REY"));
+        // One word at least must match whole, and a one-word name must match whole.
+        assert_eq!(zip_place_len(&["LAFAYETTE", "HL"], "19444", 5), Some(2));
+        assert_eq!(zip_place_len(&["LFYTT", "HL"], "19444", 5), None);
+        assert_eq!(zip_place_len(&["12", "MAIN", "ST", "SPGFLD"], "62701", 5), None);
+        assert_eq!(zip_place_len(&["12", "MAIN", "ST", "SPRINGFIELD"], "62701", 5), Some(1));
+    }
+
+    #[test]
+    fn place_words_after_the_streets_own_type_start_the_city() {
+        assert!(ends_place_names("SPGS") && ends_place_names("CRK") && ends_place_names("PARK"));
+        assert!(!ends_place_names("RD") && !ends_place_names("ST") && !ends_place_names("AVE"));
+        // No place of the ZIP (18702 is Wilkes Barre) or the state matches: the street ends at RD, not at CREEK.
+        let parsed = split_free_text("155 laurel run rd bear creek tw pa 18702");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["155 LAUREL RUN RD".to_owned()], Some("BEAR CREEK TW"))
+        );
+        // A place of the state may start at any type word or directional: WEST is the city's.
+        let parsed = split_free_text("317 conniston road west palm beach fl");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["317 CONNISTON ROAD".to_owned()], Some("WEST PALM BEACH"))
+        );
+        // Without state or ZIP, a known place after the street's type.
+        let parsed = split_free_text("1850 green bay road highland park");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["1850 GREEN BAY ROAD".to_owned()], Some("HIGHLAND PARK"))
+        );
+        // A road named by number ends after the number; a directional after a unit is the city's.
+        let parsed = split_free_text("621 state route 590 roaring brook twp pa 18444");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["621 STATE ROUTE 590".to_owned()], Some("ROARING BROOK TWP"))
+        );
+        assert_eq!(
+            split_free_text("7545 e treasure dr # 4h north bay village fl 33141").locality.as_deref(),
+            Some("NORTH BAY VILLAGE")
+        );
+        // A street of place words alone keeps them: no type word before them closes it.
+        let parsed = split_free_text("12 spring valley springfield il 62701");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["12 SPRING VALLEY".to_owned()], Some("SPRINGFIELD"))
+        );
     }
 
     #[test]
