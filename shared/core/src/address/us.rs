@@ -25,6 +25,9 @@ pub struct StreetLine {
     pub leading: Vec<String>,
     /// Words after the PO box number (`DEPT 145` in `PO BOX 4869 DEPT 145`).
     pub po_box_rest: Vec<String>,
+    /// Units that hold the line's unit (`BLDG B` in `BLDG B STE 8A`), written before it: the components keep the
+    /// last unit, the delivery point's own.
+    pub outer_units: Vec<String>,
 }
 
 impl StreetLine {
@@ -72,11 +75,11 @@ impl StreetLine {
             self.parts.street_name.as_deref(),
             self.parts.street_suffix.as_deref(),
             self.parts.post_directional.as_deref(),
-            self.parts.unit_type.as_deref(),
-            self.parts.unit_number.as_deref(),
         ]
         .into_iter()
         .flatten()
+        .chain(self.outer_units.iter().map(String::as_str))
+        .chain([self.parts.unit_type.as_deref(), self.parts.unit_number.as_deref()].into_iter().flatten())
         {
             if !street.is_empty() {
                 street.push(' ');
@@ -560,7 +563,13 @@ fn parse_street(tokens: &[&str], line: &mut StreetLine) {
         }
         line.parts.house_number = Some(number);
     }
-    let (mut body_end, unit) = find_unit(tokens, start);
+    let (mut body_end, unit_at, unit) = find_unit(tokens, start);
+    if unit_at > body_end {
+        line.outer_units = tokens[body_end..unit_at]
+            .iter()
+            .map(|t| unit_designator(t).map_or(*t, |(abbreviation, _)| abbreviation).to_owned())
+            .collect();
+    }
     // "SUMTER ST # APT 1": the number sign before the designator belongs to neither.
     if unit.is_some() && body_end > start + 1 && tokens[body_end - 1] == "#" {
         body_end -= 1;
@@ -645,9 +654,48 @@ fn ordinal_number(token: &str) -> Option<String> {
 /// Roads named by number: a number after these words is the road's, not a unit.
 const NUMBERED_ROAD_WORDS: &[&str] = &["HIGHWAY", "HWY", "ROUTE", "RTE", "RT", "ROAD", "RD", "FM", "SR", "HY", "PIKE"];
 
-/// Where the street body ends and the unit that follows it, if any: `APT 4B`, `# 12`, `STE 200`, `REAR`,
-/// or a bare trailing identifier with a digit after a suffix (`MAIN ST 4B` → `# 4B`).
-fn find_unit(tokens: &[&str], start: usize) -> (usize, Option<(&'static str, Option<String>)>) {
+/// A unit: its Pub 28 designator and its number, if any.
+type Unit = (&'static str, Option<String>);
+
+/// Where the street body ends, where the line's unit starts (later when units that hold it come between) and
+/// that unit, if any: `APT 4B`, `# 12`, `STE 200`, `REAR`, `BLDG B | STE 8A`, or a bare trailing identifier with
+/// a digit after a suffix (`MAIN ST 4B` → `# 4B`).
+fn find_unit(tokens: &[&str], start: usize) -> (usize, usize, Option<Unit>) {
+    let (end, unit) = find_first_unit(tokens, start);
+    let numbered = tokens.get(end).and_then(|t| unit_designator(t)).is_some_and(|(_, needs)| needs);
+    if unit.is_some() && numbered {
+        // "14TH FLOOR ROOM 1418": an ordinal before the designator is the outer unit's number.
+        let ordinal_before = end > start + 2 && ordinal_number(tokens[end - 1]).is_some();
+        if let Some((inner_at, inner)) = inner_unit(tokens, end, ordinal_before) {
+            return (if ordinal_before { end - 1 } else { end }, inner_at, Some(inner));
+        }
+    }
+    (end, end, unit)
+}
+
+/// The last unit with a number after the unit whose designator is at `outer` ("BLDG B | STE 8A", "DEPT 528 |
+/// 4TH FLOOR"): the delivery point's own, which the outer one holds. Only past the outer unit's own number.
+fn inner_unit(tokens: &[&str], outer: usize, numbered_before: bool) -> Option<(usize, Unit)> {
+    let own_number = outer + 1 + usize::from(tokens.get(outer + 1).is_some_and(|t| *t == "#"));
+    let from = if numbered_before { outer + 1 } else { own_number + 1 };
+    for j in (from..tokens.len()).rev() {
+        let Some((abbreviation, true)) = unit_designator(tokens[j]) else { continue };
+        if j + 1 == tokens.len() {
+            // "4TH FLOOR" at the end: the ordinal before the designator is its number.
+            match ordinal_number(tokens[j - 1]) {
+                Some(n) if j > from => return Some((j - 1, (abbreviation, Some(n)))),
+                _ => continue,
+            }
+        }
+        let number: Vec<&str> = tokens[j + 1..].iter().copied().filter(|t| *t != "#").collect();
+        if !number.is_empty() {
+            return Some((j, (abbreviation, Some(number.join(" ")))));
+        }
+    }
+    None
+}
+
+fn find_first_unit(tokens: &[&str], start: usize) -> (usize, Option<Unit>) {
     for i in (start + 1)..tokens.len() {
         let Some((abbr, needs_number)) = unit_designator(tokens[i]) else { continue };
         let next = tokens.get(i + 1);
@@ -1364,6 +1412,23 @@ mod tests {
         for text in ["P.O. Box 12", "Post Office Box 12", "POB 12", "PO Box 12", "Box 12", "p o box 12"] {
             assert_eq!(line(text).render(), "PO BOX 12", "{text}");
         }
+    }
+
+    #[test]
+    fn the_last_unit_is_the_lines_and_the_units_before_it_hold_it() {
+        let l = line("4343 shallowford rd bldg b suite 8a");
+        assert_eq!(l.render(), "4343 SHALLOWFORD RD BLDG B STE 8A");
+        assert_eq!((l.parts.unit_type.as_deref(), l.parts.unit_number.as_deref()), (Some("STE"), Some("8A")));
+        assert_eq!(l.outer_units, ["BLDG", "B"]);
+        // An ordinal before a floor is its number, before or after another unit.
+        let l = line("300 e randolph st dept 528 4th floor");
+        assert_eq!(l.render(), "300 E RANDOLPH ST DEPT 528 FL 4");
+        let l = line("180 water street 14th floor room 1418");
+        assert_eq!((l.parts.street_name.as_deref(), l.parts.street_suffix.as_deref()), (Some("WATER"), Some("ST")));
+        assert_eq!((l.parts.unit_type.as_deref(), l.parts.unit_number.as_deref()), (Some("RM"), Some("1418")));
+        // A designator without a number after the unit stays with the unit's number.
+        let l = line("123 main st apt 4 rear");
+        assert_eq!((l.parts.unit_number.as_deref(), l.outer_units.len()), (Some("4 REAR"), 0));
     }
 
     #[test]
