@@ -1210,10 +1210,12 @@ impl StreetEnds {
             return StreetEnds { possible: bit(end), last: end, likely: end };
         }
         let start = usize::from(tokens.first().is_some_and(|t| is_house_number(t)));
-        let (mut possible, mut last, mut likely) = (0, start + 1, start + 1);
+        // The first word is the street's name, unless it opens a road named by number ("198 ROUTE 690 | …").
+        let first = numbered_road_end(tokens, start).unwrap_or(start + 1);
+        let (mut possible, mut last, mut likely) = (bit(first), first, first);
         // Whether the street has had a unit or a type word that seldom ends a place name.
         let (mut closed, mut after_unit) = (false, false);
-        let mut i = start + 1;
+        let mut i = first;
         while i < tokens.len() {
             let t = tokens[i];
             if let Some((_, needs_number)) = unit_designator(t) {
@@ -1227,12 +1229,7 @@ impl StreetEnds {
                 continue;
             }
             if let Some(abbreviation) = suffix(t) {
-                // A road named by number ends after its number ("STATE RTE 590 | ROARING BROOK TWP", "US HWY
-                // NO 130 N").
-                let number = i + 1 + usize::from(tokens.get(i + 1).is_some_and(|n| matches!(*n, "NO" | "#")));
-                let numbered =
-                    NUMBERED_ROAD_WORDS.contains(&t) && tokens.get(number).is_some_and(|n| is_number_like(n));
-                let end = if numbered { number + 1 } else { i + 1 };
+                let end = numbered_road_end(tokens, i).unwrap_or(i + 1);
                 let often_a_place = ends_place_names(abbreviation);
                 if !(closed && often_a_place) {
                     likely = end;
@@ -1241,6 +1238,9 @@ impl StreetEnds {
                 (possible, last) = (possible | bit(end), end);
                 i = end;
                 continue;
+            } else if ordinal_number(t).is_some() {
+                // Numbered streets often go without a type ("1301 SE 2ND | FORT LAUDERDALE").
+                possible |= bit(i + 1);
             } else if directional(t).is_some() {
                 (possible, last) = (possible | bit(i + 1), i + 1);
                 // A directional after a unit starts the city ("# 4H | NORTH BAY VILLAGE"): Pub 28 writes the
@@ -1257,6 +1257,15 @@ impl StreetEnds {
     fn may_end_at(&self, at: usize) -> bool {
         at >= self.last || self.possible & bit(at) != 0
     }
+}
+
+/// Where a road named by number that opens at `at` ends: after its number ("STATE RTE 590 | ROARING BROOK TWP",
+/// "US HWY NO 130 N").
+fn numbered_road_end(tokens: &[&str], at: usize) -> Option<usize> {
+    let number = at + 1 + usize::from(tokens.get(at + 1).is_some_and(|n| matches!(*n, "NO" | "#")));
+    let numbered = tokens.get(at).is_some_and(|t| NUMBERED_ROAD_WORDS.contains(t))
+        && tokens.get(number).is_some_and(|n| is_number_like(n));
+    numbered.then_some(number + 1)
 }
 
 /// `1 << at`, nothing past the 64th word: no street reaches that far.
@@ -1516,6 +1525,17 @@ mod tests {
         assert_eq!(
             split_free_text("7545 e treasure dr # 4h north bay village fl 33141").locality.as_deref(),
             Some("NORTH BAY VILLAGE")
+        );
+        // A road named by number may open the street; a numbered street may go without a type.
+        let parsed = split_free_text("198 route 690 springbrook township, pa 18444");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["198 ROUTE 690".to_owned()], Some("SPRINGBROOK TOWNSHIP"))
+        );
+        let parsed = split_free_text("1301 se 2nd fort lauderdale, fl");
+        assert_eq!(
+            (parsed.lines, parsed.locality.as_deref()),
+            (vec!["1301 SE 2ND".to_owned()], Some("FORT LAUDERDALE"))
         );
         // A street of place words alone keeps them: no type word before them closes it.
         let parsed = split_free_text("12 spring valley springfield il 62701");
