@@ -1477,16 +1477,21 @@ mod tests {
         }
     }
 
+    /// Free text, the one street line the split should find, and the city.
+    fn assert_splits(cases: &[(&str, &str, &str)]) {
+        for &(text, street, city) in cases {
+            let parsed = split_free_text(text);
+            assert_eq!((parsed.lines, parsed.locality.as_deref()), (vec![street.to_owned()], Some(city)), "{text}");
+        }
+    }
+
     #[test]
     fn a_city_the_zip_names_may_be_shortened_in_all_but_one_word() {
         // 19444 is Lafayette Hill, PA; 90292 Marina Del Rey, CA.
-        let parsed = split_free_text("566 red rambler dr lafayette hl pa 19444-2109");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["566 RED RAMBLER DR".to_owned()], Some("LAFAYETTE HL"))
-        );
-        let parsed = split_free_text("333 washington blvd marina dl rey ca 90292");
-        assert_eq!(parsed.locality.as_deref(), Some("MARINA DL REY"));
+        assert_splits(&[
+            ("566 red rambler dr lafayette hl pa 19444-2109", "566 RED RAMBLER DR", "LAFAYETTE HL"),
+            ("333 washington blvd marina dl rey ca 90292", "333 WASHINGTON BLVD", "MARINA DL REY"),
+        ]);
         // One word at least must match whole, and a one-word name must match whole.
         assert_eq!(zip_place_len(&["LAFAYETTE", "HL"], "19444", 5), Some(2));
         assert_eq!(zip_place_len(&["LFYTT", "HL"], "19444", 5), None);
@@ -1498,51 +1503,23 @@ mod tests {
     fn place_words_after_the_streets_own_type_start_the_city() {
         assert!(ends_place_names("SPGS") && ends_place_names("CRK") && ends_place_names("PARK"));
         assert!(!ends_place_names("RD") && !ends_place_names("ST") && !ends_place_names("AVE"));
-        // No place of the ZIP (18702 is Wilkes Barre) or the state matches: the street ends at RD, not at CREEK.
-        let parsed = split_free_text("155 laurel run rd bear creek tw pa 18702");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["155 LAUREL RUN RD".to_owned()], Some("BEAR CREEK TW"))
-        );
-        // A place of the state may start at any type word or directional: WEST is the city's.
-        let parsed = split_free_text("317 conniston road west palm beach fl");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["317 CONNISTON ROAD".to_owned()], Some("WEST PALM BEACH"))
-        );
-        // Without state or ZIP, a known place after the street's type.
-        let parsed = split_free_text("1850 green bay road highland park");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["1850 GREEN BAY ROAD".to_owned()], Some("HIGHLAND PARK"))
-        );
-        // A road named by number ends after the number; a directional after a unit is the city's.
-        let parsed = split_free_text("621 state route 590 roaring brook twp pa 18444");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["621 STATE ROUTE 590".to_owned()], Some("ROARING BROOK TWP"))
-        );
-        assert_eq!(
-            split_free_text("7545 e treasure dr # 4h north bay village fl 33141").locality.as_deref(),
-            Some("NORTH BAY VILLAGE")
-        );
-        // A road named by number may open the street; a numbered street may go without a type.
-        let parsed = split_free_text("198 route 690 springbrook township, pa 18444");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["198 ROUTE 690".to_owned()], Some("SPRINGBROOK TOWNSHIP"))
-        );
-        let parsed = split_free_text("1301 se 2nd fort lauderdale, fl");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["1301 SE 2ND".to_owned()], Some("FORT LAUDERDALE"))
-        );
-        // A street of place words alone keeps them: no type word before them closes it.
-        let parsed = split_free_text("12 spring valley springfield il 62701");
-        assert_eq!(
-            (parsed.lines, parsed.locality.as_deref()),
-            (vec!["12 SPRING VALLEY".to_owned()], Some("SPRINGFIELD"))
-        );
+        assert_splits(&[
+            // No place of the ZIP (18702 is Wilkes Barre) or the state matches: the street ends at RD, not CREEK.
+            ("155 laurel run rd bear creek tw pa 18702", "155 LAUREL RUN RD", "BEAR CREEK TW"),
+            // A place of the state may start at any type word or directional: WEST is the city's.
+            ("317 conniston road west palm beach fl", "317 CONNISTON ROAD", "WEST PALM BEACH"),
+            // Without state or ZIP, a known place after the street's type.
+            ("1850 green bay road highland park", "1850 GREEN BAY ROAD", "HIGHLAND PARK"),
+            // A road named by number ends after the number, and may open the street.
+            ("621 state route 590 roaring brook twp pa 18444", "621 STATE ROUTE 590", "ROARING BROOK TWP"),
+            ("198 route 690 springbrook township, pa 18444", "198 ROUTE 690", "SPRINGBROOK TOWNSHIP"),
+            // A directional after a unit is the city's.
+            ("7545 e treasure dr # 4h north bay village fl 33141", "7545 E TREASURE DR # 4H", "NORTH BAY VILLAGE"),
+            // A numbered street may go without a type.
+            ("1301 se 2nd fort lauderdale, fl", "1301 SE 2ND", "FORT LAUDERDALE"),
+            // A street of place words alone keeps them: no type word before them closes it.
+            ("12 spring valley springfield il 62701", "12 SPRING VALLEY", "SPRINGFIELD"),
+        ]);
     }
 
     #[test]
