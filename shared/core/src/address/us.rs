@@ -661,41 +661,6 @@ type Unit = (&'static str, Option<String>);
 /// that unit, if any: `APT 4B`, `# 12`, `STE 200`, `REAR`, `BLDG B | STE 8A`, or a bare trailing identifier with
 /// a digit after a suffix (`MAIN ST 4B` → `# 4B`).
 fn find_unit(tokens: &[&str], start: usize) -> (usize, usize, Option<Unit>) {
-    let (end, unit) = find_first_unit(tokens, start);
-    let numbered = tokens.get(end).and_then(|t| unit_designator(t)).is_some_and(|(_, needs)| needs);
-    if unit.is_some() && numbered {
-        // "14TH FLOOR ROOM 1418": an ordinal before the designator is the outer unit's number.
-        let ordinal_before = end > start + 2 && ordinal_number(tokens[end - 1]).is_some();
-        if let Some((inner_at, inner)) = inner_unit(tokens, end, ordinal_before) {
-            return (if ordinal_before { end - 1 } else { end }, inner_at, Some(inner));
-        }
-    }
-    (end, end, unit)
-}
-
-/// The last unit with a number after the unit whose designator is at `outer` ("BLDG B | STE 8A", "DEPT 528 |
-/// 4TH FLOOR"): the delivery point's own, which the outer one holds. Only past the outer unit's own number.
-fn inner_unit(tokens: &[&str], outer: usize, numbered_before: bool) -> Option<(usize, Unit)> {
-    let own_number = outer + 1 + usize::from(tokens.get(outer + 1).is_some_and(|t| *t == "#"));
-    let from = if numbered_before { outer + 1 } else { own_number + 1 };
-    for j in (from..tokens.len()).rev() {
-        let Some((abbreviation, true)) = unit_designator(tokens[j]) else { continue };
-        if j + 1 == tokens.len() {
-            // "4TH FLOOR" at the end: the ordinal before the designator is its number.
-            match ordinal_number(tokens[j - 1]) {
-                Some(n) if j > from => return Some((j - 1, (abbreviation, Some(n)))),
-                _ => continue,
-            }
-        }
-        let number: Vec<&str> = tokens[j + 1..].iter().copied().filter(|t| *t != "#").collect();
-        if !number.is_empty() {
-            return Some((j, (abbreviation, Some(number.join(" ")))));
-        }
-    }
-    None
-}
-
-fn find_first_unit(tokens: &[&str], start: usize) -> (usize, Option<Unit>) {
     for i in (start + 1)..tokens.len() {
         let Some((abbr, needs_number)) = unit_designator(tokens[i]) else { continue };
         let next = tokens.get(i + 1);
@@ -718,17 +683,19 @@ fn find_first_unit(tokens: &[&str], start: usize) -> (usize, Option<Unit>) {
             // "15TH FLOOR", "SECOND FLOOR": the ordinal before the designator is its number.
             if next.is_none() && i > start + 1 {
                 if let Some(n) = ordinal_number(tokens[i - 1]) {
-                    return (i - 1, Some((abbr, Some(n))));
+                    return (i - 1, i - 1, Some((abbr, Some(n))));
                 }
             }
+            // "14TH FLOOR ROOM 1418": an ordinal before the designator is the outer unit's number.
+            let ordinal_before = i > start + 2 && ordinal_number(tokens[i - 1]).is_some();
+            if let Some((inner_at, inner)) = inner_unit(tokens, i, ordinal_before) {
+                return (if ordinal_before { i - 1 } else { i }, inner_at, Some(inner));
+            }
             // Words after the unit number stay with it rather than being lost ("APT 4 REAR").
-            let rest: Vec<&str> =
-                tokens.get(i + 1 + skip_hash..).unwrap_or(&[]).iter().copied().filter(|t| *t != "#").collect();
-            let number = (!rest.is_empty()).then(|| rest.join(" "));
-            return (i, Some((abbr, number)));
+            return (i, i, Some((abbr, unit_number_from(tokens, i + 1 + skip_hash))));
         }
         if next.is_none() {
-            return (i, Some((abbr, None)));
+            return (i, i, Some((abbr, None)));
         }
     }
     if tokens.len() >= start + 3 {
@@ -741,10 +708,37 @@ fn find_first_unit(tokens: &[&str], start: usize) -> (usize, Option<Unit>) {
         let numbered_road = NUMBERED_ROAD_WORDS.contains(before);
         let named = body.iter().any(|t| directional(t).is_none() && !is_number_like(t));
         if unit_like && !numbered_road && named {
-            return (tokens.len() - 1, Some(("#", Some((*last).to_owned()))));
+            return (tokens.len() - 1, tokens.len() - 1, Some(("#", Some((*last).to_owned()))));
         }
     }
-    (tokens.len(), None)
+    (tokens.len(), tokens.len(), None)
+}
+
+/// The last unit with a number after the unit whose designator is at `outer` ("BLDG B | STE 8A", "DEPT 528 |
+/// 4TH FLOOR"): the delivery point's own, which the outer one holds. Only past the outer unit's own number.
+fn inner_unit(tokens: &[&str], outer: usize, numbered_before: bool) -> Option<(usize, Unit)> {
+    let own_number = outer + 1 + usize::from(tokens.get(outer + 1).is_some_and(|t| *t == "#"));
+    let from = if numbered_before { outer + 1 } else { own_number + 1 };
+    for j in (from..tokens.len()).rev() {
+        let Some((abbreviation, true)) = unit_designator(tokens[j]) else { continue };
+        if j + 1 == tokens.len() {
+            // "4TH FLOOR" at the end: the ordinal before the designator is its number.
+            match ordinal_number(tokens[j - 1]) {
+                Some(n) if j > from => return Some((j - 1, (abbreviation, Some(n)))),
+                _ => continue,
+            }
+        }
+        if let Some(number) = unit_number_from(tokens, j + 1) {
+            return Some((j, (abbreviation, Some(number))));
+        }
+    }
+    None
+}
+
+/// A unit's number: the words from `at` on, number signs left out; none when nothing is left.
+fn unit_number_from(tokens: &[&str], at: usize) -> Option<String> {
+    let words: Vec<&str> = tokens.get(at..).unwrap_or(&[]).iter().copied().filter(|t| *t != "#").collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// `COUNTY ROAD 12` → `COUNTY RD 12`, `HIGHWAY 12` → `HWY 12`: numbered roads have no suffix.
